@@ -1,0 +1,34 @@
+# `make demo` and `make test` each set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= results/demo
+
+.PHONY: env test test-all demo lint bench clean
+
+env: $(STAMP)
+
+# pip 24.3 passes PIP_CONSTRAINT on to isolated builds (chainer's sdist needs
+# setuptools<74 there); newer pips want --build-constraint instead.
+$(STAMP): requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check pip==24.3.1
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(VENV)/bin/pip install -q \
+		--disable-pip-version-check -r requirements.txt
+	touch $@
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-all: $(STAMP)
+	$(PY) -m pytest -m ""
+
+lint: $(STAMP)
+	$(PY) -m flake8 examples tests bench
+
+demo: $(STAMP)
+	$(PY) examples/mygym/demo.py --out $(DEMO_DIR)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

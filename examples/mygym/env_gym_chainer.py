@@ -1,0 +1,280 @@
+"""Atari games for ChainerRL: gymnasium + ale-py behind the old ChainerRL API.
+
+:class:`GymEnvironment` plays any ALE id a user would type
+(``Pong-v0``, ``PongNoFrameskip-v4``, ``ALE/Pong-v5``, ``Boxing-v0``, ...)
+with the standard Atari preprocessing, whatever frame skip the id itself
+names:
+
+* each agent step repeats the action for ``frame_skip`` (4) emulator frames,
+  sums the rewards, and keeps the pixel-wise maximum of the last two frames
+  (Atari sprites flicker);
+* optionally 1..``noop_max`` no-op frames after each reset (training);
+* grayscale with the ITU-R BT.709 luminance weights (0.2126 R + 0.7152 G +
+  0.0722 B; the original swapped the green and blue weights);
+* area (box-filter) resampling to ``size x size`` pixels;
+* the last ``frame_buffer_length`` frames stacked.
+
+Observations are ``(frame_buffer_length, size, size)`` uint8 arrays, newest
+frame last. ``reset() -> obs`` and ``step(a) -> (obs, r, done, info)`` follow
+ChainerRL; ``info['needs_reset']`` is True when the episode was cut off
+(truncated) rather than ended. The raw RGB frame the observation was made
+from (``(210, 160, 3)`` uint8) is kept in :attr:`GymEnvironment.rgb_frame`
+for rendering.
+
+The emulator is stepped through ``ale_py.ALEInterface`` directly: grabbing a
+screen only for the two frames that are kept is about twice as fast as a
+gymnasium step per frame. Sticky actions (``repeat_action_probability``) stay
+as the id defines them; the ALE applies them itself.
+"""
+import collections
+import warnings
+
+import ale_py
+import chainerrl
+import gymnasium
+import numpy as np
+
+import viewer
+from video import Mp4Writer
+
+gymnasium.register_envs(ale_py)
+# The emulator's version banner would be the noise around every error line.
+ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
+
+LUMA_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+class UnknownGameError(ValueError):
+    """The environment id names no ALE (Atari) game."""
+
+
+def check_atari_id(env_id):
+    """Return the gymnasium spec of ``env_id`` or raise UnknownGameError."""
+    try:
+        spec = gymnasium.spec(env_id)
+    except gymnasium.error.Error as e:
+        raise UnknownGameError('unknown game id {!r}: {}'.format(env_id, e))
+    entry = spec.entry_point if isinstance(spec.entry_point, str) else ''
+    if not entry.startswith('ale_py'):
+        raise UnknownGameError(
+            '{!r} is not an Atari (ALE) game; try e.g. PongNoFrameskip-v4, '
+            'BreakoutNoFrameskip-v4 or ALE/Pong-v5'.format(env_id))
+    return spec
+
+
+def luminance(rgb):
+    """BT.709 luminance of ``(..., 3)`` RGB values, as float32 ``(...)``."""
+    return np.asarray(rgb, dtype=np.float32) @ LUMA_WEIGHTS
+
+
+def area_resize_matrix(n_in, n_out):
+    """Box-filter resampling weights, ``(n_out, n_in)`` float32.
+
+    Output pixel ``i`` averages the input interval ``[i*s, (i+1)*s)`` with
+    ``s = n_in / n_out``, input pixels weighted by their overlap; every row
+    sums to 1. ``W_rows @ image @ W_cols.T`` resizes an image.
+    """
+    scale = n_in / n_out
+    starts = np.arange(n_out) * scale
+    ends = starts + scale
+    left = np.arange(n_in)
+    overlap = (np.minimum(ends[:, None], left[None, :] + 1)
+               - np.maximum(starts[:, None], left[None, :]))
+    return (np.clip(overlap, 0, None) / scale).astype(np.float32)
+
+
+class FramePreprocessor:
+    """Turn a raw ``(H, W, 3)`` uint8 RGB frame into ``(size, size)`` uint8.
+
+    Args:
+        size (int): output width and height.
+        crop_rows (tuple or None): ``(first, stop)`` rows kept before
+            resizing, or None for the whole screen.
+        gray (str): ``'luma'`` (BT.709 luminance) or ``'mean'`` (the plain
+            mean of R, G and B).
+    """
+
+    def __init__(self, size=84, crop_rows=None, gray='luma'):
+        if gray not in ('luma', 'mean'):
+            raise ValueError('gray must be luma or mean, got %r' % gray)
+        self.size = size
+        self.crop_rows = crop_rows
+        self.gray = gray
+        self._matrices = {}
+
+    def _resize_matrices(self, height, width):
+        key = (height, width)
+        if key not in self._matrices:
+            self._matrices[key] = (area_resize_matrix(height, self.size),
+                                   area_resize_matrix(width, self.size))
+        return self._matrices[key]
+
+    def __call__(self, rgb):
+        if self.crop_rows is not None:
+            rgb = rgb[self.crop_rows[0]:self.crop_rows[1]]
+        if self.gray == 'luma':
+            gray = luminance(rgb)
+        else:
+            gray = rgb.astype(np.float32).mean(axis=2)
+        rows, cols = self._resize_matrices(*gray.shape)
+        small = rows @ gray @ cols.T
+        return np.clip(np.rint(small), 0, 255).astype(np.uint8)
+
+
+def _is_monitored_episode(episode_id):
+    # Same schedule as gym's Monitor: cubes below 1000, then every 1000th.
+    if episode_id < 1000:
+        return round(episode_id ** (1 / 3)) ** 3 == episode_id
+    return episode_id % 1000 == 0
+
+
+class GymEnvironment(chainerrl.env.Env):
+    """An Atari game with frame skip, preprocessing and frame stacking.
+
+    Args:
+        env_id (str): an ALE id such as ``PongNoFrameskip-v4``.
+        frame_buffer_length (int): number of stacked frames N.
+        preprocessor (callable): RGB frame -> 2-D uint8 frame;
+            default ``FramePreprocessor(84)``.
+        frame_skip (int): emulator frames per agent step.
+        noop_max (int): at most this many no-op frames after a reset
+            (a uniform 1..noop_max); 0 disables them.
+        seed (int or None): seed of the first reset (ALE and no-ops).
+        reward_filter (callable or None): applied to each step's reward
+            (training only: trimming, scaling, clipping).
+        max_frames_per_episode (int or None): emulator frames after which an
+            episode is truncated (``info['needs_reset']``); None keeps the
+            id's own limit.
+        render_game (bool): show the game in a live window.
+        render_agent_input (bool): show the newest preprocessed frame (what
+            the agent sees) in a live window (the original ``--render-b2w``).
+        monitor_dir (str or None): write MP4s of episodes 0, 1, 8, 27, ...,
+            1000, 2000, ... there.
+    """
+
+    def __init__(self, env_id, frame_buffer_length=4, preprocessor=None,
+                 frame_skip=4, noop_max=30, seed=None, reward_filter=None,
+                 max_frames_per_episode=None, render_game=False,
+                 render_agent_input=False, monitor_dir=None):
+        if frame_buffer_length < 1:
+            raise ValueError('frame_buffer_length must be >= 1')
+        if frame_skip < 1:
+            raise ValueError('frame_skip must be >= 1')
+        check_atari_id(env_id)
+        kwargs = dict(frameskip=1, obs_type='rgb')
+        if max_frames_per_episode is not None:
+            kwargs['max_num_frames_per_episode'] = max_frames_per_episode
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', DeprecationWarning)
+            self._gym_env = gymnasium.make(env_id, **kwargs)
+        self._atari = self._gym_env.unwrapped
+        self._ale = self._atari.ale
+        self._action_set = list(self._atari._action_set)
+        self.env_id = env_id
+        self.frame_buffer_length = frame_buffer_length
+        self.preprocessor = preprocessor or FramePreprocessor(84)
+        self.frame_skip = frame_skip
+        self.noop_max = noop_max
+        self.reward_filter = reward_filter
+        self._next_seed = seed
+
+        size = self.preprocessor.size
+        self.action_space = gymnasium.spaces.Discrete(len(self._action_set))
+        self.observation_space = gymnasium.spaces.Box(
+            0, 255, (frame_buffer_length, size, size), np.uint8)
+        self.action_meanings = self._atari.get_action_meanings()
+
+        self._screens = np.zeros((2, 210, 160, 3), dtype=np.uint8)
+        self.rgb_frame = self._screens[0]
+        self._frames = collections.deque(maxlen=frame_buffer_length)
+        self.episode_id = -1
+
+        self._game_window = (viewer.LiveWindow(env_id) if render_game
+                             else None)
+        self._input_window = (viewer.LiveWindow(env_id + ' (agent input)',
+                                                zoom=3)
+                              if render_agent_input else None)
+        self.monitor_dir = monitor_dir
+        self._monitor = None
+
+    @property
+    def n_actions(self):
+        return int(self.action_space.n)
+
+    def _grab(self, slot):
+        self._ale.getScreenRGB(self._screens[slot])
+
+    def _observe(self):
+        self.rgb_frame = np.maximum(self._screens[0], self._screens[1])
+        frame = self.preprocessor(self.rgb_frame)
+        self._frames.append(frame)
+        self._show(frame)
+        if self._monitor is not None:
+            self._monitor.append(self.rgb_frame)
+        return np.stack(self._frames)
+
+    def _show(self, frame):
+        if self._game_window is not None:
+            self._game_window.show(self.rgb_frame)
+        if self._input_window is not None:
+            self._input_window.show(np.repeat(frame[:, :, None], 3, axis=2))
+
+    def reset(self, seed=None):
+        """Start an episode; ``seed`` (or the constructor's) seeds it."""
+        if seed is None:
+            seed, self._next_seed = self._next_seed, None
+        self._atari.reset(seed=seed)
+        if self.noop_max > 0:
+            for _ in range(int(self._atari.np_random.integers(
+                    1, self.noop_max + 1))):
+                self._ale.act(self._action_set[0])
+                if self._ale.game_over():
+                    self._atari.reset()
+        self._start_monitor()
+        self._grab(0)
+        self._screens[1] = self._screens[0]
+        self._frames.clear()
+        frame = self.preprocessor(np.maximum(*self._screens))
+        for _ in range(self.frame_buffer_length - 1):
+            self._frames.append(frame)
+        return self._observe()
+
+    def step(self, action):
+        ale_action = self._action_set[int(action)]
+        reward = 0.0
+        for k in range(self.frame_skip):
+            reward += self._ale.act(ale_action)
+            if self._ale.game_over():
+                self._grab(0)
+                self._screens[1] = self._screens[0]
+                break
+            if k >= self.frame_skip - 2:
+                self._grab(k - (self.frame_skip - 2))
+        if self.frame_skip == 1:
+            self._screens[0] = self._screens[1]
+        terminated = self._ale.game_over(with_truncation=False)
+        truncated = self._ale.game_truncated()
+        if self.reward_filter is not None:
+            reward = self.reward_filter(reward)
+        obs = self._observe()
+        info = {'needs_reset': bool(truncated and not terminated)}
+        return obs, reward, bool(terminated), info
+
+    def _start_monitor(self):
+        self.episode_id += 1
+        if self._monitor is not None:
+            self._monitor.close()
+            self._monitor = None
+        if self.monitor_dir and _is_monitored_episode(self.episode_id):
+            path = '{}/episode-{:06d}.mp4'.format(self.monitor_dir,
+                                                  self.episode_id)
+            self._monitor = Mp4Writer(path, fps=60 / self.frame_skip)
+
+    def close(self):
+        if self._monitor is not None:
+            self._monitor.close()
+            self._monitor = None
+        for window in (self._game_window, self._input_window):
+            if window is not None:
+                window.close()
+        self._gym_env.close()

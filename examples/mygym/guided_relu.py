@@ -1,0 +1,84 @@
+"""Guided ReLU: a ReLU whose backward pass follows ``chainer.config.train``.
+
+Forward is ``max(x, 0)`` in both modes. Backward:
+
+* ``chainer.config.train`` True (training): the plain ReLU gradient,
+  ``gx = gy * (y > 0)``, so the network trains as an ordinary ReLU network.
+* ``chainer.config.train`` False (testing / demo): the guided-backpropagation
+  rule of Springenberg et al. 2014, ``gx = gy * (y > 0) * (gy > 0)``: only
+  positive signals coming from above pass, which sharpens input saliency.
+
+The mode is read when the backward pass runs, so a saliency computation must
+call ``backward()`` / ``chainer.grad()`` inside
+``chainer.using_config('train', False)``.
+"""
+import chainer
+from chainer import function_node
+from chainer.backends import cuda
+
+
+def _guided_mask_kernel():
+    # One fused pass on the GPU instead of three temporaries.
+    return cuda.elementwise(
+        'T y, T gy, bool guided', 'T gx',
+        'gx = (y > 0 && (!guided || gy > 0)) ? gy : (T)0',
+        'guided_relu_bwd')
+
+
+class GuidedReLU(function_node.FunctionNode):
+    """ReLU whose gradient follows the guided rule outside training."""
+
+    def forward(self, inputs):
+        x, = inputs
+        xp = chainer.backend.get_array_module(x)
+        self.retain_outputs((0,))
+        return xp.maximum(x, x.dtype.type(0)),
+
+    def backward(self, indexes, grad_outputs):
+        gy, = grad_outputs
+        y = self.get_retained_outputs()[0].array
+        guided = not chainer.config.train
+        return GuidedReLUGrad(y, guided).apply((gy,))
+
+
+class GuidedReLUGrad(function_node.FunctionNode):
+    """Backward of :class:`GuidedReLU`; linear in ``gy`` given its mask."""
+
+    def __init__(self, y, guided):
+        self.y = y
+        self.guided = guided
+
+    def _mask(self, gy):
+        mask = self.y > 0
+        if self.guided:
+            mask &= gy > 0
+        return mask
+
+    def forward_cpu(self, inputs):
+        gy, = inputs
+        self.retain_inputs((0,))
+        return (gy * self._mask(gy)).astype(gy.dtype, copy=False),
+
+    def forward_gpu(self, inputs):
+        gy, = inputs
+        self.retain_inputs((0,))
+        return _guided_mask_kernel()(self.y, gy, self.guided),
+
+    def backward(self, indexes, grad_outputs):
+        ggx, = grad_outputs
+        gy = self.get_retained_inputs()[0].array
+        # The mask is fixed by the forward pass: the map gy -> gx is linear.
+        return ggx * self._mask(gy).astype(ggx.dtype),
+
+
+def guided_relu(x):
+    """Apply the guided ReLU to ``x`` (a ``chainer.Variable`` or array).
+
+    Args:
+        x: input of any shape, float dtype.
+
+    Returns:
+        chainer.Variable: ``max(x, 0)``, same shape and dtype as ``x``.
+    """
+    y, = GuidedReLU().apply((x,))
+    return y

@@ -1,0 +1,341 @@
+"""Train an A3C agent on an Atari game, or watch a trained one (``--demo``).
+
+Train (2 worker processes, 1M steps)::
+
+    python examples/mygym/train_a3c_gym.py 2 --env PongNoFrameskip-v4 \\
+        --steps 1000000 --outdir results
+
+Evaluate a checkpoint::
+
+    python examples/mygym/train_a3c_gym.py 1 --env PongNoFrameskip-v4 \\
+        --demo --load results/<run>/1000000_finish
+
+Training writes a run folder ``<outdir>/<timestamp>/`` with ``scores.txt``,
+``best/`` (best evaluation so far), ``<N>_checkpoint/`` every
+``--checkpoint-interval`` steps and ``<steps>_finish/``. ``--load`` of any of
+them resumes training with the step count and learning-rate schedule carried
+on; ``--steps`` is the total to reach.
+"""
+import argparse
+import logging
+import os
+import sys
+
+import chainerrl_compat  # noqa: F401
+import chainer
+import numpy as np
+from chainer import links as L
+from chainerrl import experiments
+from chainerrl import misc
+from chainerrl import policies
+from chainerrl import v_function
+from chainerrl.agents import a3c
+from chainerrl.optimizers import rmsprop_async
+from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
+
+import training
+from checkpoint import CheckpointError, checkpoint_steps
+from env_gym_chainer import (FramePreprocessor, GymEnvironment,
+                             UnknownGameError, check_atari_id)
+from guided_relu import guided_relu
+from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
+from saliency_a3c import SaliencyA3C
+
+
+class A3CFF(chainer.ChainList, a3c.A3CModel):
+    """ICLR-ACER head shared by a softmax policy and a state-value head."""
+
+    def __init__(self, n_actions, n_input_channels=4, head_class=ICLRACERHead,
+                 mellowmax=False):
+        self.head = head_class(n_input_channels=n_input_channels,
+                               activation=guided_relu)
+        n_hidden = self.head.n_output_channels
+        if mellowmax:
+            self.pi = policies.MellowmaxPolicy(L.Linear(n_hidden, n_actions))
+        else:
+            self.pi = policies.FCSoftmaxPolicy(n_hidden, n_actions)
+        self.v = v_function.FCVFunction(n_hidden)
+        super().__init__(self.head, self.pi, self.v)
+
+    def pi_and_v(self, state):
+        features = self.head(state)
+        return self.pi(features), self.v(features)
+
+
+# --arch -> (model factory(n_actions, n_frames), frame preprocessor factory)
+ARCHS = {
+    'FFSoftmax': (lambda n, c: A3CFF(n, c),
+                  lambda: FramePreprocessor(84)),
+    'FFSoftmaxMini': (lambda n, c: A3CFF(n, c, head_class=ICLRACERHeadMini),
+                      lambda: FramePreprocessor(60)),
+    'FFMellowmax': (lambda n, c: A3CFF(n, c, mellowmax=True),
+                    lambda: FramePreprocessor(84)),
+}
+
+
+def phi(obs):
+    """Stacked uint8 frames ``(N, S, S)`` -> float32 in [0, 1]."""
+    return np.asarray(obs, dtype=np.float32) / 255.0
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Reports a bad flag in one line on stderr, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, '{}: error: {}\n'.format(self.prog, message))
+
+
+def _int_at_least(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                'expected an integer, got {!r}'.format(text))
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                'must be >= {}, got {}'.format(minimum, value))
+        return value
+    return parse
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            'expected a number, got {!r}'.format(text))
+    if not value > 0:
+        raise argparse.ArgumentTypeError('must be > 0, got {}'.format(text))
+    return value
+
+
+def build_parser():
+    p = _OneLineParser(
+        prog='train_a3c_gym.py',
+        description='Train an A3C agent with guided-ReLU network on an Atari '
+                    'game, or evaluate one with --demo --load.')
+    p.add_argument('processes', type=_int_at_least(1),
+                   help='number of A3C worker processes (training); '
+                        'ignored by --demo')
+    p.add_argument('--env', default='PongNoFrameskip-v4',
+                   help='ALE game id, e.g. PongNoFrameskip-v4, Boxing-v0, '
+                        'ALE/Pong-v5')
+    p.add_argument('--arch', default='FFSoftmax', choices=sorted(ARCHS),
+                   help='network: FFSoftmax (ICLR-ACER head, 84x84), '
+                        'FFSoftmaxMini (60x60 head), FFMellowmax '
+                        '(mellowmax policy)')
+    p.add_argument('--seed', type=int, default=0,
+                   help='random seed of workers and environments')
+    p.add_argument('--outdir', default='results',
+                   help='folder under which a timestamped run folder is '
+                        'made')
+    p.add_argument('--t-max', type=_int_at_least(1), default=5,
+                   help='A3C rollout length between updates')
+    p.add_argument('--beta', type=float, default=1e-2,
+                   help='entropy regularisation weight')
+    p.add_argument('--profile', action='store_true',
+                   help='profile each worker with cProfile into the run '
+                        'folder')
+    p.add_argument('--steps', type=_int_at_least(1), default=8 * 10 ** 7,
+                   help='total training steps (all workers, counting those '
+                        'of a --load-ed checkpoint)')
+    p.add_argument('--eval-interval', type=_int_at_least(1),
+                   default=10 ** 5,
+                   help='training steps between evaluations')
+    p.add_argument('--eval-n-runs', type=_int_at_least(0), default=10,
+                   help='episodes per evaluation (training: 0 disables '
+                        'evaluation) and in --demo')
+    p.add_argument('--reward-scale-factor', type=float, default=1.0,
+                   help='training rewards are multiplied by this, then '
+                        'clipped to [-1, 1]')
+    p.add_argument('--rmsprop-epsilon', type=_positive_float, default=1e-1,
+                   help='epsilon of the shared RMSprop')
+    p.add_argument('--render', action='store_true',
+                   help='show the game of worker 0 (training) or of the '
+                        'demo in a live window')
+    p.add_argument('--lr', type=_positive_float, default=7e-4,
+                   help='learning rate of the shared RMSprop')
+    p.add_argument('--lr-schedule', choices=('constant', 'linear'),
+                   default='constant',
+                   help='constant: --lr throughout; linear: from --lr at '
+                        'step 0 down to 0 at --steps (resumes carry on)')
+    p.add_argument('--weight-decay', type=float, default=0.0,
+                   help='L2 weight decay on non-bias parameters')
+    p.add_argument('--demo', action='store_true',
+                   help='evaluate instead of training')
+    p.add_argument('--load', default='',
+                   help='checkpoint folder to load (resume training, or '
+                        'the agent for --demo)')
+    p.add_argument('--logger-level', type=int, default=logging.INFO,
+                   help='logging level (10 debug, 20 info, 30 warning)')
+    p.add_argument('--monitor', action='store_true',
+                   help='record MP4s of episodes 0, 1, 8, 27, ... of worker '
+                        '0 (or of the demo) into <run>/monitor')
+    p.add_argument('--frame-buffer-length', type=_int_at_least(1), default=4,
+                   help='number of stacked frames the network sees')
+    p.add_argument('--render-b2w', action='store_true',
+                   help='show the preprocessed grayscale input of worker 0 '
+                        '(or of the demo) in a live window')
+    p.add_argument('--min_reward', type=float, default=None,
+                   help='training rewards below this are set to 0 before '
+                        'scaling (default: keep all)')
+    p.add_argument('--max-episode-len', type=_int_at_least(1), default=None,
+                   help='cap on evaluation episodes, in agent steps')
+    p.add_argument('--checkpoint-interval', type=_int_at_least(0),
+                   default=10 ** 5,
+                   help='training steps between checkpoints (0: none)')
+    return p
+
+
+def training_reward_filter(min_reward, scale):
+    """Trim (below ``min_reward`` -> 0), scale, then clip to [-1, 1]."""
+    def reward_filter(reward):
+        if min_reward is not None and reward < min_reward:
+            reward = 0.0
+        return float(np.clip(reward * scale, -1.0, 1.0))
+    return reward_filter
+
+
+def _check_writable(outdir):
+    try:
+        os.makedirs(outdir, exist_ok=True)
+        probe = os.path.join(outdir, '.write-test-{}'.format(os.getpid()))
+        with open(probe, 'w'):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError('cannot write to --outdir {}: {}'.format(
+            outdir, e.strerror or e))
+
+
+class UsageError(Exception):
+    """A mistake in the command line; reported in one line, exit status 2."""
+
+
+def make_agent(args, n_actions):
+    make_model, _ = ARCHS[args.arch]
+    model = make_model(n_actions, args.frame_buffer_length)
+    opt = rmsprop_async.RMSpropAsync(lr=args.lr, eps=args.rmsprop_epsilon,
+                                     alpha=0.99)
+    opt.setup(model)
+    if args.weight_decay > 0:
+        opt.add_hook(NonbiasWeightDecay(args.weight_decay))
+    agent = SaliencyA3C(model, opt, t_max=args.t_max, gamma=0.99,
+                        beta=args.beta, phi=phi)
+    agent.checkpoint_info = {
+        'env': args.env, 'arch': args.arch, 'n_actions': n_actions,
+        'frame_buffer_length': args.frame_buffer_length}
+    return agent
+
+
+def run(args):
+    logging.basicConfig(level=args.logger_level,
+                        format='%(asctime)s %(levelname)s %(message)s')
+    try:
+        check_atari_id(args.env)
+    except UnknownGameError as e:
+        raise UsageError(str(e))
+    if args.load and not os.path.isdir(args.load):
+        raise UsageError('--load: no checkpoint folder at {}'.format(
+            args.load))
+    _check_writable(args.outdir)
+    misc.set_random_seed(args.seed)
+
+    _, make_preprocessor = ARCHS[args.arch]
+    run_dir = None
+
+    def make_env(process_idx, test):
+        seed = args.seed * 1000 + process_idx
+        if test:
+            seed = 2 ** 31 - 1 - seed
+        shown = process_idx == 0
+        return GymEnvironment(
+            args.env, frame_buffer_length=args.frame_buffer_length,
+            preprocessor=make_preprocessor(), seed=seed,
+            reward_filter=None if test else training_reward_filter(
+                args.min_reward, args.reward_scale_factor),
+            render_game=args.render and shown,
+            render_agent_input=args.render_b2w and shown,
+            monitor_dir=(os.path.join(run_dir, 'monitor')
+                         if args.monitor and shown and run_dir else None))
+
+    sample_env = make_env(0, test=True)
+    n_actions = sample_env.n_actions
+    sample_env.close()
+
+    agent = make_agent(args, n_actions)
+    if args.load:
+        try:
+            agent.load(args.load)
+        except CheckpointError as e:
+            raise UsageError(str(e))
+
+    if args.demo:
+        if args.eval_n_runs < 1:
+            raise UsageError('--eval-n-runs must be >= 1 with --demo')
+        return run_demo(args, agent, make_env)
+
+    step_offset = checkpoint_steps(args.load) if args.load else 0
+    if step_offset >= args.steps:
+        raise UsageError('--load checkpoint is at step {} >= --steps {}: '
+                         'nothing to train'.format(step_offset, args.steps))
+    run_dir = training.prepare_output_dir(args.outdir, vars(args))
+    hooks = [training.StepHook(run_dir, args.checkpoint_interval)]
+    if args.lr_schedule == 'linear':
+        hooks.append(training.linear_lr_decay_hook(args.lr, args.steps))
+        hooks[-1](None, agent, step_offset)
+    print('training {} on {} with {} processes from step {}; run folder: '
+          '{}'.format(args.arch, args.env, args.processes, step_offset,
+                      run_dir), flush=True)
+    try:
+        training.train_agent_async(
+            agent=agent, outdir=run_dir, processes=args.processes,
+            make_env=make_env, steps=args.steps, step_offset=step_offset,
+            eval_interval=args.eval_interval if args.eval_n_runs else None,
+            eval_n_episodes=args.eval_n_runs,
+            eval_max_episode_len=args.max_episode_len,
+            global_step_hooks=hooks, seed=args.seed, profile=args.profile)
+    except training.WorkerCrashed as e:
+        print('train_a3c_gym.py: a training worker crashed: {}'.format(e),
+              file=sys.stderr)
+        return 1
+    print('finished: {}'.format(os.path.join(
+        run_dir, '{}_finish'.format(args.steps))), flush=True)
+    return 0
+
+
+def run_demo(args, agent, make_env):
+    env = make_env(0, test=True)
+    try:
+        with chainer.using_config('train', False):
+            stats = experiments.eval_performance(
+                env=env, agent=agent, n_steps=None,
+                n_episodes=args.eval_n_runs,
+                max_episode_len=args.max_episode_len)
+    finally:
+        env.close()
+    print('n_runs: {} mean: {} median: {} stdev: {}'.format(
+        args.eval_n_runs, stats['mean'], stats['median'], stats['stdev']),
+        flush=True)
+    return 0
+
+
+def main(argv=None):
+    """Entry point; returns the process exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help, or a bad flag already reported
+        return e.code
+    try:
+        return run(args)
+    except UsageError as e:
+        print('train_a3c_gym.py: error: {}'.format(e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print('train_a3c_gym.py: interrupted', file=sys.stderr)
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Output folders and asynchronous A3C training that resumes where it stopped.
+
+ChainerRL's ``train_agent_async`` always counts steps from 0 and its
+``prepare_output_dir`` writes every environment variable of the process to
+``environ.txt``. Here the global step counter starts at the step of the
+loaded checkpoint (so ``<steps>_finish``, evaluation times and the learning
+rate schedule carry on), nothing from the environment is written, worker
+crashes (which ChainerRL only reports as an ``AbnormalExitWarning``) become
+an exception, and checkpoints are written every ``checkpoint_interval``
+steps. ChainerRL's own per-worker ``train_loop`` does the actual training.
+"""
+import cProfile
+import datetime
+import importlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import warnings
+
+import chainerrl_compat  # noqa: F401
+from chainerrl.experiments.evaluator import AsyncEvaluator
+from chainerrl.experiments.hooks import LinearInterpolationHook
+from chainerrl.misc import async_
+from chainerrl.misc import random_seed
+from threadpoolctl import threadpool_limits
+
+# The package re-exports a function under the module's name.
+chainerrl_async = importlib.import_module(
+    'chainerrl.experiments.train_agent_async')
+
+
+class WorkerCrashed(RuntimeError):
+    """At least one training process exited abnormally."""
+
+
+def prepare_output_dir(outdir, args):
+    """Create ``outdir/<timestamp>`` with ``args.json`` and ``command.txt``.
+
+    Unlike ChainerRL's version, writes nothing about the process environment
+    (no secrets on disk). Returns the new folder's path.
+    """
+    os.makedirs(outdir, exist_ok=True)
+    stamp = datetime.datetime.now().strftime('%Y%m%dT%H%M%S.%f')
+    run_dir = os.path.join(outdir, stamp)
+    os.makedirs(run_dir)
+    with open(os.path.join(run_dir, 'args.json'), 'w') as f:
+        json.dump(args, f, indent=1, sort_keys=True)
+    with open(os.path.join(run_dir, 'command.txt'), 'w') as f:
+        f.write(' '.join(sys.argv) + '\n')
+    return run_dir
+
+
+class StepHook:
+    """Keeps ``agent.global_step`` current and checkpoints periodically.
+
+    Called by every worker at every global step ``t``; exactly one worker
+    sees each ``t``, so each checkpoint is written once. Only the newest
+    ``keep`` periodic checkpoints are kept.
+    """
+
+    def __init__(self, outdir, checkpoint_interval, keep=2):
+        self.outdir = outdir
+        self.checkpoint_interval = checkpoint_interval
+        self.keep = keep
+
+    def __call__(self, env, agent, t):
+        agent.global_step = t
+        if self.checkpoint_interval and t % self.checkpoint_interval == 0:
+            agent.save(os.path.join(self.outdir, '{}_checkpoint'.format(t)))
+            logging.getLogger(__name__).info('checkpoint at step %d', t)
+            self._prune(t)
+
+    def _prune(self, t):
+        stale = t - self.keep * self.checkpoint_interval
+        if stale > 0:
+            shutil.rmtree(os.path.join(self.outdir,
+                                       '{}_checkpoint'.format(stale)),
+                          ignore_errors=True)
+
+
+def linear_lr_decay_hook(lr, total_steps):
+    """Learning rate falling linearly from ``lr`` at step 0 to 0 at the end.
+
+    The value depends on the global step only, so a resumed run continues
+    the schedule instead of restarting it.
+    """
+    def set_lr(env, agent, value):
+        agent.optimizer.lr = value
+    return LinearInterpolationHook(total_steps, lr, 0, set_lr)
+
+
+def train_agent_async(agent, outdir, processes, make_env, steps,
+                      step_offset=0, eval_interval=10 ** 5,
+                      eval_n_episodes=10, eval_max_episode_len=None,
+                      global_step_hooks=(), seed=0, profile=False,
+                      logger=None):
+    """Train ``agent`` with ``processes`` A3C workers up to ``steps`` in all.
+
+    Args:
+        agent: an A3C agent; its model and optimizer state are shared.
+        outdir (str): run folder (scores.txt, best/, <steps>_finish, ...).
+        processes (int): number of worker processes.
+        make_env (callable): ``(process_idx, test) -> env``.
+        steps (int): global step at which training stops (total, counting
+            ``step_offset``).
+        step_offset (int): global step of the loaded checkpoint.
+        eval_interval (int or None): steps between evaluations; None: never.
+        eval_n_episodes (int): episodes per evaluation.
+        eval_max_episode_len (int or None): cap on evaluation episodes.
+        global_step_hooks: callables ``(env, agent, t)`` run every step.
+        seed (int): base of the workers' NumPy/random seeds.
+        profile (bool): write ``profile-<worker>.out`` (cProfile) in outdir.
+
+    Raises:
+        WorkerCrashed: a worker exited abnormally (exception, signal).
+    """
+    logger = logger or logging.getLogger(__name__)
+    counter = mp.Value('l', step_offset)
+    episodes_counter = mp.Value('l', 0)
+    training_done = mp.Value('b', False)
+
+    shared = chainerrl_async.extract_shared_objects_from_agent(agent)
+    chainerrl_async.set_shared_objects(agent, shared)
+
+    evaluator = None
+    if eval_interval is not None and eval_n_episodes > 0:
+        evaluator = AsyncEvaluator(
+            n_steps=None, n_episodes=eval_n_episodes,
+            eval_interval=eval_interval, outdir=outdir,
+            max_episode_len=eval_max_episode_len, step_offset=step_offset,
+            save_best_so_far_agent=True, logger=logger)
+
+    def run_worker(process_idx):
+        # One BLAS thread per worker: with 2+ workers, more threads only
+        # contend for the same cores (about 1.5x slower here).
+        with threadpool_limits(limits=1):
+            random_seed.set_random_seed(seed * processes + process_idx)
+            env = make_env(process_idx, test=False)
+            eval_env = (make_env(process_idx, test=True)
+                        if evaluator is not None else env)
+            agent.process_idx = process_idx
+
+            def loop():
+                chainerrl_async.train_loop(
+                    process_idx=process_idx, env=env, agent=agent,
+                    steps=steps, outdir=outdir, counter=counter,
+                    episodes_counter=episodes_counter,
+                    training_done=training_done, max_episode_len=None,
+                    evaluator=evaluator, eval_env=eval_env,
+                    global_step_hooks=global_step_hooks, logger=logger)
+
+            try:
+                if profile:
+                    cProfile.runctx('loop()', globals(), locals(),
+                                    os.path.join(outdir, 'profile-{}.out'
+                                                 .format(process_idx)))
+                else:
+                    loop()
+            finally:
+                env.close()
+                if eval_env is not env:
+                    eval_env.close()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always', async_.AbnormalExitWarning)
+        async_.run_async(processes, run_worker)
+    crashes = [str(w.message) for w in caught
+               if issubclass(w.category, async_.AbnormalExitWarning)]
+    for w in caught:
+        if not issubclass(w.category, async_.AbnormalExitWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename,
+                                   w.lineno)
+    if crashes:
+        raise WorkerCrashed('; '.join(crashes))
+    return agent

@@ -1,0 +1,61 @@
+"""MP4 output that plays in an ordinary video player and in a browser.
+
+Frames are ``(H, W, 3)`` uint8 RGB. Files are H.264 in yuv420p with the index
+at the front (``+faststart``). Odd sizes are padded by one edge row/column,
+because yuv420p needs even dimensions.
+"""
+import os
+
+import imageio.v2 as imageio
+import numpy as np
+
+
+class Mp4Writer:
+    """Append RGB frames to an MP4 file; opened on the first frame.
+
+    Call :meth:`close` (or use it as a context manager) to finish the file;
+    an unclosed MP4 lacks its index and does not play.
+    """
+
+    def __init__(self, path, fps=30):
+        self.path = path
+        self.fps = fps
+        self.frames_written = 0
+        self._writer = None
+
+    def append(self, rgb):
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError('expected an (H, W, 3) uint8 frame, got shape '
+                             '{} dtype {}'.format(rgb.shape, rgb.dtype))
+        pad_h, pad_w = rgb.shape[0] % 2, rgb.shape[1] % 2
+        if pad_h or pad_w:
+            rgb = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode='edge')
+        if self._writer is None:
+            directory = os.path.dirname(self.path)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            self._writer = imageio.get_writer(
+                self.path, format='FFMPEG', mode='I', fps=self.fps,
+                codec='libx264', pixelformat='yuv420p', macro_block_size=1,
+                ffmpeg_log_level='error',
+                output_params=['-movflags', '+faststart', '-crf', '18'])
+        self._writer.append_data(rgb)
+        self.frames_written += 1
+
+    def close(self):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read_mp4(path):
+    """Read every frame of an MP4 as a ``(T, H, W, 3)`` uint8 array."""
+    with imageio.get_reader(path, format='FFMPEG') as reader:
+        return np.stack([frame for frame in reader])

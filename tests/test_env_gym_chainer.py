@@ -1,0 +1,141 @@
+import numpy as np
+import pytest
+
+from env_gym_chainer import (FramePreprocessor, GymEnvironment,
+                             UnknownGameError, area_resize_matrix,
+                             check_atari_id, luminance)
+from train_a3c_gym import training_reward_filter
+
+
+def test_luminance_uses_bt709_weights():
+    pixels = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255],
+                       [10, 20, 30]], dtype=np.uint8)
+    np.testing.assert_allclose(
+        luminance(pixels),
+        [0.2126 * 255, 0.7152 * 255, 0.0722 * 255,
+         0.2126 * 10 + 0.7152 * 20 + 0.0722 * 30], rtol=1e-6)
+
+
+def test_area_resize_matrix_by_hand():
+    np.testing.assert_allclose(area_resize_matrix(4, 2),
+                               [[.5, .5, 0, 0], [0, 0, .5, .5]])
+    # 3 -> 2: each output covers 1.5 input pixels.
+    np.testing.assert_allclose(area_resize_matrix(3, 2),
+                               [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]],
+                               rtol=1e-6)
+    np.testing.assert_allclose(area_resize_matrix(210, 84).sum(axis=1), 1,
+                               rtol=1e-5)
+
+
+def test_preprocessor_on_a_hand_made_frame():
+    rgb = np.zeros((4, 4, 3), dtype=np.uint8)
+    rgb[:2, :2] = (100, 100, 100)      # gray: luminance 100
+    rgb[2:, 2:] = (0, 255, 0)          # green: 0.7152 * 255 = 182.4
+    out = FramePreprocessor(size=2)(rgb)
+    assert out.dtype == np.uint8
+    np.testing.assert_array_equal(out, [[100, 0], [0, 182]])
+    mean = FramePreprocessor(size=2, gray='mean', crop_rows=(2, 4))(rgb)
+    # Rows 2..3 are [0, 0, g, g] with mean(0, 255, 0) = 85 in g.
+    np.testing.assert_array_equal(mean, [[0, 85], [0, 85]])
+
+
+def test_reward_filter_trims_scales_and_clips():
+    f = training_reward_filter(min_reward=-0.5, scale=0.5)
+    assert [f(r) for r in (-1.0, -0.5, 0.0, 1.0, 4.0)] == [
+        0.0, -0.25, 0.0, 0.5, 1.0]
+    g = training_reward_filter(min_reward=None, scale=1.0)
+    assert [g(r) for r in (-3.0, 2.0)] == [-1.0, 1.0]
+
+
+@pytest.mark.parametrize('env_id,n_actions', [
+    ('Pong-v0', 6), ('PongNoFrameskip-v4', 6), ('ALE/Pong-v5', 6),
+    ('Boxing-v0', 18), ('BreakoutNoFrameskip-v4', 4)])
+def test_accepts_the_ids_users_type(env_id, n_actions):
+    env = GymEnvironment(env_id, seed=0)
+    obs = env.reset()
+    assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8
+    assert env.n_actions == n_actions
+    obs, reward, done, info = env.step(0)
+    assert obs.shape == (4, 84, 84)
+    assert env.rgb_frame.shape == (210, 160, 3)
+    assert set(info) == {'needs_reset'}
+    env.close()
+
+
+@pytest.mark.parametrize('env_id', ['Foo-v0', 'Pongg-v4', 'CartPole-v1'])
+def test_unknown_or_non_atari_ids_are_refused(env_id):
+    with pytest.raises(UnknownGameError):
+        check_atari_id(env_id)
+
+
+def _rollout(env, actions):
+    frames = [env.reset()]
+    rewards = []
+    for a in actions:
+        obs, r, done, info = env.step(a)
+        frames.append(obs)
+        rewards.append(r)
+    return np.stack(frames), rewards
+
+
+def test_frames_stack_newest_last():
+    env = GymEnvironment('PongNoFrameskip-v4', frame_buffer_length=3,
+                         seed=3)
+    first = env.reset()
+    assert first.shape == (3, 84, 84)
+    assert (first == first[-1]).all()          # filled with the first frame
+    prev = first
+    for a in [2, 3, 2, 3, 0, 1] * 5:
+        obs, _, _, _ = env.step(a)
+        np.testing.assert_array_equal(obs[:-1], prev[1:])
+        # The newest frame is the preprocessed raw frame kept for rendering.
+        np.testing.assert_array_equal(obs[-1],
+                                      env.preprocessor(env.rgb_frame))
+        prev = obs
+    assert not (prev[0] == prev[-1]).all()     # the game moved
+    env.close()
+
+
+def test_same_seed_same_game_other_seed_other_game():
+    actions = list(np.random.RandomState(0).randint(0, 6, 60))
+    a = GymEnvironment('Pong-v0', seed=7)      # sticky actions: seed matters
+    b = GymEnvironment('Pong-v0', seed=7)
+    c = GymEnvironment('Pong-v0', seed=8)
+    frames_a, rewards_a = _rollout(a, actions)
+    frames_b, rewards_b = _rollout(b, actions)
+    frames_c, _ = _rollout(c, actions)
+    np.testing.assert_array_equal(frames_a, frames_b)
+    assert rewards_a == rewards_b
+    assert not np.array_equal(frames_a, frames_c)
+    # reset(seed=...) on a used environment replays the same game.
+    again, _ = _rollout_with_seed(a, 7, actions)
+    np.testing.assert_array_equal(again, frames_a)
+
+
+def _rollout_with_seed(env, seed, actions):
+    frames = [env.reset(seed=seed)]
+    for a in actions:
+        frames.append(env.step(a)[0])
+    return np.stack(frames), None
+
+
+def test_truncation_sets_needs_reset_not_done():
+    env = GymEnvironment('PongNoFrameskip-v4', seed=0, noop_max=0,
+                         max_frames_per_episode=100)
+    env.reset()
+    for step in range(1, 40):
+        _, _, done, info = env.step(0)
+        if info['needs_reset']:
+            break
+    assert step == 25            # 100 frames / frame skip 4
+    assert not done
+    env.close()
+
+
+def test_noop_starts_depend_on_seed_and_can_be_disabled():
+    plain = [GymEnvironment('PongNoFrameskip-v4', seed=s, noop_max=0)
+             .reset() for s in (1, 2)]
+    np.testing.assert_array_equal(plain[0], plain[1])
+    starts = [GymEnvironment('PongNoFrameskip-v4', seed=s).reset()
+              for s in range(6)]
+    assert len({s.tobytes() for s in starts}) > 1

@@ -1,0 +1,26 @@
+import numpy as np
+
+from video import Mp4Writer, read_mp4
+
+
+def test_mp4_round_trip_keeps_frame_count_and_colours(tmp_path):
+    path = str(tmp_path / 'sub' / 'clip.mp4')
+    colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    with Mp4Writer(path, fps=15) as writer:
+        for colour in colours * 2:
+            writer.append(np.full((33, 41, 3), colour, dtype=np.uint8))
+    frames = read_mp4(path)
+    assert frames.shape == (6, 34, 42, 3)     # odd sizes padded to even
+    for frame, colour in zip(frames, colours * 2):
+        np.testing.assert_allclose(frame[5:25, 5:35].mean(axis=(0, 1)),
+                                   colour, atol=6)
+
+
+def test_bad_frame_is_refused(tmp_path):
+    writer = Mp4Writer(str(tmp_path / 'x.mp4'))
+    try:
+        writer.append(np.zeros((4, 4), dtype=np.uint8))
+    except ValueError as e:
+        assert '(H, W, 3) uint8' in str(e)
+    else:
+        raise AssertionError('expected ValueError')
