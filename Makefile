@@ -27,8 +27,13 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m flake8 examples tests bench
 
+AGENT ?= examples/mygym/pretrained/pong
+
+# One episode of the shipped Pong agent with guided saliency, offline.
 demo: $(STAMP)
-	$(PY) examples/mygym/demo.py --out $(DEMO_DIR)
+	$(PY) examples/mygym/train_a3c_gym.py 1 --env PongNoFrameskip-v4 \
+		--demo --load $(AGENT) --eval-n-runs 1 --saliency guided \
+		--outdir $(DEMO_DIR) --video-dir $(DEMO_DIR)/videos
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,7 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-from chainerrl.misc.async_ import AbnormalExitWarning
+
+from conftest import run_launcher as _main
 
 import env_gym_chainer
 import train_a3c_gym
@@ -15,35 +16,6 @@ import training
 
 STATS_LINE = re.compile(
     r'^n_runs: 1 mean: -?[\d.]+ median: -?[\d.]+ stdev: [\d.]+$', re.M)
-
-
-def _main(argv):
-    """Run the launcher in-process; fail on any crashed worker."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        rc = train_a3c_gym.main([str(a) for a in argv])
-    abnormal = [w for w in caught
-                if issubclass(w.category, AbnormalExitWarning)]
-    assert not abnormal, [str(w.message) for w in abnormal]
-    return rc
-
-
-@pytest.fixture(scope='module')
-def trained_run(tmp_path_factory):
-    """200 real A3C steps on Pong with 2 processes (the smoke test)."""
-    outdir = tmp_path_factory.mktemp('train')
-    os.environ['GBP_TEST_SECRET'] = 'sk-do-not-write-me-123'
-    try:
-        rc = _main([2, '--env', 'PongNoFrameskip-v4', '--steps', 200,
-                    '--outdir', outdir, '--eval-interval', 100,
-                    '--eval-n-runs', 1, '--max-episode-len', 30,
-                    '--checkpoint-interval', 100, '--seed', 1])
-    finally:
-        del os.environ['GBP_TEST_SECRET']
-    assert rc == 0
-    run_dirs = glob.glob(str(outdir / '*'))
-    assert len(run_dirs) == 1
-    return run_dirs[0]
 
 
 def test_training_writes_the_usual_run_folder(trained_run):

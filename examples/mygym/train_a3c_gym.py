@@ -17,6 +17,7 @@ them resumes training with the step count and learning-rate schedule carried
 on; ``--steps`` is the total to reach.
 """
 import argparse
+import datetime
 import logging
 import os
 import sys
@@ -32,8 +33,12 @@ from chainerrl import v_function
 from chainerrl.agents import a3c
 from chainerrl.optimizers import rmsprop_async
 from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
+from threadpoolctl import threadpool_limits
 
 import training
+from render import SaliencyRecorder
+from saliency import METHODS as SALIENCY_METHODS
+from saliency import make_saliency
 from checkpoint import CheckpointError, checkpoint_steps
 from env_gym_chainer import (FramePreprocessor, GymEnvironment,
                              UnknownGameError, check_atari_id)
@@ -185,6 +190,27 @@ def build_parser():
     p.add_argument('--checkpoint-interval', type=_int_at_least(0),
                    default=10 ** 5,
                    help='training steps between checkpoints (0: none)')
+    demo = p.add_argument_group('demo (saliency videos)')
+    demo.add_argument('--saliency', default='guided',
+                      choices=sorted(SALIENCY_METHODS) + ['none'],
+                      help='saliency of actor and critic in --demo: guided '
+                           'backprop, plain gradient, or none (fast '
+                           'evaluation, no videos)')
+    demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
+                      default='frame',
+                      help='normalise each map by its own maximum (frame: '
+                           'every frame fully visible) or by the maximum '
+                           'over the episode (episode: intensity '
+                           'comparable across frames)')
+    demo.add_argument('--video-dir', default=None,
+                      help='where the actor/critic MP4s go (default: '
+                           '<outdir>/demo-<timestamp>)')
+    demo.add_argument('--video-scale', type=_int_at_least(1), default=2,
+                      help='magnification of the 160x210 game frame in the '
+                           'videos (2: 320x420)')
+    demo.add_argument('--save-maps', action='store_true',
+                      help='also write each episode\'s raw maps, actions, '
+                           'action probabilities and values to an .npz')
     return p
 
 
@@ -197,16 +223,16 @@ def training_reward_filter(min_reward, scale):
     return reward_filter
 
 
-def _check_writable(outdir):
+def _check_writable(folder, flag):
     try:
-        os.makedirs(outdir, exist_ok=True)
-        probe = os.path.join(outdir, '.write-test-{}'.format(os.getpid()))
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, '.write-test-{}'.format(os.getpid()))
         with open(probe, 'w'):
             pass
         os.remove(probe)
     except OSError as e:
-        raise UsageError('cannot write to --outdir {}: {}'.format(
-            outdir, e.strerror or e))
+        raise UsageError('cannot write to {} {}: {}'.format(
+            flag, folder, e.strerror or e))
 
 
 class UsageError(Exception):
@@ -239,11 +265,18 @@ def run(args):
     if args.load and not os.path.isdir(args.load):
         raise UsageError('--load: no checkpoint folder at {}'.format(
             args.load))
-    _check_writable(args.outdir)
+    _check_writable(args.outdir, '--outdir')
     misc.set_random_seed(args.seed)
 
     _, make_preprocessor = ARCHS[args.arch]
     run_dir = None
+    if args.demo:
+        run_dir = args.video_dir or os.path.join(
+            args.outdir, 'demo-' + datetime.datetime.now().strftime(
+                '%Y%m%dT%H%M%S'))
+        _check_writable(run_dir, '--video-dir')
+    # In a demo with saliency, --render shows the saliency windows instead.
+    render_game = args.render and not (args.demo and args.saliency != 'none')
 
     def make_env(process_idx, test):
         seed = args.seed * 1000 + process_idx
@@ -255,7 +288,7 @@ def run(args):
             preprocessor=make_preprocessor(), seed=seed,
             reward_filter=None if test else training_reward_filter(
                 args.min_reward, args.reward_scale_factor),
-            render_game=args.render and shown,
+            render_game=render_game and shown,
             render_agent_input=args.render_b2w and shown,
             monitor_dir=(os.path.join(run_dir, 'monitor')
                          if args.monitor and shown and run_dir else None))
@@ -274,7 +307,7 @@ def run(args):
     if args.demo:
         if args.eval_n_runs < 1:
             raise UsageError('--eval-n-runs must be >= 1 with --demo')
-        return run_demo(args, agent, make_env)
+        return run_demo(args, agent, make_env, run_dir)
 
     step_offset = checkpoint_steps(args.load) if args.load else 0
     if step_offset >= args.steps:
@@ -305,16 +338,36 @@ def run(args):
     return 0
 
 
-def run_demo(args, agent, make_env):
+def run_demo(args, agent, make_env, video_dir):
     env = make_env(0, test=True)
+    recorder = None
+    if args.saliency != 'none':
+        agent.saliency = make_saliency(args.saliency)
+        recorder = SaliencyRecorder(
+            video_dir, frame_source=lambda: env.rgb_frame,
+            scale=args.saliency_scale, fps=60 / env.frame_skip,
+            magnify=args.video_scale, live=args.render,
+            save_maps=args.save_maps)
+        agent.saliency_observer = recorder
     try:
-        with chainer.using_config('train', False):
+        # Batch-one inference gains nothing from BLAS threads, and they
+        # spin against any other load on the machine (up to 9x slower).
+        with chainer.using_config('train', False), \
+                threadpool_limits(limits=1):
             stats = experiments.eval_performance(
                 env=env, agent=agent, n_steps=None,
                 n_episodes=args.eval_n_runs,
                 max_episode_len=args.max_episode_len)
     finally:
+        # Also on Ctrl-C: finished files are playable.
         env.close()
+        if recorder is not None:
+            recorder.close()
+            if recorder.files:
+                print('saliency files ({} saliency) in {}:'.format(
+                    args.saliency, video_dir), flush=True)
+                for path in recorder.files:
+                    print('  ' + path, flush=True)
     print('n_runs: {} mean: {} median: {} stdev: {}'.format(
         args.eval_n_runs, stats['mean'], stats['median'], stats['stdev']),
         flush=True)

@@ -1,0 +1,49 @@
+"""The contract every saliency method follows (see :mod:`saliency`)."""
+import abc
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class SaliencyResult:
+    """Saliency of one observation.
+
+    Attributes:
+        actor (np.ndarray): ``(H, W)`` float32 >= 0, the actor's map.
+        critic (np.ndarray): ``(H, W)`` float32 >= 0, the critic's map.
+        policy: ChainerRL action distribution (batch of one) of the
+            unperturbed input; ``policy.sample()`` / ``most_probable`` give
+            the action exactly as ``A3C.act`` would.
+        value (float): the critic's value of the unperturbed input.
+    """
+
+    actor: np.ndarray
+    critic: np.ndarray
+    policy: object
+    value: float
+
+    @property
+    def action_probs(self):
+        """``(n_actions,)`` float32 action probabilities."""
+        return np.asarray(self.policy.all_prob.array[0], dtype=np.float32)
+
+
+def policy_scores(policy):
+    """The pre-softmax action scores ``(1, n_actions)`` of a distribution.
+
+    ``logits`` for a softmax policy, ``values`` for a mellowmax policy.
+    """
+    for name in ('logits', 'values'):
+        scores = getattr(policy, name, None)
+        if scores is not None:
+            return scores
+    raise TypeError('cannot find action scores in {!r}'.format(policy))
+
+
+class SaliencyMethod(abc.ABC):
+    """Interface: ``method(model, state) -> SaliencyResult``."""
+
+    @abc.abstractmethod
+    def __call__(self, model, state):
+        """Saliency of ``state`` ``(1, C, H, W)`` float32 for ``model``."""

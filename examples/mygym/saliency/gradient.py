@@ -1,0 +1,49 @@
+"""Input-gradient saliency: vanilla gradients and guided backpropagation.
+
+Actor map: ``|d logit[a*] / d input|`` with ``a*`` the most probable action;
+critic map: ``|d V / d input|``; both for the newest of the stacked frames,
+``(H, W)`` float32. The two gradients are taken separately with
+``chainer.grad`` (input gradients only, nothing accumulates: the original
+summed the actor's gradient into its "critic" map).
+
+Guided (``guided=True``) takes the gradients with ``chainer.config.train``
+False, so every guided ReLU of the network applies the guided rule; vanilla
+takes them with it True, so the same ReLUs pass plain gradients.
+"""
+import chainer
+import numpy as np
+
+from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
+
+
+class GradientSaliency(SaliencyMethod):
+    """Gradient of the chosen logit and of the value w.r.t. the input.
+
+    Args:
+        guided (bool): guided backpropagation (True) or vanilla gradient.
+    """
+
+    def __init__(self, guided=True):
+        self.guided = guided
+
+    def __call__(self, model, state):
+        state = np.asarray(state)
+        if state.dtype.kind != 'f':
+            state = state.astype(np.float32)
+        # Two copies of the input in one batch: the actor's target on row 0
+        # and the critic's on row 1 share one backward pass, and their input
+        # gradients stay apart (no accumulation), for half of Chainer's
+        # per-layer overhead.
+        x = chainer.Variable(np.concatenate([state, state]))
+        with chainer.using_config('train', False), \
+                chainer.using_config('enable_backprop', True):
+            policy, value = model.pi_and_v(x)
+        scores = policy_scores(policy)
+        best = int(scores.array[0].argmax())
+        with chainer.using_config('train', not self.guided):
+            grad, = chainer.grad([scores[0, best] + value[1, 0]], [x])
+        return SaliencyResult(
+            actor=np.abs(grad.array[0, -1]),
+            critic=np.abs(grad.array[1, -1]),
+            policy=policy[0:1],
+            value=float(value.array[0, 0]))

@@ -1,0 +1,134 @@
+"""Guided and vanilla input gradients against independent computations."""
+import chainer
+import numpy as np
+import pytest
+from chainer import links as L
+from chainerrl import policies, v_function
+from chainerrl.agents import a3c
+
+from guided_relu import guided_relu
+from saliency import GradientSaliency, make_saliency
+from train_a3c_gym import A3CFF
+
+
+class TinyModel(chainer.Chain, a3c.A3CModel):
+    """input (1, 2, 3, 3) -> 18 -> 5 -> 4 -> (3 logits, value)."""
+
+    def __init__(self, seed=0):
+        super().__init__()
+        rng = np.random.RandomState(seed)
+        with self.init_scope():
+            self.l1 = L.Linear(18, 5, initialW=rng.normal(size=(5, 18)),
+                               initial_bias=rng.normal(size=5) * 0.1)
+            self.l2 = L.Linear(5, 4, initialW=rng.normal(size=(4, 5)),
+                               initial_bias=rng.normal(size=4) * 0.1)
+            self.pi = policies.FCSoftmaxPolicy(4, 3)
+            self.v = v_function.FCVFunction(4)
+
+    def pi_and_v(self, state):
+        h = guided_relu(self.l2(guided_relu(self.l1(state))))
+        return self.pi(h), self.v(h)
+
+
+def numpy_input_gradients(model, x, guided):
+    """Hand-written forward and backward pass of TinyModel in NumPy."""
+    params = {k: v.array.astype(np.float64)
+              for k, v in model.namedparams()}
+    W1, b1 = params['/l1/W'], params['/l1/b']
+    W2, b2 = params['/l2/W'], params['/l2/b']
+    Wp, bp = params['/pi/model/output/W'], params['/pi/model/output/b']
+    Wv = params['/v/model/output/W']
+    a1 = np.maximum(W1 @ x.ravel() + b1, 0)
+    a2 = np.maximum(W2 @ a1 + b2, 0)
+    logits = Wp @ a2 + bp
+
+    def backward(g_a2):
+        g_h2 = g_a2 * (a2 > 0) * ((g_a2 > 0) if guided else 1)
+        g_a1 = W2.T @ g_h2
+        g_h1 = g_a1 * (a1 > 0) * ((g_a1 > 0) if guided else 1)
+        return (W1.T @ g_h1).reshape(x.shape)
+
+    return backward(Wp[int(np.argmax(logits))]), backward(Wv[0])
+
+
+def _input(seed=1):
+    return np.random.RandomState(seed).uniform(
+        0, 1, (1, 2, 3, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize('guided', [True, False])
+def test_maps_equal_a_hand_written_backward_pass(guided):
+    model = TinyModel()
+    x = _input()
+    result = GradientSaliency(guided=guided)(model, x)
+    actor_grad, critic_grad = numpy_input_gradients(model, x[0], guided)
+    # The maps are |gradient| of the newest (last) frame.
+    np.testing.assert_allclose(result.actor, np.abs(actor_grad[-1]),
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(result.critic, np.abs(critic_grad[-1]),
+                               rtol=1e-4, atol=1e-6)
+    assert result.actor.shape == (3, 3) and result.actor.dtype == np.float32
+
+
+def test_guided_differs_from_vanilla_and_drops_negative_paths():
+    model = TinyModel()
+    x = _input()
+    guided = GradientSaliency(guided=True)(model, x)
+    vanilla = GradientSaliency(guided=False)(model, x)
+    assert not np.allclose(guided.actor, vanilla.actor)
+
+
+def test_vanilla_gradient_equals_finite_differences():
+    model = TinyModel(seed=3)
+    x = _input(seed=4).astype(np.float64)
+    model.to_cpu()
+    for p in model.params():
+        p.array = p.array.astype(np.float64)
+    result = GradientSaliency(guided=False)(model, x)
+    eps = 1e-6
+
+    def outputs(inp):
+        with chainer.no_backprop_mode():
+            policy, value = model.pi_and_v(inp)
+        return policy.logits.array[0], value.array[0, 0]
+
+    logits, _ = outputs(x)
+    best = int(np.argmax(logits))
+    for i in range(3):
+        for j in range(3):
+            up, down = x.copy(), x.copy()
+            up[0, -1, i, j] += eps
+            down[0, -1, i, j] -= eps
+            (lu, vu), (ld, vd) = outputs(up), outputs(down)
+            assert abs((lu[best] - ld[best]) / (2 * eps)) == pytest.approx(
+                result.actor[i, j], rel=1e-5, abs=1e-8)
+            assert abs((vu - vd) / (2 * eps)) == pytest.approx(
+                result.critic[i, j], rel=1e-5, abs=1e-8)
+
+
+def test_critic_map_does_not_contain_the_actor_gradient():
+    model = TinyModel()
+    x = _input()
+    result = GradientSaliency(guided=False)(model, x)
+    _, critic_grad = numpy_input_gradients(model, x[0], guided=False)
+    np.testing.assert_allclose(result.critic, np.abs(critic_grad[-1]),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_on_the_real_network_shapes_and_policy():
+    model = A3CFF(6)
+    x = np.random.RandomState(0).rand(1, 4, 84, 84).astype(np.float32)
+    result = make_saliency('guided')(model, x)
+    assert result.actor.shape == result.critic.shape == (84, 84)
+    assert (result.actor >= 0).all() and (result.critic >= 0).all()
+    assert result.actor.max() > 0 and result.critic.max() > 0
+    with chainer.no_backprop_mode():
+        policy, value = model.pi_and_v(x)
+    np.testing.assert_allclose(result.action_probs,
+                               policy.all_prob.array[0], rtol=1e-5)
+    assert result.value == pytest.approx(float(value.array[0, 0]), rel=1e-5)
+
+
+def test_unknown_method_name():
+    with pytest.raises(ValueError, match='unknown saliency method'):
+        make_saliency('telepathy')

@@ -1,0 +1,127 @@
+"""Overlay composition and the actor/critic video streams."""
+import os
+
+import numpy as np
+import pytest
+
+from render import (ACTOR_CHANNEL, CRITIC_CHANNEL, SaliencyRecorder,
+                    linear_resize_matrix, overlay, to_unit)
+from video import read_mp4
+
+
+class FakePolicy:
+    class all_prob:
+        array = np.array([[0.25, 0.75]], dtype=np.float32)
+
+
+class FakeResult:
+    def __init__(self, actor, critic, value=0.5):
+        self.actor, self.critic, self.value = actor, critic, value
+        self.policy = FakePolicy
+        self.action_probs = FakePolicy.all_prob.array[0]
+
+
+def test_overlay_puts_the_map_in_one_channel_and_clips():
+    luma = np.array([[10, 20], [30, 40]], dtype=np.uint8)
+    unit = np.array([[0.0, 0.5], [1.0, 7.0]])          # 7.0 must saturate
+    critic = overlay(luma, unit, CRITIC_CHANNEL)
+    np.testing.assert_array_equal(critic[:, :, 0], [[0, 128], [255, 255]])
+    np.testing.assert_array_equal(critic[:, :, 1], luma)
+    np.testing.assert_array_equal(critic[:, :, 2], luma)
+    actor = overlay(luma, unit, ACTOR_CHANNEL)
+    np.testing.assert_array_equal(actor[:, :, 1], [[0, 128], [255, 255]])
+    np.testing.assert_array_equal(actor[:, :, 0], luma)
+    np.testing.assert_array_equal(actor[:, :, 2], luma)
+
+
+def test_to_unit_never_wraps():
+    m = np.array([0.0, 1.0, 2.0, 3.0], dtype=np.float32)
+    np.testing.assert_allclose(to_unit(m, 2.0), [0, 0.5, 1, 1])
+    np.testing.assert_allclose(to_unit(m, 0.0), [0, 0, 0, 0])
+
+
+def test_linear_resize_matrix():
+    np.testing.assert_allclose(linear_resize_matrix(2, 4),
+                               [[1, 0], [.75, .25], [.25, .75], [0, 1]])
+    np.testing.assert_allclose(linear_resize_matrix(84, 420).sum(axis=1), 1,
+                               rtol=1e-6)
+
+
+def _square(corner, size=84):
+    m = np.zeros((size, size), dtype=np.float32)
+    if corner == 'top-left':
+        m[4:40, 4:40] = 2.0
+    else:
+        m[44:80, 44:80] = 2.0
+    return m
+
+
+def _record(tmp_path, scale, peaks=(1.0, 1.0), steps=3, gray=100):
+    rgb = np.full((210, 160, 3), gray, dtype=np.uint8)
+    recorder = SaliencyRecorder(str(tmp_path), frame_source=lambda: rgb,
+                                scale=scale, magnify=2, save_maps=True)
+    for t in range(steps):
+        peak = peaks[t % len(peaks)]
+        recorder.observe(None, FakeResult(_square('top-left') * peak,
+                                          _square('bottom-right') * peak),
+                         action=1)
+    recorder.end_episode()
+    recorder.close()
+    return recorder
+
+
+def test_videos_have_one_frame_per_step_and_the_map_in_its_channel(tmp_path):
+    recorder = _record(tmp_path, 'frame', steps=7)
+    assert [os.path.basename(f) for f in recorder.files] == [
+        'episode-000-actor.mp4', 'episode-000-critic.mp4',
+        'episode-000-maps.npz']
+    actor = read_mp4(recorder.files[0]).astype(int)
+    critic = read_mp4(recorder.files[1]).astype(int)
+    assert actor.shape == critic.shape == (7, 420, 320, 3)
+    tol = 8  # H.264 / yuv420p rounding; chroma is blurred at edges
+
+    def near(channel, value):
+        error = np.abs(channel - value)
+        return error.mean() < 3 and np.percentile(error, 95) <= tol
+    # Critic: a bright red square bottom-right; green and blue = luma.
+    inside = critic[:, 300:360, 200:280]     # map 44..80 of 84 -> rows/cols
+    outside = critic[:, 40:120, 40:120]
+    assert near(critic[..., 1], 100) and near(critic[..., 2], 100)
+    assert inside[..., 0].min() >= 255 - tol
+    assert outside[..., 0].max() <= tol
+    # Actor: green square top-left; red and blue = luma.
+    assert near(actor[..., 0], 100) and near(actor[..., 2], 100)
+    assert actor[:, 40:180, 20:140, 1].min() >= 255 - tol
+    assert actor[:, 300:360, 200:280, 1].max() <= tol
+
+
+def test_episode_scale_keeps_intensity_comparable(tmp_path):
+    episode = _record(tmp_path / 'e', 'episode', peaks=(1.0, 0.5), steps=2)
+    frame = _record(tmp_path / 'f', 'frame', peaks=(1.0, 0.5), steps=2)
+    ep = read_mp4(episode.files[1]).astype(int)[:, 300:360, 200:280, 0]
+    fr = read_mp4(frame.files[1]).astype(int)[:, 300:360, 200:280, 0]
+    assert ep[0].mean() == pytest.approx(255, abs=8)
+    assert ep[1].mean() == pytest.approx(128, abs=8)   # half the peak
+    assert fr[1].mean() == pytest.approx(255, abs=8)   # own maximum
+
+
+def test_maps_file_holds_raw_maps_and_policy(tmp_path):
+    recorder = _record(tmp_path, 'frame', steps=4)
+    data = np.load(recorder.files[2])
+    assert data['actor'].shape == data['critic'].shape == (4, 84, 84)
+    assert data['actor'].max() == 2.0                 # raw, not normalised
+    np.testing.assert_array_equal(data['actions'], [1, 1, 1, 1])
+    np.testing.assert_allclose(data['action_probs'], [[0.25, 0.75]] * 4)
+    np.testing.assert_allclose(data['values'], [0.5] * 4)
+
+
+def test_close_mid_episode_leaves_playable_videos(tmp_path):
+    rgb = np.zeros((210, 160, 3), dtype=np.uint8)
+    recorder = SaliencyRecorder(str(tmp_path), frame_source=lambda: rgb,
+                                scale='episode')
+    for _ in range(3):
+        recorder.observe(None, FakeResult(_square('top-left'),
+                                          _square('top-left')), action=0)
+    recorder.close()                                  # as on Ctrl-C
+    assert len(read_mp4(recorder.files[0])) == 3
+    assert len(read_mp4(recorder.files[1])) == 3
