@@ -198,3 +198,21 @@ class SaliencyRecorder:
         if self._windows is not None:
             for window in self._windows:
                 window.close()
+
+
+def red_overlay(rgb, unit_map):
+    """Saliency in red over a real RGB frame, as the XAITK Atari example.
+
+    Args:
+        rgb: ``(h, w, 3)`` uint8 game frame.
+        unit_map: ``(H, W)`` float in [0, 1]; resampled onto ``(h, w)``.
+
+    Returns:
+        ``(h, w, 3)`` uint8: red raised by up to 255, clipped (never wraps).
+    """
+    rows = linear_resize_matrix(unit_map.shape[0], rgb.shape[0])
+    cols = linear_resize_matrix(unit_map.shape[1], rgb.shape[1])
+    boost = rows @ np.clip(unit_map, 0.0, 1.0) @ cols.T * 255.0
+    frame = np.array(rgb, dtype=np.uint8, copy=True)
+    frame[:, :, 0] = np.clip(frame[:, :, 0] + np.rint(boost), 0, 255)
+    return frame

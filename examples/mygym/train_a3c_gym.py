@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 import training
 from render import SaliencyRecorder
+from rollout import RolloutRecorder
 from saliency import METHODS as SALIENCY_METHODS
 from saliency import make_saliency
 from checkpoint import CheckpointError, checkpoint_steps
@@ -194,8 +195,12 @@ def build_parser():
     demo.add_argument('--saliency', default='guided',
                       choices=sorted(SALIENCY_METHODS) + ['none'],
                       help='saliency of actor and critic in --demo: guided '
-                           'backprop, plain gradient, or none (fast '
+                           'backprop, plain gradient, greydanus (blurred '
+                           'blobs), occlusion or rise (XAITK), or none (fast '
                            'evaluation, no videos)')
+    demo.add_argument('--saliency-chunk', type=_int_at_least(1), default=32,
+                      help='perturbed inputs per forward pass (greydanus, '
+                           'occlusion, rise)')
     demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
                       default='frame',
                       help='normalise each map by its own maximum (frame: '
@@ -211,6 +216,10 @@ def build_parser():
     demo.add_argument('--save-maps', action='store_true',
                       help='also write each episode\'s raw maps, actions, '
                            'action probabilities and values to an .npz')
+    demo.add_argument('--record-rollout', default=None, metavar='PATH',
+                      help='save raw frames, observations, actions, logits '
+                           'and values of the demo to PATH (.npz) for '
+                           'saliency_app.py')
     return p
 
 
@@ -274,7 +283,11 @@ def run(args):
         run_dir = args.video_dir or os.path.join(
             args.outdir, 'demo-' + datetime.datetime.now().strftime(
                 '%Y%m%dT%H%M%S'))
-        _check_writable(run_dir, '--video-dir')
+        if args.saliency != 'none' or args.monitor:
+            _check_writable(run_dir, '--video-dir')
+        if args.record_rollout:
+            _check_writable(os.path.dirname(os.path.abspath(
+                args.record_rollout)), '--record-rollout')
     # In a demo with saliency, --render shows the saliency windows instead.
     render_game = args.render and not (args.demo and args.saliency != 'none')
 
@@ -340,15 +353,25 @@ def run(args):
 
 def run_demo(args, agent, make_env, video_dir):
     env = make_env(0, test=True)
-    recorder = None
+    recorder = rollout = None
+    observers = []
     if args.saliency != 'none':
-        agent.saliency = make_saliency(args.saliency)
+        agent.saliency = make_saliency(args.saliency,
+                                       chunk=args.saliency_chunk)
         recorder = SaliencyRecorder(
             video_dir, frame_source=lambda: env.rgb_frame,
             scale=args.saliency_scale, fps=60 / env.frame_skip,
             magnify=args.video_scale, live=args.render,
             save_maps=args.save_maps)
-        agent.saliency_observer = recorder
+        observers.append(recorder)
+    if args.record_rollout:
+        meta = dict(agent.checkpoint_info, checkpoint=(
+            os.path.abspath(args.load) if args.load else None),
+            seed=args.seed)
+        rollout = RolloutRecorder(args.record_rollout, meta,
+                                  frame_source=lambda: env.rgb_frame)
+        observers.append(rollout)
+    agent.observers = observers
     try:
         # Batch-one inference gains nothing from BLAS threads, and they
         # spin against any other load on the machine (up to 9x slower).
@@ -368,6 +391,11 @@ def run_demo(args, agent, make_env, video_dir):
                     args.saliency, video_dir), flush=True)
                 for path in recorder.files:
                     print('  ' + path, flush=True)
+        if rollout is not None:
+            path = rollout.close()
+            if path:
+                print('rollout of {} steps: {}'.format(len(rollout), path),
+                      flush=True)
     print('n_runs: {} mean: {} median: {} stdev: {}'.format(
         args.eval_n_runs, stats['mean'], stats['median'], stats['stdev']),
         flush=True)

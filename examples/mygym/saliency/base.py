@@ -2,6 +2,7 @@
 import abc
 import dataclasses
 
+import chainer
 import numpy as np
 
 
@@ -10,7 +11,8 @@ class SaliencyResult:
     """Saliency of one observation.
 
     Attributes:
-        actor (np.ndarray): ``(H, W)`` float32 >= 0, the actor's map.
+        actor (np.ndarray): ``(H, W)`` float32 >= 0, the actor's map
+            (None from :func:`policy_only`).
         critic (np.ndarray): ``(H, W)`` float32 >= 0, the critic's map.
         policy: ChainerRL action distribution (batch of one) of the
             unperturbed input; ``policy.sample()`` / ``most_probable`` give
@@ -39,6 +41,14 @@ def policy_scores(policy):
         if scores is not None:
             return scores
     raise TypeError('cannot find action scores in {!r}'.format(policy))
+
+
+def policy_only(model, state):
+    """No saliency: the policy and value of ``state``, maps None."""
+    with chainer.no_backprop_mode(), chainer.using_config('train', False):
+        policy, value = model.pi_and_v(state)
+    return SaliencyResult(actor=None, critic=None, policy=policy,
+                          value=float(value.array[0, 0]))
 
 
 class SaliencyMethod(abc.ABC):

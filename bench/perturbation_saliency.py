@@ -1,0 +1,141 @@
+"""Perturbation saliency speed: batched Greydanus against a one-mask loop.
+
+On the ICLR-ACER network (A3CFF, 84x84x4 input, untrained weights, a real
+Pong observation), the Greydanus method with r=5, d=5 (a 17x17 grid: 289
+masks on 84x84):
+
+* batched: this suite's ``GreydanusSaliency`` (actor and critic from the same
+  batched forward passes, ``--chunk`` inputs each);
+* one mask at a time, as the paper's code does it: one perturbed image per
+  forward pass, once for the actor and once for the critic
+  (2 x 289 passes). The single-pass variant of the loop (actor and critic
+  from one pass per mask, 289 passes) is timed too.
+
+Then the frame-range app's frames/s with 1 and 2 workers on a recorded
+rollout. Timings are medians of alternating repeats; the headline ratio
+(paper's loop / batched) is printed last.
+
+    python bench/perturbation_saliency.py --repeats 3
+"""
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
+
+import chainer  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy.ndimage import gaussian_filter  # noqa: E402
+
+import saliency_app  # noqa: E402
+import train_a3c_gym  # noqa: E402
+from env_gym_chainer import GymEnvironment  # noqa: E402
+from saliency import GreydanusSaliency  # noqa: E402
+from saliency.perturbation import blob_masks  # noqa: E402
+
+
+def one_mask_loop(model, state, separate_passes):
+    """Greydanus saliency with one perturbed image per forward pass."""
+    image = state[0]
+    blurred = gaussian_filter(image, sigma=(0, 3, 3))
+    blobs, grid = blob_masks(image.shape[1:], 5, 5)
+    with chainer.no_backprop_mode(), chainer.using_config('train', False):
+        policy, value = model.pi_and_v(state)
+        ref_logits, ref_value = policy.logits.array[0], value.array[0, 0]
+        actor, critic = np.zeros(len(blobs)), np.zeros(len(blobs))
+        for k, blob in enumerate(blobs):
+            x = (image * (1 - blob) + blurred * blob)[None].astype(np.float32)
+            p, v = model.pi_and_v(x)
+            actor[k] = 0.5 * ((p.logits.array[0] - ref_logits) ** 2).sum()
+            if separate_passes:
+                p, v = model.pi_and_v(x)
+            critic[k] = 0.5 * (v.array[0, 0] - ref_value) ** 2
+    return actor.reshape(grid), critic.reshape(grid)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def app_frames_per_second(rollout, out, workers, n_frames):
+    argv = ['--rollout', rollout, '--start-frame', '0', '--end-frame',
+            str(n_frames - 1), '--method', 'greydanus', '--out', out,
+            '--workers', str(workers)]
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        assert saliency_app.main(argv) == 0
+    return n_frames / (time.perf_counter() - start)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed repeats of each variant, alternating')
+    parser.add_argument('--chunk', type=int, default=32,
+                        help='inputs per forward pass of the batched method')
+    parser.add_argument('--app-frames', type=int, default=8,
+                        help='frames per app run')
+    args = parser.parse_args(argv)
+
+    env = GymEnvironment('PongNoFrameskip-v4', seed=0)
+    obs = env.reset()
+    for _ in range(30):
+        obs = env.step(0)[0]
+    env.close()
+    state = train_a3c_gym.phi(obs)[None]
+    model = train_a3c_gym.A3CFF(6)
+    batched = GreydanusSaliency(chunk=args.chunk)
+    batched(model, state)                       # masks cached, warm
+    times = {'batched': [], 'loop, actor+critic passes': [],
+             'loop, one pass': []}
+    for _ in range(args.repeats):
+        times['batched'].append(timed(lambda: batched(model, state)))
+        times['loop, actor+critic passes'].append(
+            timed(lambda: one_mask_loop(model, state, True)))
+        times['loop, one pass'].append(
+            timed(lambda: one_mask_loop(model, state, False)))
+    ms = {name: statistics.median(t) for name, t in times.items()}
+    for name, value in ms.items():
+        print('{:28s} {:8.1f} ms/frame'.format(name, value), flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        agent_dir = os.path.join(tmp, 'agent')
+        rollout = os.path.join(tmp, 'rollout.npz')
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert train_a3c_gym.main(
+                ['1', '--steps', '10', '--outdir', tmp, '--eval-n-runs', '0',
+                 '--checkpoint-interval', '0', '--logger-level', '40']) == 0
+            finish = [os.path.join(root, d) for root, dirs, _ in os.walk(tmp)
+                      for d in dirs if d == '10_finish'][0]
+            os.rename(finish, agent_dir)
+            assert train_a3c_gym.main(
+                ['1', '--demo', '--load', agent_dir, '--eval-n-runs', '1',
+                 '--max-episode-len', str(args.app_frames), '--saliency',
+                 'none', '--record-rollout', rollout, '--outdir', tmp,
+                 '--logger-level', '40']) == 0
+        fps = {1: [], 2: []}
+        for i in range(args.repeats):
+            for workers in (1, 2):
+                fps[workers].append(app_frames_per_second(
+                    rollout, os.path.join(tmp, 'app{}-{}'.format(workers, i)),
+                    workers, args.app_frames))
+    for workers in (1, 2):
+        print('app, {} worker(s):            {:6.2f} frames/s'.format(
+            workers, statistics.median(fps[workers])))
+    print('ratio one-pass loop/batched: {:.1f}'.format(
+        ms['loop, one pass'] / ms['batched']))
+    print('ratio paper loop (actor+critic passes)/batched: {:.1f}'.format(
+        ms['loop, actor+critic passes'] / ms['batched']))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,90 @@
+"""Recorded rollouts: what the agent saw and did, step by step, in one file.
+
+``--record-rollout PATH`` in a demo writes an ``.npz`` with, per agent step
+``t`` (all episodes of the demo, in order):
+
+* ``frames`` ``(T, 210, 160, 3)`` uint8: the raw RGB frame of step t;
+* ``observations`` ``(T, N, S, S)`` uint8: the stacked frames the agent
+  acted on at step t;
+* ``actions`` ``(T,)``, ``logits`` ``(T, n_actions)`` (pre-softmax action
+  scores), ``action_probs`` ``(T, n_actions)``, ``values`` ``(T,)``;
+* ``episodes`` ``(T,)``: the episode each step belongs to;
+* ``meta``: a JSON string with the game, architecture, checkpoint path,
+  number of actions and frame buffer length, so that
+  ``saliency_app.py`` can rebuild the model.
+
+The file is written when the demo ends (also on Ctrl-C), to a temporary name
+first and then renamed.
+"""
+import json
+import os
+
+import numpy as np
+
+from saliency.base import policy_scores
+
+
+class RolloutRecorder:
+    """Demo observer that collects a rollout and saves it on close."""
+
+    def __init__(self, path, meta, frame_source):
+        self.path = path
+        self.meta = dict(meta)
+        self.frame_source = frame_source
+        self.episode = 0
+        self._columns = {name: [] for name in (
+            'frames', 'observations', 'actions', 'logits', 'action_probs',
+            'values', 'episodes')}
+
+    def observe(self, obs, result, action):
+        column = self._columns
+        column['frames'].append(np.array(self.frame_source(), copy=True))
+        column['observations'].append(np.array(obs, dtype=np.uint8))
+        column['actions'].append(int(action))
+        column['logits'].append(np.asarray(
+            policy_scores(result.policy).array[0], dtype=np.float32))
+        column['action_probs'].append(result.action_probs)
+        column['values'].append(result.value)
+        column['episodes'].append(self.episode)
+
+    def end_episode(self):
+        if self._columns['episodes'] and \
+                self._columns['episodes'][-1] == self.episode:
+            self.episode += 1
+
+    def __len__(self):
+        return len(self._columns['actions'])
+
+    def close(self):
+        """Write the file (if any step was recorded); returns its path."""
+        if not len(self):
+            return None
+        arrays = {name: np.asarray(values)
+                  for name, values in self._columns.items()}
+        arrays['values'] = arrays['values'].astype(np.float32)
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        tmp = self.path + '.tmp-{}'.format(os.getpid())
+        with open(tmp, 'wb') as f:
+            np.savez_compressed(f, meta=np.array(json.dumps(self.meta)),
+                                **arrays)
+        os.replace(tmp, self.path)
+        return self.path
+
+
+def load_rollout(path):
+    """Read a rollout: ``(arrays dict, meta dict)``.
+
+    Raises:
+        ValueError: not a rollout file.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError) as e:
+        raise ValueError('cannot read rollout {}: {}'.format(path, e))
+    required = {'frames', 'observations', 'actions', 'meta'}
+    if not required <= set(arrays):
+        raise ValueError('{} is not a rollout (missing {})'.format(
+            path, ', '.join(sorted(required - set(arrays)))))
+    return arrays, json.loads(str(arrays.pop('meta')))

@@ -1,0 +1,197 @@
+"""Perturbation saliency: Greydanus et al. 2018 and XAITK perturbers/scorers.
+
+Both families perturb the agent's input with *keep masks* in XAITK's
+convention: ``[n, H, W]`` float32, 1 = keep, 0 = fully perturbed. A masked
+input is ``K * I + (1 - K) * F`` on every stacked frame, ``F`` the fill:
+
+* Greydanus: ``F = blur(I, sigma=3)`` (each frame blurred), ``K = 1 - M``
+  with ``M`` a Gaussian blob (a disk of radius 1 at a grid point, blurred
+  with sigma ``radius``, peak 1) on a grid of stride ``stride``, i.e. the
+  paper's ``I * (1 - M) + blur(I) * M``. The score of a mask is
+  ``0.5 * ||L(I) - L(I')||^2`` with ``L`` the actor's logits or the critic's
+  value; the grid of scores is interpolated bilinearly onto the ``(H, W)``
+  input (grid point ``(i, j)`` sits at pixel ``(i * stride, j * stride)``;
+  no zero border).
+* XAITK: masks from any ``PerturbImage`` (on the ``(H, W, C)`` input), the
+  fill a constant (default 0, black), scores from any
+  ``GenerateClassifierConfidenceSaliency``, which returns
+  ``[n_classes, H, W]`` in [-1, 1]. The actor's classes are its action
+  logits, the critic's single class its value (as the XAITK Atari example).
+  They become one map each: ``actor = sum over actions of |map|``,
+  ``critic = |map|``.
+
+All masked inputs are scored in batched forward passes of ``chunk`` inputs,
+actor and critic from the same pass. Maps are ``(H, W)`` float32 >= 0.
+"""
+import itertools
+
+import chainer
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
+
+
+def blob_masks(shape, radius=5, stride=5):
+    """Greydanus' perturbation blobs ``M``: ``[n, H, W]`` float32, peak 1.
+
+    One blob per grid point ``(y, x)`` with ``y`` in ``0, stride, ... < H``
+    and ``x`` likewise, row-major. Returns ``(masks, (n_rows, n_cols))``.
+    """
+    height, width = shape
+    ys, xs = np.arange(0, height, stride), np.arange(0, width, stride)
+    yy, xx = np.mgrid[:height, :width]
+    masks = np.empty((len(ys) * len(xs), height, width), dtype=np.float32)
+    for k, (y, x) in enumerate(itertools.product(ys, xs)):
+        disk = ((yy - y) ** 2 + (xx - x) ** 2 <= 1).astype(np.float64)
+        blob = gaussian_filter(disk, sigma=radius)
+        masks[k] = blob / blob.max()
+    return masks, (len(ys), len(xs))
+
+
+def point_interp_matrix(n_points, spacing, size):
+    """``(size, n_points)`` weights interpolating values at pixels
+    ``0, spacing, 2 * spacing, ...`` linearly onto pixels ``0..size-1``
+    (constant beyond the last point). Rows sum to 1."""
+    pos = np.clip(np.arange(size) / spacing, 0, n_points - 1)
+    low = np.floor(pos).astype(int)
+    high = np.minimum(low + 1, n_points - 1)
+    frac = pos - low
+    weights = np.zeros((size, n_points), dtype=np.float32)
+    rows = np.arange(size)
+    np.add.at(weights, (rows, low), 1 - frac)
+    np.add.at(weights, (rows, high), frac)
+    return weights
+
+
+def masked_inputs(state, keep, fill):
+    """``K * I + (1 - K) * F`` for a batch of keep masks.
+
+    Args:
+        state: ``(C, H, W)`` input.
+        keep: ``[k, H, W]`` keep masks.
+        fill: ``(C, H, W)`` fill (or broadcastable).
+
+    Returns:
+        ``(k, C, H, W)`` float32.
+    """
+    keep = keep[:, None]
+    # The same expression as XAITK's occlude_image_batch: kept pixels stay
+    # bit-exact.
+    return (keep * state[None] + (1 - keep) * fill).astype(np.float32)
+
+
+class PerturbationSaliency(SaliencyMethod):
+    """Shared machinery: masks, batched scoring, the unperturbed pass.
+
+    Subclasses provide ``masks_and_fill(state) -> (keep, fill)`` and
+    ``maps(ref_scores, ref_value, scores, values, keep) -> (actor, critic)``.
+
+    Args:
+        chunk (int): masked inputs per forward pass.
+    """
+
+    def __init__(self, chunk=32):
+        if chunk < 1:
+            raise ValueError('chunk must be >= 1, got %r' % chunk)
+        self.chunk = chunk
+
+    def score(self, model, state, keep, fill):
+        """Actor scores ``(n, n_actions)`` and values ``(n,)`` of all masks."""
+        scores, values = [], []
+        with chainer.no_backprop_mode(), chainer.using_config('train', False):
+            for begin in range(0, len(keep), self.chunk):
+                batch = masked_inputs(state, keep[begin:begin + self.chunk],
+                                      fill)
+                policy, value = model.pi_and_v(batch)
+                scores.append(policy_scores(policy).array)
+                values.append(value.array[:, 0])
+        return np.concatenate(scores), np.concatenate(values)
+
+    def __call__(self, model, state):
+        state = np.asarray(state, dtype=np.float32)
+        if state.ndim != 4 or state.shape[0] != 1:
+            raise ValueError('expected a (1, C, H, W) state, got shape {}'
+                             .format(state.shape))
+        with chainer.no_backprop_mode(), chainer.using_config('train', False):
+            policy, value = model.pi_and_v(state)
+        ref_scores = policy_scores(policy).array[0]
+        ref_value = float(value.array[0, 0])
+        keep, fill = self.masks_and_fill(state[0])
+        scores, values = self.score(model, state[0], keep, fill)
+        actor, critic = self.maps(ref_scores, ref_value, scores, values, keep)
+        return SaliencyResult(actor=actor.astype(np.float32),
+                              critic=critic.astype(np.float32),
+                              policy=policy, value=ref_value)
+
+
+class GreydanusSaliency(PerturbationSaliency):
+    """Gaussian-blob blur perturbation of Greydanus et al. 2018.
+
+    Args:
+        radius (float): sigma of the blob (the paper's r, default 5).
+        stride (int): grid spacing in pixels (the paper's d, default 5).
+        blur_sigma (float): sigma of the blurred fill (default 3).
+        chunk (int): masked inputs per forward pass.
+    """
+
+    def __init__(self, radius=5, stride=5, blur_sigma=3, chunk=32):
+        super().__init__(chunk)
+        self.radius = radius
+        self.stride = stride
+        self.blur_sigma = blur_sigma
+        self._cache = {}
+
+    def _grid(self, shape):
+        if shape not in self._cache:
+            blobs, grid = blob_masks(shape, self.radius, self.stride)
+            self._cache[shape] = (
+                1.0 - blobs, grid,
+                point_interp_matrix(grid[0], self.stride, shape[0]),
+                point_interp_matrix(grid[1], self.stride, shape[1]))
+        return self._cache[shape]
+
+    def masks_and_fill(self, state):
+        keep = self._grid(state.shape[1:])[0]
+        fill = gaussian_filter(state, sigma=(0, self.blur_sigma,
+                                             self.blur_sigma))
+        return keep, fill
+
+    def maps(self, ref_scores, ref_value, scores, values, keep):
+        _, grid, rows, cols = self._grid(keep.shape[1:])
+        actor = 0.5 * ((scores - ref_scores) ** 2).sum(axis=1)
+        critic = 0.5 * (values - ref_value) ** 2
+        return (rows @ actor.reshape(grid) @ cols.T,
+                rows @ critic.reshape(grid) @ cols.T)
+
+
+class XAITKSaliency(PerturbationSaliency):
+    """Any XAITK ``PerturbImage`` + ``GenerateClassifierConfidenceSaliency``.
+
+    Args:
+        perturber: ``PerturbImage``; called on the ``(H, W, C)`` input.
+        generator: ``GenerateClassifierConfidenceSaliency``.
+        fill (float): value of perturbed pixels (inputs are in [0, 1]).
+        chunk (int): masked inputs per forward pass.
+    """
+
+    def __init__(self, perturber, generator, fill=0.0, chunk=32):
+        super().__init__(chunk)
+        self.perturber = perturber
+        self.generator = generator
+        self.fill = fill
+
+    def masks_and_fill(self, state):
+        image = np.ascontiguousarray(state.transpose(1, 2, 0))
+        keep = np.asarray(self.perturber(image), dtype=np.float32)
+        if keep.ndim != 3 or keep.shape[1:] != state.shape[1:]:
+            raise ValueError('perturber returned masks of shape {}, expected '
+                             '[n, {}, {}]'.format(keep.shape,
+                                                  *state.shape[1:]))
+        return keep, np.float32(self.fill)
+
+    def maps(self, ref_scores, ref_value, scores, values, keep):
+        actor = self.generator(ref_scores, scores, keep)
+        critic = self.generator(np.array([ref_value], dtype=np.float32),
+                                values[:, None], keep)
+        return np.abs(actor).sum(axis=0), np.abs(critic[0])

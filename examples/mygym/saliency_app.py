@@ -1,0 +1,230 @@
+"""Saliency of actor and critic for a range of frames of a recorded rollout.
+
+The frame-range app of the XAITK-Saliency Atari example, on this suite's
+agents: record a rollout with the launcher's ``--demo --record-rollout R``,
+then::
+
+    python examples/mygym/saliency_app.py --rollout R --start-frame 10 \\
+        --end-frame 14 --method greydanus --workers 2 --out D
+
+computes the actor and critic maps of frames 10..14 (inclusive) with the
+agent the rollout was recorded with (or ``--load``), and writes to ``D``:
+
+* ``actor.mp4`` and ``critic.mp4``: the real RGB game frames with the
+  saliency added to the red channel (clipped), one video frame per rollout
+  frame;
+* ``maps.npz``: ``frames`` (the indices), ``actor`` and ``critic``
+  ``(n, H, W)`` float32 raw maps.
+
+Each map is scaled by its own maximum (``--scale frame``) or by the maximum
+over the range (``--scale range``).
+"""
+import argparse
+import multiprocessing as mp
+import os
+import sys
+
+import chainerrl_compat  # noqa: F401
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+from checkpoint import CheckpointError, read_checkpoint_info
+from render import red_overlay, to_unit
+from rollout import load_rollout
+from saliency import METHODS, make_saliency
+from video import Mp4Writer
+
+PROG = 'saliency_app.py'
+
+
+class UsageError(Exception):
+    """A mistake in the command line or inputs; one line, exit status 2."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, '{}: error: {}\n'.format(self.prog, message))
+
+
+def build_parser():
+    p = _OneLineParser(prog=PROG, description=(
+        'Actor and critic saliency for a range of frames of a recorded '
+        'rollout, written as two videos and the raw maps.'))
+    p.add_argument('--rollout', required=True,
+                   help='rollout file written by train_a3c_gym.py --demo '
+                        '--record-rollout')
+    p.add_argument('--start-frame', type=int, required=True,
+                   help='first frame (index into the rollout, from 0)')
+    p.add_argument('--end-frame', type=int, required=True,
+                   help='last frame, inclusive')
+    p.add_argument('--method', default='greydanus', choices=sorted(METHODS),
+                   help='saliency method')
+    p.add_argument('--workers', type=int, default=1,
+                   help='worker processes (frames are shared out)')
+    p.add_argument('--out', default='saliency-app',
+                   help='output folder')
+    p.add_argument('--load', default=None,
+                   help='checkpoint folder (default: the one the rollout '
+                        'was recorded with)')
+    p.add_argument('--chunk', type=int, default=32,
+                   help='perturbed inputs per forward pass')
+    p.add_argument('--scale', choices=('frame', 'range'), default='frame',
+                   help='normalise each map by its own maximum or by the '
+                        'maximum over the frame range')
+    p.add_argument('--fps', type=float, default=5,
+                   help='frame rate of the videos')
+    return p
+
+
+def load_model(meta, checkpoint):
+    """The rollout's network with the checkpoint's weights."""
+    import train_a3c_gym
+    if not checkpoint:
+        raise UsageError('the rollout names no checkpoint (recorded without '
+                         '--load); pass --load')
+    if not os.path.isdir(checkpoint):
+        raise UsageError('no checkpoint folder at {}'.format(checkpoint))
+    arch = meta.get('arch')
+    if arch not in train_a3c_gym.ARCHS:
+        raise UsageError('rollout from unknown architecture {!r}'.format(
+            arch))
+    info = read_checkpoint_info(checkpoint)
+    for key in ('arch', 'n_actions', 'frame_buffer_length'):
+        if key in info and key in meta and info[key] != meta[key]:
+            raise UsageError(
+                'rollout from another architecture: rollout has {}={}, '
+                'checkpoint {} has {}={}'.format(key, meta[key], checkpoint,
+                                                 key, info[key]))
+    args = train_a3c_gym.build_parser().parse_args(
+        ['1', '--arch', arch, '--frame-buffer-length',
+         str(meta['frame_buffer_length'])])
+    agent = train_a3c_gym.make_agent(args, meta['n_actions'])
+    try:
+        agent.load(checkpoint)
+    except CheckpointError as e:
+        raise UsageError(str(e))
+    return agent.model, train_a3c_gym.phi
+
+
+# Set before the worker pool forks; read by _saliency_of_frame.
+_JOB = {}
+
+
+def _saliency_of_frame(index):
+    job = _JOB
+    state = job['phi'](job['observations'][index])[None]
+    result = job['method'](job['model'], state)
+    return index, result.actor, result.critic
+
+
+def _limit_threads():
+    # Workers share the cores: one BLAS thread each.
+    threadpool_limits(limits=1)
+
+
+def compute_maps(model, phi, observations, frames, method, workers,
+                 progress=True):
+    """Maps of ``observations[frames]``: ``(actor, critic)`` (n, H, W)."""
+    _JOB.update(model=model, phi=phi, observations=observations,
+                method=method)
+    results = {}
+    bar = tqdm(total=len(frames), desc='saliency', unit='frame',
+               disable=not progress, file=sys.stderr)
+    try:
+        if workers == 1:
+            for index in frames:
+                i, actor, critic = _saliency_of_frame(index)
+                results[i] = (actor, critic)
+                bar.update()
+        else:
+            context = mp.get_context('fork')
+            with context.Pool(workers, initializer=_limit_threads) as pool:
+                for i, actor, critic in pool.imap_unordered(
+                        _saliency_of_frame, frames):
+                    results[i] = (actor, critic)
+                    bar.update()
+    finally:
+        bar.close()
+        _JOB.clear()
+    actor = np.stack([results[i][0] for i in frames])
+    critic = np.stack([results[i][1] for i in frames])
+    return actor, critic
+
+
+def write_outputs(out, rgb_frames, frames, actor, critic, scale, fps):
+    os.makedirs(out, exist_ok=True)
+    paths = []
+    for name, maps in (('actor', actor), ('critic', critic)):
+        path = os.path.join(out, name + '.mp4')
+        range_peak = float(maps.max())
+        with Mp4Writer(path, fps=fps) as writer:
+            for index, saliency_map in zip(frames, maps):
+                peak = (float(saliency_map.max()) if scale == 'frame'
+                        else range_peak)
+                writer.append(red_overlay(rgb_frames[index],
+                                          to_unit(saliency_map, peak)))
+        paths.append(path)
+    maps_path = os.path.join(out, 'maps.npz')
+    np.savez_compressed(maps_path, frames=np.asarray(frames), actor=actor,
+                        critic=critic)
+    return paths + [maps_path]
+
+
+def run(args):
+    if args.workers < 1:
+        raise UsageError('--workers must be >= 1, got {}'.format(
+            args.workers))
+    if args.chunk < 1:
+        raise UsageError('--chunk must be >= 1, got {}'.format(args.chunk))
+    if args.start_frame > args.end_frame:
+        raise UsageError('--start-frame {} is after --end-frame {}'.format(
+            args.start_frame, args.end_frame))
+    if not os.path.isfile(args.rollout):
+        raise UsageError('no rollout file at {}'.format(args.rollout))
+    try:
+        arrays, meta = load_rollout(args.rollout)
+    except ValueError as e:
+        raise UsageError(str(e))
+    n = len(arrays['actions'])
+    if args.start_frame < 0 or args.end_frame >= n:
+        raise UsageError('frame range {}..{} is outside the rollout\'s '
+                         'frames 0..{}'.format(args.start_frame,
+                                               args.end_frame, n - 1))
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        raise UsageError('cannot write to --out {}: {}'.format(
+            args.out, e.strerror or e))
+    model, phi = load_model(meta, args.load or meta.get('checkpoint'))
+    method = make_saliency(args.method, chunk=args.chunk)
+    frames = list(range(args.start_frame, args.end_frame + 1))
+    actor, critic = compute_maps(model, phi, arrays['observations'], frames,
+                                 method, args.workers)
+    paths = write_outputs(args.out, arrays['frames'], frames, actor, critic,
+                          args.scale, args.fps)
+    print('{} saliency of frames {}..{}:'.format(args.method,
+                                                 args.start_frame,
+                                                 args.end_frame))
+    for path in paths:
+        print('  ' + path)
+    return 0
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        return e.code
+    try:
+        return run(args)
+    except UsageError as e:
+        print('{}: error: {}'.format(PROG, e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print('{}: interrupted'.format(PROG), file=sys.stderr)
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Perturbation saliency: masks, batching, and XAITK interop."""
+import chainer
+import numpy as np
+import pytest
+from chainer import functions as F
+from chainer import links as L
+from chainerrl import policies, v_function
+from chainerrl.agents import a3c
+from scipy.ndimage import gaussian_filter
+from xaitk_saliency.impls.gen_classifier_conf_sal.occlusion_scoring import \
+    OcclusionScoring
+from xaitk_saliency.impls.gen_classifier_conf_sal.rise_scoring import \
+    RISEScoring
+from xaitk_saliency.impls.perturb_image.rise import RISEGrid
+from xaitk_saliency.impls.perturb_image.sliding_window import SlidingWindow
+from xaitk_saliency.utils.masking import occlude_image_batch
+
+from saliency import GreydanusSaliency, XAITKSaliency, make_saliency
+from saliency.perturbation import (blob_masks, masked_inputs,
+                                   point_interp_matrix)
+from train_a3c_gym import A3CFF
+
+
+class TinyConvModel(chainer.Chain, a3c.A3CModel):
+    """(1, 2, 12, 12) -> conv 3x3/2 -> 4x5x5 -> 8 -> (3 logits, value)."""
+
+    def __init__(self):
+        super().__init__()
+        with self.init_scope():
+            self.conv = L.Convolution2D(2, 4, 3, stride=2, initial_bias=0.1)
+            self.fc = L.Linear(100, 8)
+            self.pi = policies.FCSoftmaxPolicy(8, 3)
+            self.v = v_function.FCVFunction(8)
+
+    def pi_and_v(self, state):
+        h = F.relu(self.fc(F.relu(self.conv(state))))
+        return self.pi(h), self.v(h)
+
+
+def _state(shape=(1, 2, 12, 12), seed=0):
+    return np.random.RandomState(seed).rand(*shape).astype(np.float32)
+
+
+def test_blob_mask_by_hand():
+    # A blob far from the borders equals the normalised sum of Gaussian
+    # kernels centred on the 5 pixels of the radius-1 disk.
+    masks, grid = blob_masks((21, 21), radius=2, stride=10)
+    assert grid == (3, 3) and masks.shape == (9, 21, 21)
+    yy, xx = np.mgrid[:21, :21]
+    disk = [(10, 10), (9, 10), (11, 10), (10, 9), (10, 11)]
+    by_hand = sum(np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / (2 * 2.0 ** 2))
+                  for y, x in disk)
+    by_hand /= by_hand.max()
+    np.testing.assert_allclose(masks[4], by_hand, atol=2e-3)
+    assert masks[4][10, 10] == pytest.approx(1.0)
+    assert masks.max() == pytest.approx(1.0)
+
+
+def test_blob_grid_on_the_agent_input():
+    masks, grid = blob_masks((84, 84))
+    assert grid == (17, 17) and masks.shape == (289, 84, 84)
+    # Away from the borders (where the reflected blur shifts the peak
+    # inwards, as in the paper's code) each blob peaks at its grid point.
+    for y, x in [(40, 40), (20, 45), (60, 25)]:
+        index = (y // 5) * 17 + x // 5
+        assert np.unravel_index(masks[index].argmax(), (84, 84)) == (y, x)
+
+
+def test_point_interp_matrix_by_hand():
+    w = point_interp_matrix(3, 2, 6)     # points at pixels 0, 2, 4
+    np.testing.assert_allclose(w, [[1, 0, 0], [.5, .5, 0], [0, 1, 0],
+                                   [0, .5, .5], [0, 0, 1], [0, 0, 1]])
+
+
+def test_perturbed_pixels_go_where_the_mask_says():
+    state = _state()[0]
+    keep = np.ones((2, 12, 12), dtype=np.float32)
+    keep[0, 2:5, 3:7] = 0.0
+    keep[1, 8, 8] = 0.25
+    out = masked_inputs(state, keep, np.float32(-1.0))
+    changed = (out != state[None]).any(axis=1)
+    np.testing.assert_array_equal(changed, keep < 1)
+    np.testing.assert_allclose(out[0, :, 2:5, 3:7], -1.0)
+    np.testing.assert_allclose(out[1, :, 8, 8],
+                               0.25 * state[:, 8, 8] + 0.75 * -1.0,
+                               rtol=1e-6)
+
+
+def one_mask_at_a_time_greydanus(model, state, radius, stride, blur_sigma):
+    """Reference: the paper's loop, one perturbed image per forward pass."""
+    image = state[0]
+    blurred = gaussian_filter(image, sigma=(0, blur_sigma, blur_sigma))
+    blobs, grid = blob_masks(image.shape[1:], radius, stride)
+    with chainer.no_backprop_mode():
+        policy, value = model.pi_and_v(state)
+        ref_logits, ref_value = policy.logits.array[0], value.array[0, 0]
+        actor, critic = np.zeros(len(blobs)), np.zeros(len(blobs))
+        for k, blob in enumerate(blobs):
+            perturbed = image * (1 - blob) + blurred * blob
+            p, v = model.pi_and_v(perturbed[None].astype(np.float32))
+            actor[k] = 0.5 * ((p.logits.array[0] - ref_logits) ** 2).sum()
+            critic[k] = 0.5 * (v.array[0, 0] - ref_value) ** 2
+    return actor.reshape(grid), critic.reshape(grid)
+
+
+@pytest.mark.parametrize('chunk', [1, 4, 64])
+def test_batched_greydanus_equals_the_one_mask_loop(chunk):
+    model = TinyConvModel()
+    state = _state()
+    method = GreydanusSaliency(radius=2, stride=3, blur_sigma=1, chunk=chunk)
+    result = method(model, state)
+    actor_grid, critic_grid = one_mask_at_a_time_greydanus(
+        model, state, 2, 3, 1)
+    # Grid point (i, j) sits at pixel (3 i, 3 j).
+    np.testing.assert_allclose(result.actor[::3, ::3], actor_grid,
+                               rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(result.critic[::3, ::3], critic_grid,
+                               rtol=1e-4, atol=1e-9)
+    assert result.actor.shape == (12, 12)
+    # Between grid points the map interpolates; no zero border.
+    np.testing.assert_allclose(result.actor[0, 1],
+                               (2 * actor_grid[0, 0] + actor_grid[0, 1]) / 3,
+                               rtol=1e-4)
+    assert result.actor[-1, -1] == pytest.approx(actor_grid[-1, -1],
+                                                 rel=1e-4)
+
+
+@pytest.mark.parametrize('perturber,generator', [
+    (SlidingWindow(window_size=(3, 3), stride=(2, 2)), OcclusionScoring()),
+    (RISEGrid(n=20, s=3, p1=0.5, seed=1, threads=0), RISEScoring(p1=0.5)),
+])
+def test_xaitk_path_equals_xaitk_itself(perturber, generator):
+    model = TinyConvModel()
+    state = _state()
+    result = XAITKSaliency(perturber, generator, chunk=7)(model, state)
+    # XAITK's own way, one occluded image at a time.
+    image = state[0].transpose(1, 2, 0)
+    masks = perturber(image)
+    occluded = occlude_image_batch(image, masks)
+    with chainer.no_backprop_mode():
+        p, v = model.pi_and_v(state)
+        ref_logits, ref_value = p.logits.array[0], v.array[0]
+        logits, values = [], []
+        for img in occluded:
+            p, v = model.pi_and_v(img.transpose(2, 0, 1)[None])
+            logits.append(p.logits.array[0])
+            values.append(v.array[0])
+    actor = generator(ref_logits, np.array(logits), masks)
+    critic = generator(ref_value, np.array(values), masks)
+    np.testing.assert_allclose(result.actor, np.abs(actor).sum(axis=0),
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(result.critic, np.abs(critic[0]),
+                               rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['greydanus', 'occlusion', 'rise'])
+def test_methods_on_the_real_network(name):
+    model = A3CFF(6)
+    state = _state((1, 4, 84, 84))
+    result = make_saliency(name, chunk=64)(model, state)
+    assert result.actor.shape == result.critic.shape == (84, 84)
+    assert result.actor.dtype == np.float32
+    assert (result.actor >= 0).all() and result.actor.max() > 0
+    with chainer.no_backprop_mode():
+        policy, value = model.pi_and_v(state)
+    np.testing.assert_allclose(result.action_probs,
+                               policy.all_prob.array[0], rtol=1e-5)
+
+
+def test_bad_chunk_and_state():
+    with pytest.raises(ValueError, match='chunk'):
+        GreydanusSaliency(chunk=0)
+    with pytest.raises(ValueError, match=r'\(1, C, H, W\)'):
+        GreydanusSaliency()(TinyConvModel(), _state()[0])

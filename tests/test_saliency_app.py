@@ -1,0 +1,113 @@
+"""Rollout recording and the frame-range saliency app, on real ALE frames."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import saliency_app
+from conftest import run_launcher
+from env_gym_chainer import FramePreprocessor
+from render import red_overlay
+from rollout import load_rollout
+from video import read_mp4
+
+
+@pytest.fixture(scope='module')
+def rollout_path(trained_run, tmp_path_factory):
+    path = tmp_path_factory.mktemp('rollout') / 'pong.npz'
+    rc = run_launcher([1, '--demo', '--load',
+                       os.path.join(trained_run, '200_finish'),
+                       '--eval-n-runs', 1, '--max-episode-len', 20,
+                       '--saliency', 'greydanus', '--saliency-chunk', 64,
+                       '--record-rollout', path,
+                       '--video-dir', path.parent / 'videos'])
+    assert rc == 0
+    return str(path)
+
+
+def test_rollout_pairs_each_frame_with_what_the_agent_saw(rollout_path):
+    arrays, meta = load_rollout(rollout_path)
+    assert arrays['frames'].shape == (20, 210, 160, 3)
+    assert arrays['observations'].shape == (20, 4, 84, 84)
+    assert arrays['logits'].shape == arrays['action_probs'].shape == (20, 6)
+    preprocess = FramePreprocessor(84)
+    for frame, obs in zip(arrays['frames'], arrays['observations']):
+        np.testing.assert_array_equal(preprocess(frame), obs[-1])
+    np.testing.assert_allclose(arrays['action_probs'].sum(axis=1), 1,
+                               rtol=1e-5)
+    assert meta['arch'] == 'FFSoftmax' and meta['n_actions'] == 6
+    assert os.path.isdir(meta['checkpoint'])
+
+
+def test_app_writes_videos_of_the_frame_range(rollout_path, tmp_path,
+                                              capsys):
+    out = tmp_path / 'app'
+    rc = saliency_app.main(['--rollout', rollout_path, '--start-frame', '10',
+                            '--end-frame', '14', '--method', 'greydanus',
+                            '--out', str(out), '--workers', '2'])
+    assert rc == 0
+    assert str(out / 'actor.mp4') in capsys.readouterr().out
+    actor, critic = read_mp4(out / 'actor.mp4'), read_mp4(out / 'critic.mp4')
+    assert actor.shape == critic.shape == (5, 210, 160, 3)
+    maps = np.load(out / 'maps.npz')
+    np.testing.assert_array_equal(maps['frames'], [10, 11, 12, 13, 14])
+    assert maps['actor'].shape == (5, 84, 84)
+    # Green and blue are the real game frame; red carries the saliency.
+    arrays, _ = load_rollout(rollout_path)
+    real = arrays['frames'][10:15].astype(int)
+    assert np.abs(actor[..., 1].astype(int) - real[..., 1]).mean() < 4
+    assert (actor[..., 0].astype(int) - real[..., 0]).mean() > 10
+
+
+def test_app_in_one_process_equals_two_workers(rollout_path, tmp_path):
+    for workers in ('1', '2'):
+        assert saliency_app.main([
+            '--rollout', rollout_path, '--start-frame', '3', '--end-frame',
+            '5', '--method', 'occlusion', '--out',
+            str(tmp_path / workers), '--workers', workers]) == 0
+    one, two = (np.load(tmp_path / w / 'maps.npz') for w in ('1', '2'))
+    np.testing.assert_allclose(one['actor'], two['actor'], rtol=1e-5)
+    np.testing.assert_allclose(one['critic'], two['critic'], rtol=1e-5)
+
+
+def test_red_overlay_adds_and_clips():
+    rgb = np.full((4, 4, 3), 200, dtype=np.uint8)
+    unit = np.zeros((2, 2))
+    unit[0, 0] = 1.0
+    out = red_overlay(rgb, unit)
+    assert out[0, 0, 0] == 255                     # 200 + 255, clipped
+    assert out[3, 3, 0] == 200
+    np.testing.assert_array_equal(out[..., 1:], rgb[..., 1:])
+
+
+def _app_error(capsys, argv, needle):
+    rc = saliency_app.main([str(a) for a in argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1, err
+    assert needle in err
+
+
+def test_bad_inputs(rollout_path, tmp_path, capsys):
+    base = ['--rollout', rollout_path, '--out', tmp_path / 'x']
+    _app_error(capsys, base + ['--start-frame', 5, '--end-frame', 3],
+               'is after --end-frame')
+    _app_error(capsys, base + ['--start-frame', 15, '--end-frame', 25],
+               "outside the rollout's frames 0..19")
+    _app_error(capsys, base + ['--start-frame', 1, '--end-frame', 2,
+                               '--method', 'telepathy'],
+               "invalid choice: 'telepathy'")
+    _app_error(capsys, ['--rollout', tmp_path / 'none.npz',
+                        '--start-frame', 0, '--end-frame', 1],
+               'no rollout file')
+
+
+def test_rollout_from_another_architecture(rollout_path, tmp_path, capsys):
+    arrays, meta = load_rollout(rollout_path)
+    meta['arch'] = 'FFSoftmaxMini'
+    other = tmp_path / 'mini.npz'
+    np.savez(other, meta=np.array(json.dumps(meta)), **arrays)
+    _app_error(capsys, ['--rollout', other, '--start-frame', 0,
+                        '--end-frame', 1, '--out', tmp_path / 'y'],
+               'rollout from another architecture')
