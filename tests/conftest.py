@@ -40,3 +40,15 @@ def trained_run(tmp_path_factory):
     run_dirs = glob.glob(str(outdir / '*'))
     assert len(run_dirs) == 1
     return run_dirs[0]
+
+
+@pytest.fixture(scope='session')
+def trained_lstm(tmp_path_factory):
+    """200 real A3C steps of the LSTM-CNN agent on Breakout, 2 processes."""
+    outdir = tmp_path_factory.mktemp('lstm')
+    rc = run_launcher([2, '--arch', 'LSTM', '--env', 'BreakoutNoFrameskip-v4',
+                       '--steps', 200, '--outdir', outdir, '--eval-n-runs', 0,
+                       '--checkpoint-interval', 0, '--seed', 2])
+    assert rc == 0
+    finish, = glob.glob(str(outdir / '*' / '200_finish'))
+    return finish

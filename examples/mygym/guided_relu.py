@@ -82,3 +82,38 @@ def guided_relu(x):
     """
     y, = GuidedReLU().apply((x,))
     return y
+
+
+class GuidedELU(function_node.FunctionNode):
+    """ELU (alpha 1) whose gradient follows the guided rule outside training.
+
+    Forward: ``x`` if ``x > 0`` else ``exp(x) - 1``. Backward, with
+    ``d = 1 if x > 0 else exp(x)`` the ELU's derivative:
+    ``gx = gy * d`` while ``chainer.config.train`` is True, and
+    ``gx = gy * d * (gy > 0)`` while it is False: as at a guided ReLU, only
+    positive gradient signals pass. (Unlike a ReLU, an ELU also passes them
+    where ``x < 0``, scaled by ``exp(x)``.) The second derivative through
+    ``d`` is not provided; A3C needs first derivatives only.
+    """
+
+    def forward(self, inputs):
+        x, = inputs
+        xp = chainer.backend.get_array_module(x)
+        self.retain_inputs((0,))
+        y = xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0)))
+        return y.astype(x.dtype, copy=False),
+
+    def backward(self, indexes, grad_outputs):
+        gy, = grad_outputs
+        x = self.get_retained_inputs()[0].array
+        xp = chainer.backend.get_array_module(x)
+        slope = xp.where(x > 0, 1, xp.exp(xp.minimum(x, 0))).astype(x.dtype)
+        if not chainer.config.train:
+            slope = slope * (gy.array > 0)
+        return gy * slope,
+
+
+def guided_elu(x):
+    """Apply the guided ELU to ``x``; same shape and dtype."""
+    y, = GuidedELU().apply((x,))
+    return y

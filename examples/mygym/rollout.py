@@ -9,6 +9,9 @@
 * ``actions`` ``(T,)``, ``logits`` ``(T, n_actions)`` (pre-softmax action
   scores), ``action_probs`` ``(T, n_actions)``, ``values`` ``(T,)``;
 * ``episodes`` ``(T,)``: the episode each step belongs to;
+* for recurrent models, ``recurrent_states`` ``(T, S)`` float32: the flat
+  state (:mod:`recurrent_state`) the model had when it saw the observation
+  of step t, i.e. before consuming it;
 * ``meta``: a JSON string with the game, architecture, checkpoint path,
   number of actions and frame buffer length, so that
   ``saliency_app.py`` can rebuild the model.
@@ -46,6 +49,9 @@ class RolloutRecorder:
         column['action_probs'].append(result.action_probs)
         column['values'].append(result.value)
         column['episodes'].append(self.episode)
+        if result.recurrent_state is not None:
+            column.setdefault('recurrent_states', []).append(
+                np.array(result.recurrent_state, dtype=np.float32))
 
     def end_episode(self):
         if self._columns['episodes'] and \

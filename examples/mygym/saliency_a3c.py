@@ -8,7 +8,9 @@ policy and value) and hands the result, with the observation and the chosen
 action, to every observer's ``observe`` (videos:
 :class:`render.SaliencyRecorder`; rollouts: :class:`rollout.RolloutRecorder`).
 The action is drawn from the same policy with the same random numbers as
-without saliency.
+without saliency. For a recurrent model every method starts from the state
+the agent had when it saw the frame, and the agent's own state advances by
+that frame alone, as without saliency.
 """
 import chainer
 import numpy as np
@@ -17,6 +19,7 @@ import chainerrl_compat  # noqa: F401
 from chainerrl.agents import a3c
 
 from checkpoint import AtomicCheckpointMixin
+from recurrent_state import restore, snapshot
 from saliency.base import policy_only
 
 
@@ -37,7 +40,16 @@ class SaliencyA3C(AtomicCheckpointMixin, a3c.A3C):
                                     and not self.observers):
             return super().act(obs)
         state = self.batch_states([obs], np, self.phi)
-        result = (self.saliency or policy_only)(self.model, state)
+        recurrent_state = snapshot(self.model)
+        result = (self.saliency or policy_only)(self.model, state,
+                                                recurrent_state)
+        if recurrent_state is not None:
+            # The method may have moved the state: put the agent's own back
+            # and advance it with this frame, exactly as A3C.act would.
+            restore(self.model, recurrent_state)
+            with chainer.no_backprop_mode():
+                result.policy, value = self.model.pi_and_v(state)
+            result.value = float(value.array[0, 0])
         if self.act_deterministically:
             action = result.policy.most_probable.array[0]
         else:

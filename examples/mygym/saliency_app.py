@@ -8,7 +8,9 @@ then::
         --end-frame 14 --method greydanus --workers 2 --out D
 
 computes the actor and critic maps of frames 10..14 (inclusive) with the
-agent the rollout was recorded with (or ``--load``), and writes to ``D``:
+agent the rollout was recorded with (or ``--load``), and writes to ``D``
+(for a recurrent agent, each frame is evaluated from the recorded state it
+was seen with):
 
 * ``actor.mp4`` and ``critic.mp4``: the real RGB game frames with the
   saliency added to the red channel (clipped), one video frame per rollout
@@ -30,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from checkpoint import CheckpointError, read_checkpoint_info
+from recurrent_state import snapshot
 from render import red_overlay, to_unit
 from rollout import load_rollout
 from saliency import METHODS, make_saliency
@@ -96,9 +99,10 @@ def load_model(meta, checkpoint):
                 'rollout from another architecture: rollout has {}={}, '
                 'checkpoint {} has {}={}'.format(key, meta[key], checkpoint,
                                                  key, info[key]))
-    args = train_a3c_gym.build_parser().parse_args(
-        ['1', '--arch', arch, '--frame-buffer-length',
-         str(meta['frame_buffer_length'])])
+    argv = ['1', '--arch', arch]
+    if train_a3c_gym.ARCHS[arch].frames is None:
+        argv += ['--frame-buffer-length', str(meta['frame_buffer_length'])]
+    args = train_a3c_gym.build_parser().parse_args(argv)
     agent = train_a3c_gym.make_agent(args, meta['n_actions'])
     try:
         agent.load(checkpoint)
@@ -114,7 +118,9 @@ _JOB = {}
 def _saliency_of_frame(index):
     job = _JOB
     state = job['phi'](job['observations'][index])[None]
-    result = job['method'](job['model'], state)
+    recurrent = job['recurrent_states']
+    result = job['method'](job['model'], state,
+                           None if recurrent is None else recurrent[index])
     return index, result.actor, result.critic
 
 
@@ -124,10 +130,14 @@ def _limit_threads():
 
 
 def compute_maps(model, phi, observations, frames, method, workers,
-                 progress=True):
-    """Maps of ``observations[frames]``: ``(actor, critic)`` (n, H, W)."""
+                 recurrent_states=None, progress=True):
+    """Maps of ``observations[frames]``: ``(actor, critic)`` (n, H, W).
+
+    With ``recurrent_states`` (a recurrent model), frame t is evaluated from
+    ``recurrent_states[t]``, the state it was seen with.
+    """
     _JOB.update(model=model, phi=phi, observations=observations,
-                method=method)
+                method=method, recurrent_states=recurrent_states)
     results = {}
     bar = tqdm(total=len(frames), desc='saliency', unit='frame',
                disable=not progress, file=sys.stderr)
@@ -197,10 +207,18 @@ def run(args):
         raise UsageError('cannot write to --out {}: {}'.format(
             args.out, e.strerror or e))
     model, phi = load_model(meta, args.load or meta.get('checkpoint'))
+    recurrent_states = arrays.get('recurrent_states')
+    if (recurrent_states is None) != (snapshot(model) is None):
+        raise UsageError('rollout from another architecture: recurrent '
+                         'states {} but the model is {}'.format(
+                             'missing' if recurrent_states is None
+                             else 'present',
+                             'recurrent' if recurrent_states is None
+                             else 'feed-forward'))
     method = make_saliency(args.method, chunk=args.chunk)
     frames = list(range(args.start_frame, args.end_frame + 1))
     actor, critic = compute_maps(model, phi, arrays['observations'], frames,
-                                 method, args.workers)
+                                 method, args.workers, recurrent_states)
     paths = write_outputs(args.out, arrays['frames'], frames, actor, critic,
                           args.scale, args.fps)
     print('{} saliency of frames {}..{}:'.format(args.method,

@@ -17,6 +17,7 @@ them resumes training with the step count and learning-rate schedule carried
 on; ``--steps`` is the total to reach.
 """
 import argparse
+import collections
 import datetime
 import logging
 import os
@@ -26,6 +27,7 @@ import chainerrl_compat  # noqa: F401
 import chainer
 import numpy as np
 from chainer import links as L
+from chainerrl.recurrent import RecurrentChainMixin
 from chainerrl import experiments
 from chainerrl import misc
 from chainerrl import policies
@@ -43,7 +45,7 @@ from saliency import make_saliency
 from checkpoint import CheckpointError, checkpoint_steps
 from env_gym_chainer import (FramePreprocessor, GymEnvironment,
                              UnknownGameError, check_atari_id)
-from guided_relu import guided_relu
+from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
 from saliency_a3c import SaliencyA3C
 
@@ -68,14 +70,50 @@ class A3CFF(chainer.ChainList, a3c.A3CModel):
         return self.pi(features), self.v(features)
 
 
-# --arch -> (model factory(n_actions, n_frames), frame preprocessor factory)
+class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin):
+    """The LSTM-CNN actor-critic of Greydanus et al. / the XAITK example.
+
+    Input ``(batch, 1, 80, 80)``: 4 convolutions (32 filters, 3x3, stride 2,
+    padding 1) with ELU (80 -> 40 -> 20 -> 10 -> 5), an LSTM of 256 units on
+    the flattened 32x5x5 features, and separate linear heads for the actor
+    (n actions) and the critic (1). The ELUs are guided ELUs: plain in
+    training, guided in saliency (see :mod:`guided_relu`).
+    """
+
+    def __init__(self, n_actions, n_input_channels=1, activation=guided_elu):
+        self.activation = activation
+        self.convs = chainer.ChainList(*[
+            L.Convolution2D(n_input_channels if i == 0 else 32, 32, ksize=3,
+                            stride=2, pad=1) for i in range(4)])
+        self.lstm = L.LSTM(32 * 5 * 5, 256)
+        self.pi = policies.FCSoftmaxPolicy(256, n_actions)
+        self.v = v_function.FCVFunction(256)
+        super().__init__(self.convs, self.lstm, self.pi, self.v)
+
+    def pi_and_v(self, state):
+        h = state
+        for conv in self.convs:
+            h = self.activation(conv(h))
+        h = self.lstm(h)
+        return self.pi(h), self.v(h)
+
+
+Arch = collections.namedtuple('Arch', 'make_model make_preprocessor frames')
+
+# --arch -> model factory (n_actions, n_frames), preprocessing, frames
+# stacked (None: --frame-buffer-length, default 4).
 ARCHS = {
-    'FFSoftmax': (lambda n, c: A3CFF(n, c),
-                  lambda: FramePreprocessor(84)),
-    'FFSoftmaxMini': (lambda n, c: A3CFF(n, c, head_class=ICLRACERHeadMini),
-                      lambda: FramePreprocessor(60)),
-    'FFMellowmax': (lambda n, c: A3CFF(n, c, mellowmax=True),
-                    lambda: FramePreprocessor(84)),
+    'FFSoftmax': Arch(lambda n, c: A3CFF(n, c),
+                      lambda: FramePreprocessor(84), None),
+    'FFSoftmaxMini': Arch(
+        lambda n, c: A3CFF(n, c, head_class=ICLRACERHeadMini),
+        lambda: FramePreprocessor(60), None),
+    'FFMellowmax': Arch(lambda n, c: A3CFF(n, c, mellowmax=True),
+                        lambda: FramePreprocessor(84), None),
+    # One 80x80 frame: rows 35..194 of the screen, mean of R, G and B.
+    'LSTM': Arch(lambda n, c: A3CLSTMCNN(n, c),
+                 lambda: FramePreprocessor(80, crop_rows=(35, 195),
+                                           gray='mean'), 1),
 }
 
 
@@ -130,7 +168,8 @@ def build_parser():
     p.add_argument('--arch', default='FFSoftmax', choices=sorted(ARCHS),
                    help='network: FFSoftmax (ICLR-ACER head, 84x84), '
                         'FFSoftmaxMini (60x60 head), FFMellowmax '
-                        '(mellowmax policy)')
+                        '(mellowmax policy), LSTM (LSTM-CNN of the XAITK '
+                        'example, one 80x80 frame)')
     p.add_argument('--seed', type=int, default=0,
                    help='random seed of workers and environments')
     p.add_argument('--outdir', default='results',
@@ -178,8 +217,10 @@ def build_parser():
     p.add_argument('--monitor', action='store_true',
                    help='record MP4s of episodes 0, 1, 8, 27, ... of worker '
                         '0 (or of the demo) into <run>/monitor')
-    p.add_argument('--frame-buffer-length', type=_int_at_least(1), default=4,
-                   help='number of stacked frames the network sees')
+    p.add_argument('--frame-buffer-length', type=_int_at_least(1),
+                   default=None,
+                   help='number of stacked frames the network sees '
+                        '(default 4; LSTM sees 1)')
     p.add_argument('--render-b2w', action='store_true',
                    help='show the preprocessed grayscale input of worker 0 '
                         '(or of the demo) in a live window')
@@ -248,9 +289,21 @@ class UsageError(Exception):
     """A mistake in the command line; reported in one line, exit status 2."""
 
 
+def frame_buffer_length(args):
+    """Frames the architecture stacks; raises UsageError on a conflict."""
+    fixed = ARCHS[args.arch].frames
+    if fixed is None:
+        return args.frame_buffer_length or 4
+    if args.frame_buffer_length not in (None, fixed):
+        raise UsageError('--arch {} sees {} frame(s); --frame-buffer-length '
+                         '{} does not apply'.format(args.arch, fixed,
+                                                    args.frame_buffer_length))
+    return fixed
+
+
 def make_agent(args, n_actions):
-    make_model, _ = ARCHS[args.arch]
-    model = make_model(n_actions, args.frame_buffer_length)
+    n_frames = frame_buffer_length(args)
+    model = ARCHS[args.arch].make_model(n_actions, n_frames)
     opt = rmsprop_async.RMSpropAsync(lr=args.lr, eps=args.rmsprop_epsilon,
                                      alpha=0.99)
     opt.setup(model)
@@ -260,7 +313,7 @@ def make_agent(args, n_actions):
                         beta=args.beta, phi=phi)
     agent.checkpoint_info = {
         'env': args.env, 'arch': args.arch, 'n_actions': n_actions,
-        'frame_buffer_length': args.frame_buffer_length}
+        'frame_buffer_length': n_frames}
     return agent
 
 
@@ -277,7 +330,8 @@ def run(args):
     _check_writable(args.outdir, '--outdir')
     misc.set_random_seed(args.seed)
 
-    _, make_preprocessor = ARCHS[args.arch]
+    make_preprocessor = ARCHS[args.arch].make_preprocessor
+    n_frames = frame_buffer_length(args)
     run_dir = None
     if args.demo:
         run_dir = args.video_dir or os.path.join(
@@ -297,7 +351,7 @@ def run(args):
             seed = 2 ** 31 - 1 - seed
         shown = process_idx == 0
         return GymEnvironment(
-            args.env, frame_buffer_length=args.frame_buffer_length,
+            args.env, frame_buffer_length=n_frames,
             preprocessor=make_preprocessor(), seed=seed,
             reward_filter=None if test else training_reward_filter(
                 args.min_reward, args.reward_scale_factor),

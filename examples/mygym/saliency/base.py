@@ -5,6 +5,8 @@ import dataclasses
 import chainer
 import numpy as np
 
+from recurrent_state import restore
+
 
 @dataclasses.dataclass
 class SaliencyResult:
@@ -18,12 +20,15 @@ class SaliencyResult:
             unperturbed input; ``policy.sample()`` / ``most_probable`` give
             the action exactly as ``A3C.act`` would.
         value (float): the critic's value of the unperturbed input.
+        recurrent_state (np.ndarray or None): the flat recurrent state the
+            input was evaluated with (see :mod:`recurrent_state`).
     """
 
     actor: np.ndarray
     critic: np.ndarray
     policy: object
     value: float
+    recurrent_state: np.ndarray = None
 
     @property
     def action_probs(self):
@@ -43,17 +48,26 @@ def policy_scores(policy):
     raise TypeError('cannot find action scores in {!r}'.format(policy))
 
 
-def policy_only(model, state):
+def policy_only(model, state, recurrent_state=None):
     """No saliency: the policy and value of ``state``, maps None."""
+    restore(model, recurrent_state)
     with chainer.no_backprop_mode(), chainer.using_config('train', False):
         policy, value = model.pi_and_v(state)
     return SaliencyResult(actor=None, critic=None, policy=policy,
-                          value=float(value.array[0, 0]))
+                          value=float(value.array[0, 0]),
+                          recurrent_state=recurrent_state)
 
 
 class SaliencyMethod(abc.ABC):
-    """Interface: ``method(model, state) -> SaliencyResult``."""
+    """Interface: ``method(model, state, recurrent_state) -> SaliencyResult``.
+    """
 
     @abc.abstractmethod
-    def __call__(self, model, state):
-        """Saliency of ``state`` ``(1, C, H, W)`` float32 for ``model``."""
+    def __call__(self, model, state, recurrent_state=None):
+        """Saliency of ``state`` ``(1, C, H, W)`` float32 for ``model``.
+
+        ``recurrent_state`` (flat, see :mod:`recurrent_state`) is the state
+        a recurrent model had when it saw ``state``; every forward pass of
+        the method starts from it. The method may leave the model in any
+        state: the caller restores its own.
+        """

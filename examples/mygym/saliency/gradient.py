@@ -8,11 +8,15 @@ summed the actor's gradient into its "critic" map).
 
 Guided (``guided=True``) takes the gradients with ``chainer.config.train``
 False, so every guided ReLU of the network applies the guided rule; vanilla
-takes them with it True, so the same ReLUs pass plain gradients.
+takes them with it True, so the same ReLUs pass plain gradients. In a
+recurrent model both copies start from the state the agent had when it saw
+the input; the gradient is taken with respect to the input frame, the state
+held fixed.
 """
 import chainer
 import numpy as np
 
+from recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
 
@@ -26,7 +30,7 @@ class GradientSaliency(SaliencyMethod):
     def __init__(self, guided=True):
         self.guided = guided
 
-    def __call__(self, model, state):
+    def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state)
         if state.dtype.kind != 'f':
             state = state.astype(np.float32)
@@ -35,6 +39,7 @@ class GradientSaliency(SaliencyMethod):
         # gradients stay apart (no accumulation), for half of Chainer's
         # per-layer overhead.
         x = chainer.Variable(np.concatenate([state, state]))
+        restore(model, recurrent_state, batch_size=2)
         with chainer.using_config('train', False), \
                 chainer.using_config('enable_backprop', True):
             policy, value = model.pi_and_v(x)
@@ -46,4 +51,5 @@ class GradientSaliency(SaliencyMethod):
             actor=np.abs(grad.array[0, -1]),
             critic=np.abs(grad.array[1, -1]),
             policy=policy[0:1],
-            value=float(value.array[0, 0]))
+            value=float(value.array[0, 0]),
+            recurrent_state=recurrent_state)

@@ -21,7 +21,9 @@ input is ``K * I + (1 - K) * F`` on every stacked frame, ``F`` the fill:
   ``critic = |map|``.
 
 All masked inputs are scored in batched forward passes of ``chunk`` inputs,
-actor and critic from the same pass. Maps are ``(H, W)`` float32 >= 0.
+actor and critic from the same pass; in a recurrent model every pass starts
+from the state the agent had when it saw the input. Maps are ``(H, W)``
+float32 >= 0.
 """
 import itertools
 
@@ -29,6 +31,7 @@ import chainer
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
 
@@ -96,33 +99,38 @@ class PerturbationSaliency(SaliencyMethod):
             raise ValueError('chunk must be >= 1, got %r' % chunk)
         self.chunk = chunk
 
-    def score(self, model, state, keep, fill):
-        """Actor scores ``(n, n_actions)`` and values ``(n,)`` of all masks."""
+    def score(self, model, state, keep, fill, recurrent_state=None):
+        """Actor scores ``(n, n_actions)`` and values ``(n,)`` of all masks,
+        each evaluated from ``recurrent_state``."""
         scores, values = [], []
         with chainer.no_backprop_mode(), chainer.using_config('train', False):
             for begin in range(0, len(keep), self.chunk):
                 batch = masked_inputs(state, keep[begin:begin + self.chunk],
                                       fill)
+                restore(model, recurrent_state, batch_size=len(batch))
                 policy, value = model.pi_and_v(batch)
                 scores.append(policy_scores(policy).array)
                 values.append(value.array[:, 0])
         return np.concatenate(scores), np.concatenate(values)
 
-    def __call__(self, model, state):
+    def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state, dtype=np.float32)
         if state.ndim != 4 or state.shape[0] != 1:
             raise ValueError('expected a (1, C, H, W) state, got shape {}'
                              .format(state.shape))
+        restore(model, recurrent_state)
         with chainer.no_backprop_mode(), chainer.using_config('train', False):
             policy, value = model.pi_and_v(state)
         ref_scores = policy_scores(policy).array[0]
         ref_value = float(value.array[0, 0])
         keep, fill = self.masks_and_fill(state[0])
-        scores, values = self.score(model, state[0], keep, fill)
+        scores, values = self.score(model, state[0], keep, fill,
+                                    recurrent_state)
         actor, critic = self.maps(ref_scores, ref_value, scores, values, keep)
         return SaliencyResult(actor=actor.astype(np.float32),
                               critic=critic.astype(np.float32),
-                              policy=policy, value=ref_value)
+                              policy=policy, value=ref_value,
+                              recurrent_state=recurrent_state)
 
 
 class GreydanusSaliency(PerturbationSaliency):
