@@ -5,7 +5,8 @@ Pong observation), the Greydanus method with r=5, d=5 (a 17x17 grid: 289
 masks on 84x84):
 
 * batched: this suite's ``GreydanusSaliency`` (actor and critic from the same
-  batched forward passes, ``--chunk`` inputs each);
+  batched forward passes, ``--chunk`` inputs each, through the NumPy forward
+  with the windowed first layer);
 * one mask at a time, as the paper's code does it: one perturbed image per
   forward pass, once for the actor and once for the critic
   (2 x 289 passes). The single-pass variant of the loop (actor and critic
@@ -15,7 +16,7 @@ Then the frame-range app's frames/s with 1 and 2 workers on a recorded
 rollout. Timings are medians of alternating repeats; the headline ratio
 (paper's loop / batched) is printed last.
 
-    python bench/perturbation_saliency.py --repeats 3
+    python bench/perturbation_saliency.py --repeats 3 --threads 1
 """
 import argparse
 import contextlib
@@ -32,6 +33,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
 import chainer  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.ndimage import gaussian_filter  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 import saliency_app  # noqa: E402
 import train_a3c_gym  # noqa: E402
@@ -84,7 +86,23 @@ def main(argv=None):
                         help='inputs per forward pass of the batched method')
     parser.add_argument('--app-frames', type=int, default=8,
                         help='frames per app run')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='BLAS threads for the per-frame timings (both '
+                             'variants)')
     args = parser.parse_args(argv)
+    with threadpool_limits(limits=args.threads):
+        ms = time_methods(args)
+    app_fps = time_app(args)
+    for workers in (1, 2):
+        print('app, {} worker(s):            {:6.2f} frames/s'.format(
+            workers, app_fps[workers]))
+    print('ratio one-pass loop/batched: {:.1f}'.format(
+        ms['loop, one pass'] / ms['batched']))
+    print('ratio paper loop (actor+critic passes)/batched: {:.1f}'.format(
+        ms['loop, actor+critic passes'] / ms['batched']))
+
+
+def time_methods(args):
 
     env = GymEnvironment('PongNoFrameskip-v4', seed=0)
     obs = env.reset()
@@ -105,8 +123,12 @@ def main(argv=None):
             timed(lambda: one_mask_loop(model, state, False)))
     ms = {name: statistics.median(t) for name, t in times.items()}
     for name, value in ms.items():
-        print('{:28s} {:8.1f} ms/frame'.format(name, value), flush=True)
+        print('{:28s} {:8.1f} ms/frame ({} BLAS thread(s))'.format(
+            name, value, args.threads), flush=True)
+    return ms
 
+
+def time_app(args):
     with tempfile.TemporaryDirectory() as tmp:
         agent_dir = os.path.join(tmp, 'agent')
         rollout = os.path.join(tmp, 'rollout.npz')
@@ -128,13 +150,7 @@ def main(argv=None):
                 fps[workers].append(app_frames_per_second(
                     rollout, os.path.join(tmp, 'app{}-{}'.format(workers, i)),
                     workers, args.app_frames))
-    for workers in (1, 2):
-        print('app, {} worker(s):            {:6.2f} frames/s'.format(
-            workers, statistics.median(fps[workers])))
-    print('ratio one-pass loop/batched: {:.1f}'.format(
-        ms['loop, one pass'] / ms['batched']))
-    print('ratio paper loop (actor+critic passes)/batched: {:.1f}'.format(
-        ms['loop, actor+critic passes'] / ms['batched']))
+    return {workers: statistics.median(f) for workers, f in fps.items()}
 
 
 if __name__ == '__main__':

@@ -143,10 +143,13 @@ def compute_maps(model, phi, observations, frames, method, workers,
                disable=not progress, file=sys.stderr)
     try:
         if workers == 1:
-            for index in frames:
-                i, actor, critic = _saliency_of_frame(index)
-                results[i] = (actor, critic)
-                bar.update()
+            # One BLAS thread, as in each worker: more only pay off on idle
+            # cores and collapse beside any other load.
+            with threadpool_limits(limits=1):
+                for index in frames:
+                    i, actor, critic = _saliency_of_frame(index)
+                    results[i] = (actor, critic)
+                    bar.update()
         else:
             context = mp.get_context('fork')
             with context.Pool(workers, initializer=_limit_threads) as pool:

@@ -21,9 +21,10 @@ input is ``K * I + (1 - K) * F`` on every stacked frame, ``F`` the fill:
   ``critic = |map|``.
 
 All masked inputs are scored in batched forward passes of ``chunk`` inputs,
-actor and critic from the same pass; in a recurrent model every pass starts
-from the state the agent had when it saw the input. Maps are ``(H, W)``
-float32 >= 0.
+actor and critic from the same pass (the ICLR-ACER network through the
+NumPy forward of :mod:`saliency.fast_forward`); in a recurrent model every
+pass starts from the state the agent had when it saw the input. Maps are
+``(H, W)`` float32 >= 0.
 """
 import itertools
 
@@ -33,6 +34,7 @@ from scipy.ndimage import gaussian_filter
 
 from recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
+from saliency.fast_forward import fast_forward_for
 
 
 def blob_masks(shape, radius=5, stride=5):
@@ -101,12 +103,24 @@ class PerturbationSaliency(SaliencyMethod):
 
     def score(self, model, state, keep, fill, recurrent_state=None):
         """Actor scores ``(n, n_actions)`` and values ``(n,)`` of all masks,
-        each evaluated from ``recurrent_state``."""
+        each evaluated from ``recurrent_state``.
+
+        The ICLR-ACER network runs through the NumPy forward of
+        :mod:`saliency.fast_forward` (channels last), other models through
+        Chainer.
+        """
+        fast = fast_forward_for(model)
         scores, values = [], []
         with chainer.no_backprop_mode(), chainer.using_config('train', False):
             for begin in range(0, len(keep), self.chunk):
-                batch = masked_inputs(state, keep[begin:begin + self.chunk],
-                                      fill)
+                chunk = keep[begin:begin + self.chunk]
+                if fast is not None:
+                    batch_scores, batch_values = fast.masked(state, chunk,
+                                                             fill)
+                    scores.append(batch_scores)
+                    values.append(batch_values)
+                    continue
+                batch = masked_inputs(state, chunk, fill)
                 restore(model, recurrent_state, batch_size=len(batch))
                 policy, value = model.pi_and_v(batch)
                 scores.append(policy_scores(policy).array)

@@ -1,0 +1,190 @@
+"""An inference-only NumPy forward of the ICLR-ACER actor-critic (A3CFF).
+
+Perturbation saliency runs hundreds of inputs per frame through the network
+and needs no gradients. Chainer's CPU convolution gains little from batching
+(about 0.8 ms per 84x84x4 input at batch 32 against 1.2 ms at batch 1 here),
+so this forward makes each convolution one strided view of its input (no
+im2col loop), one copy into a ``(positions, patch)`` matrix and one BLAS
+matrix product, channels-last after the first layer. For masked inputs it
+recomputes the first layer only where a mask perturbs the input
+(:meth:`FastFFForward.masked`). It computes what the Chainer model computes
+(ReLU forward; the guided ReLU's forward is a plain ReLU) to float32
+rounding; tests check it against the model.
+
+:func:`fast_forward_for` returns one for a model it can run, else None (the
+caller then uses the Chainer model).
+"""
+import numpy as np
+from chainer import functions as F
+from chainerrl.policies import FCSoftmaxPolicy
+from chainerrl.v_function import FCVFunction
+
+from guided_relu import guided_relu
+
+
+def _conv_matrix(conv, channels_first=False):
+    """Chainer ``(O, C, kh, kw)`` weights as a ``(rows, O)`` matrix.
+
+    Rows in ``(C, kh, kw)`` order for channels-first input, ``(kh, kw, C)``
+    for channels-last: the order of the patches' innermost axes.
+    """
+    w = conv.W.array
+    if not channels_first:
+        w = w.transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(w.reshape(w.shape[0], -1).T,
+                                dtype=np.float32)
+
+
+def _output_span(touched, ksize, stride, n_out):
+    """First and last output index whose receptive field meets a touched
+    input index, per mask: ``touched`` is ``[k, n_in]`` bool. Masks that
+    touch nothing get an empty span at 0."""
+    any_touched = touched.any(axis=1)
+    first = np.where(any_touched, touched.argmax(axis=1), 0)
+    last = np.where(any_touched,
+                    touched.shape[1] - 1 - touched[:, ::-1].argmax(axis=1), 0)
+    lo = np.maximum(0, -(-(first - ksize + 1) // stride))
+    hi = np.minimum(n_out - 1, last // stride)
+    return lo, np.maximum(hi, lo)
+
+
+class FastFFForward:
+    """``(k, C, H, W)`` float32 -> actor scores and values.
+
+    Args:
+        model: an ``A3CFF`` whose head uses ReLU or guided ReLU, with a
+            softmax policy and a state-value head.
+    """
+
+    def __init__(self, model):
+        head = model.head
+        self.convs = [(_conv_matrix(c, channels_first=i == 0),
+                       c.b.array.astype(np.float32),
+                       c.ksize if isinstance(c.ksize, tuple)
+                       else (c.ksize, c.ksize),
+                       c.stride if isinstance(c.stride, tuple)
+                       else (c.stride, c.stride))
+                      for i, c in enumerate(head[:3])]
+        linear = head[3]
+        w = linear.W.array                        # (256, C*h*w), C-major
+        channels = head[2].W.shape[0]
+        side = int(round((w.shape[1] / channels) ** 0.5))
+        self.linear = (np.ascontiguousarray(
+            w.reshape(-1, channels, side, side).transpose(2, 3, 1, 0)
+            .reshape(-1, w.shape[0]), dtype=np.float32),
+            linear.b.array.astype(np.float32))
+        pi, v = model.pi.model.output, model.v.model.output
+        self.pi = (np.ascontiguousarray(pi.W.array.T), pi.b.array)
+        self.v = (np.ascontiguousarray(v.W.array.T), v.b.array)
+
+    @staticmethod
+    def _conv_relu(x, weights, bias, ksize, stride, channels_first=False):
+        """Valid convolution + bias + ReLU as one matrix product.
+
+        ``x`` is ``(k, H, W, C)``, or ``(k, C, H, W)`` with
+        ``channels_first``: the strided view reads either layout. Returns
+        ``(k, OH, OW, O)``.
+        """
+        if channels_first:
+            k, channels, height, width = x.shape
+            sk, sc, sy, sx = x.strides
+        else:
+            k, height, width, channels = x.shape
+            sk, sy, sx, sc = x.strides
+        kh, kw = ksize
+        sh, sw = stride
+        out_h = (height - kh) // sh + 1
+        out_w = (width - kw) // sw + 1
+        # Innermost axes read contiguous memory: (kh, kw, C) channels-last,
+        # (C, kh, kw) channels-first.
+        if channels_first:
+            shape = (k, out_h, out_w, channels, kh, kw)
+            strides = (sk, sy * sh, sx * sw, sc, sy, sx)
+        else:
+            shape = (k, out_h, out_w, kh, kw, channels)
+            strides = (sk, sy * sh, sx * sw, sy, sx, sc)
+        patches = np.lib.stride_tricks.as_strided(x, shape, strides,
+                                                  writeable=False)
+        out = patches.reshape(k * out_h * out_w, -1) @ weights
+        out += bias
+        np.maximum(out, 0, out=out)
+        return out.reshape(k, out_h, out_w, -1)
+
+    def __call__(self, x):
+        """``(k, C, H, W)`` float32 -> (scores ``(k, n)``, values ``(k,)``).
+        """
+        h = np.ascontiguousarray(x, dtype=np.float32)
+        return self._from_first_layer(
+            self._conv_relu(h, *self.convs[0], channels_first=True))
+
+    def masked(self, state, keep, fill):
+        """Scores and values of ``K * I + (1 - K) * F`` for each keep mask.
+
+        Equal to ``self(masked_inputs(state, keep, fill))``, but where the
+        masks perturb only a small window (Greydanus blobs, sliding
+        windows), the first convolution is computed once for ``I`` and
+        recomputed per mask only on the outputs whose receptive field meets
+        the mask's perturbed pixels; elsewhere the masked input equals ``I``
+        exactly, and so does the output.
+
+        Args:
+            state: ``(C, H, W)`` float32; keep: ``[k, H, W]``; fill:
+                broadcastable to ``state``.
+        """
+        weights, bias, (kh, kw), (sh, sw) = self.convs[0]
+        channels, height, width = state.shape
+        out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
+        touched = keep < 1
+        rows = _output_span(touched.any(axis=2), kh, sh, out_h)
+        cols = _output_span(touched.any(axis=1), kw, sw, out_w)
+        win_h = int((rows[1] - rows[0]).max(initial=0)) + 1
+        win_w = int((cols[1] - cols[0]).max(initial=0)) + 1
+        if win_h * win_w > 0.6 * out_h * out_w:
+            batch = keep[:, None] * state[None] + (1 - keep[:, None]) * fill
+            return self(batch.astype(np.float32))
+        base = self._conv_relu(state[None], weights, bias, (kh, kw),
+                               (sh, sw), channels_first=True)[0]
+        top = np.clip(rows[0], 0, out_h - win_h)
+        left = np.clip(cols[0], 0, out_w - win_w)
+        in_h, in_w = (win_h - 1) * sh + kh, (win_w - 1) * sw + kw
+        fill = np.broadcast_to(np.asarray(fill, dtype=np.float32),
+                               state.shape)
+        windows = np.empty((len(keep), channels, in_h, in_w), np.float32)
+        for i, (y, x) in enumerate(zip(top * sh, left * sw)):
+            k = keep[i, y:y + in_h, x:x + in_w]
+            windows[i] = (k * state[:, y:y + in_h, x:x + in_w]
+                          + (1 - k) * fill[:, y:y + in_h, x:x + in_w])
+        patched = self._conv_relu(windows, weights, bias, (kh, kw), (sh, sw),
+                                  channels_first=True)
+        h = np.repeat(base[None], len(keep), axis=0)
+        for i, (y, x) in enumerate(zip(top, left)):
+            h[i, y:y + win_h, x:x + win_w] = patched[i]
+        return self._from_first_layer(h)
+
+    def _from_first_layer(self, h):
+        for weights, bias, ksize, stride in self.convs[1:]:
+            h = self._conv_relu(h, weights, bias, ksize, stride)
+        h = h.reshape(len(h), -1) @ self.linear[0]
+        h += self.linear[1]
+        np.maximum(h, 0, out=h)
+        scores = h @ self.pi[0] + self.pi[1]
+        values = (h @ self.v[0] + self.v[1])[:, 0]
+        return scores, values
+
+
+def fast_forward_for(model):
+    """A :class:`FastFFForward` for ``model``, or None if it cannot run it."""
+    head = getattr(model, 'head', None)
+    if head is None or getattr(head, 'activation', None) not in (
+            guided_relu, F.relu):
+        return None
+    if not (isinstance(getattr(model, 'pi', None), FCSoftmaxPolicy)
+            and isinstance(getattr(model, 'v', None), FCVFunction)):
+        return None
+    if len(head) != 4 or any(getattr(c, 'pad', (0, 0)) not in (0, (0, 0))
+                             for c in head[:3]):
+        return None
+    if any(getattr(layer, 'W', None) is None or layer.W.array is None
+           for layer in head):
+        return None
+    return FastFFForward(model)
