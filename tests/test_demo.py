@@ -5,6 +5,7 @@ import numpy as np
 
 import chainer
 import train_a3c_gym
+import viewer
 from conftest import run_launcher
 from env_gym_chainer import GymEnvironment
 from saliency import make_saliency
@@ -78,3 +79,53 @@ def test_unwritable_video_dir(trained_run, tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and 'cannot write to --video-dir' in err
+
+
+def test_ctrl_c_mid_demo_leaves_playable_videos(
+        trained_run, tmp_path, monkeypatch, capsys):
+    real_step = GymEnvironment.step
+    calls = []
+
+    def step_then_interrupt(self, action):
+        calls.append(action)
+        if len(calls) == 12:
+            raise KeyboardInterrupt
+        return real_step(self, action)
+
+    monkeypatch.setattr(GymEnvironment, 'step', step_then_interrupt)
+    video_dir = tmp_path / 'v'
+    rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
+                             '--eval-n-runs', '1', '--video-dir',
+                             str(video_dir), '--saliency-scale', 'episode'])
+    assert rc == 130
+    assert 'interrupted' in capsys.readouterr().err
+    # 12 actions were chosen; the 12th step never happened but its frame
+    # had been rendered.
+    for stream in ('actor', 'critic'):
+        assert len(read_mp4(video_dir / 'episode-000-{}.mp4'.format(
+            stream))) == 12
+
+
+def test_render_without_display_warns_once_and_writes_files(
+        trained_run, tmp_path, capsys, monkeypatch):
+    # The warning is once per process; this test may not be the first.
+    monkeypatch.setattr(viewer, '_warned_no_display', False)
+    video_dir = tmp_path / 'v'
+    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
+                       '--eval-n-runs', 1, '--max-episode-len', 5,
+                       '--render', '--video-dir', video_dir])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert err.count('no display available') == 1
+    assert len(read_mp4(video_dir / 'episode-000-actor.mp4')) == 5
+
+
+def test_monitor_records_the_game(trained_run, tmp_path):
+    video_dir = tmp_path / 'v'
+    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
+                       '--eval-n-runs', 1, '--max-episode-len', 8,
+                       '--saliency', 'none', '--monitor',
+                       '--video-dir', video_dir])
+    assert rc == 0
+    frames = read_mp4(video_dir / 'monitor' / 'episode-000000.mp4')
+    assert frames.shape == (9, 210, 160, 3)     # the reset frame + 8 steps

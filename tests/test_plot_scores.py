@@ -1,0 +1,30 @@
+import imageio.v2 as imageio
+
+import plot_scores
+
+HEADER = 'steps\tepisodes\telapsed\tmean\tmedian\tstdev\tmax\tmin\n'
+
+
+def test_merges_runs_by_step_and_writes_a_png(tmp_path):
+    first = tmp_path / 'a.txt'
+    second = tmp_path / 'b.txt'
+    first.write_text(HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n'
+                     '200\t2\t2\t-19\t-19\t1\t-18\t-20\n')
+    second.write_text(HEADER + '200\t3\t3\t-18\t-18\t1\t-17\t-19\n'
+                      '300\t4\t4\t-10\t-10\t2\t-8\t-12\n')
+    png, merged = tmp_path / 'c.png', tmp_path / 'm.txt'
+    assert plot_scores.main([str(first), str(second), '--out', str(png),
+                             '--merged-scores', str(merged)]) == 0
+    rows = merged.read_text().splitlines()
+    assert rows[0].split('\t')[:4] == ['steps', 'episodes', 'elapsed', 'mean']
+    assert [r.split('\t')[0] for r in rows[1:]] == ['100', '200', '300']
+    assert rows[2].split('\t')[3] == '-18'       # the later run's row
+    image = imageio.imread(png)
+    assert image.shape[:2] == (400, 700)
+
+
+def test_not_a_scores_file(tmp_path, capsys):
+    bad = tmp_path / 'bad.txt'
+    bad.write_text('hello\tworld\n1\t2\n')
+    assert plot_scores.main([str(bad)]) == 2
+    assert 'not a scores.txt' in capsys.readouterr().err
