@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import io
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
 
 import train_a3c_gym  # noqa: E402
+from alternate import alternate  # noqa: E402
 
 
 def demo_rate(saliency, steps, load, video_dir):
@@ -44,17 +44,13 @@ def main(argv=None):
     parser.add_argument('--load', default=None,
                         help='checkpoint folder (default: untrained agent)')
     args = parser.parse_args(argv)
-    rates = {'guided': [], 'none': []}
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.repeats):
-            for mode in ('guided', 'none'):
-                rate = demo_rate(mode, args.steps, args.load,
-                                 os.path.join(tmp, '{}-{}'.format(mode, i)))
-                rates[mode].append(rate)
-                print('{:6s} run {}: {:7.1f} steps/s'.format(mode, i, rate),
-                      flush=True)
-    guided = statistics.median(rates['guided'])
-    none = statistics.median(rates['none'])
+        medians = alternate({
+            mode: (lambda i, mode=mode: demo_rate(
+                mode, args.steps, args.load,
+                os.path.join(tmp, '{}-{}'.format(mode, i))))
+            for mode in ('guided', 'none')}, args.repeats)
+    guided, none = medians['guided'], medians['none']
     print('median steps/s: guided+videos {:.1f}, none {:.1f}'.format(
         guided, none))
     print('ratio guided/none: {:.2f}'.format(guided / none))

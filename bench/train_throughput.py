@@ -12,7 +12,6 @@ ratio last.
 """
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from chainerrl.agents import a3c  # noqa: E402
 from chainerrl.optimizers import rmsprop_async  # noqa: E402
 
 import train_a3c_gym  # noqa: E402
+from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 
 ENV_ID = 'PongNoFrameskip-v4'
@@ -71,17 +71,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import logging
     logging.disable(logging.WARNING)
-    rates = {'launcher': [], 'bare': []}
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.repeats):
-            for name, fn in (('launcher', launcher_run), ('bare', bare_run)):
-                rate = fn(args.steps, args.processes,
-                          os.path.join(tmp, '{}-{}'.format(name, i)))
-                rates[name].append(rate)
-                print('{:8s} run {}: {:7.1f} steps/s'.format(name, i, rate),
-                      flush=True)
-    launcher = statistics.median(rates['launcher'])
-    bare = statistics.median(rates['bare'])
+        medians = alternate({
+            name: (lambda i, name=name, fn=fn: fn(
+                args.steps, args.processes,
+                os.path.join(tmp, '{}-{}'.format(name, i))))
+            for name, fn in (('launcher', launcher_run), ('bare', bare_run))},
+            args.repeats)
+    launcher, bare = medians['launcher'], medians['bare']
     print('median steps/s: launcher {:.1f}, bare ChainerRL {:.1f}'.format(
         launcher, bare))
     print('ratio launcher/bare: {:.2f}'.format(launcher / bare))

@@ -21,7 +21,6 @@ was seen with):
 Each map is scaled by its own maximum (``--scale frame``) or by the maximum
 over the range (``--scale range``).
 """
-import argparse
 import multiprocessing as mp
 import os
 import sys
@@ -32,6 +31,8 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from checkpoint import CheckpointError, read_checkpoint_info
+from cli import (OneLineParser, UsageError, int_at_least, positive_float,
+                 run_main)
 from recurrent_state import snapshot
 from render import red_overlay, to_unit
 from rollout import load_rollout
@@ -41,41 +42,32 @@ from video import Mp4Writer
 PROG = 'saliency_app.py'
 
 
-class UsageError(Exception):
-    """A mistake in the command line or inputs; one line, exit status 2."""
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(2, '{}: error: {}\n'.format(self.prog, message))
-
-
 def build_parser():
-    p = _OneLineParser(prog=PROG, description=(
+    p = OneLineParser(prog=PROG, description=(
         'Actor and critic saliency for a range of frames of a recorded '
         'rollout, written as two videos and the raw maps.'))
     p.add_argument('--rollout', required=True,
                    help='rollout file written by train_a3c_gym.py --demo '
                         '--record-rollout')
-    p.add_argument('--start-frame', type=int, required=True,
+    p.add_argument('--start-frame', type=int_at_least(0), required=True,
                    help='first frame (index into the rollout, from 0)')
-    p.add_argument('--end-frame', type=int, required=True,
+    p.add_argument('--end-frame', type=int_at_least(0), required=True,
                    help='last frame, inclusive')
     p.add_argument('--method', default='greydanus', choices=sorted(METHODS),
                    help='saliency method')
-    p.add_argument('--workers', type=int, default=1,
+    p.add_argument('--workers', type=int_at_least(1), default=1,
                    help='worker processes (frames are shared out)')
     p.add_argument('--out', default='saliency-app',
                    help='output folder')
     p.add_argument('--load', default=None,
                    help='checkpoint folder (default: the one the rollout '
                         'was recorded with)')
-    p.add_argument('--chunk', type=int, default=32,
+    p.add_argument('--chunk', type=int_at_least(1), default=32,
                    help='perturbed inputs per forward pass')
     p.add_argument('--scale', choices=('frame', 'range'), default='frame',
                    help='normalise each map by its own maximum or by the '
                         'maximum over the frame range')
-    p.add_argument('--fps', type=float, default=5,
+    p.add_argument('--fps', type=positive_float, default=5,
                    help='frame rate of the videos')
     return p
 
@@ -185,11 +177,6 @@ def write_outputs(out, rgb_frames, frames, actor, critic, scale, fps):
 
 
 def run(args):
-    if args.workers < 1:
-        raise UsageError('--workers must be >= 1, got {}'.format(
-            args.workers))
-    if args.chunk < 1:
-        raise UsageError('--chunk must be >= 1, got {}'.format(args.chunk))
     if args.start_frame > args.end_frame:
         raise UsageError('--start-frame {} is after --end-frame {}'.format(
             args.start_frame, args.end_frame))
@@ -200,7 +187,7 @@ def run(args):
     except ValueError as e:
         raise UsageError(str(e))
     n = len(arrays['actions'])
-    if args.start_frame < 0 or args.end_frame >= n:
+    if args.end_frame >= n:
         raise UsageError('frame range {}..{} is outside the rollout\'s '
                          'frames 0..{}'.format(args.start_frame,
                                                args.end_frame, n - 1))
@@ -233,18 +220,8 @@ def run(args):
 
 
 def main(argv=None):
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as e:
-        return e.code
-    try:
-        return run(args)
-    except UsageError as e:
-        print('{}: error: {}'.format(PROG, e), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print('{}: interrupted'.format(PROG), file=sys.stderr)
-        return 130
+    """Entry point; returns the process exit status."""
+    return run_main(build_parser(), run, argv)
 
 
 if __name__ == '__main__':

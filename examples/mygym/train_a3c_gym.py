@@ -16,7 +16,6 @@ Training writes a run folder ``<outdir>/<timestamp>/`` with ``scores.txt``,
 them resumes training with the step count and learning-rate schedule carried
 on; ``--steps`` is the total to reach.
 """
-import argparse
 import collections
 import datetime
 import logging
@@ -38,6 +37,8 @@ from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
 from threadpoolctl import threadpool_limits
 
 import training
+from cli import (OneLineParser, UsageError, int_at_least, positive_float,
+                 run_main)
 from render import SaliencyRecorder
 from rollout import RolloutRecorder
 from saliency import METHODS as SALIENCY_METHODS
@@ -122,44 +123,12 @@ def phi(obs):
     return np.asarray(obs, dtype=np.float32) / 255.0
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """Reports a bad flag in one line on stderr, exit status 2."""
-
-    def error(self, message):
-        self.exit(2, '{}: error: {}\n'.format(self.prog, message))
-
-
-def _int_at_least(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                'expected an integer, got {!r}'.format(text))
-        if value < minimum:
-            raise argparse.ArgumentTypeError(
-                'must be >= {}, got {}'.format(minimum, value))
-        return value
-    return parse
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            'expected a number, got {!r}'.format(text))
-    if not value > 0:
-        raise argparse.ArgumentTypeError('must be > 0, got {}'.format(text))
-    return value
-
-
 def build_parser():
-    p = _OneLineParser(
+    p = OneLineParser(
         prog='train_a3c_gym.py',
         description='Train an A3C agent with guided-ReLU network on an Atari '
                     'game, or evaluate one with --demo --load.')
-    p.add_argument('processes', type=_int_at_least(1),
+    p.add_argument('processes', type=int_at_least(1),
                    help='number of A3C worker processes (training); '
                         'ignored by --demo')
     p.add_argument('--env', default='PongNoFrameskip-v4',
@@ -175,31 +144,31 @@ def build_parser():
     p.add_argument('--outdir', default='results',
                    help='folder under which a timestamped run folder is '
                         'made')
-    p.add_argument('--t-max', type=_int_at_least(1), default=5,
+    p.add_argument('--t-max', type=int_at_least(1), default=5,
                    help='A3C rollout length between updates')
     p.add_argument('--beta', type=float, default=1e-2,
                    help='entropy regularisation weight')
     p.add_argument('--profile', action='store_true',
                    help='profile each worker with cProfile into the run '
                         'folder')
-    p.add_argument('--steps', type=_int_at_least(1), default=8 * 10 ** 7,
+    p.add_argument('--steps', type=int_at_least(1), default=8 * 10 ** 7,
                    help='total training steps (all workers, counting those '
                         'of a --load-ed checkpoint)')
-    p.add_argument('--eval-interval', type=_int_at_least(1),
+    p.add_argument('--eval-interval', type=int_at_least(1),
                    default=10 ** 5,
                    help='training steps between evaluations')
-    p.add_argument('--eval-n-runs', type=_int_at_least(0), default=10,
+    p.add_argument('--eval-n-runs', type=int_at_least(0), default=10,
                    help='episodes per evaluation (training: 0 disables '
                         'evaluation) and in --demo')
     p.add_argument('--reward-scale-factor', type=float, default=1.0,
                    help='training rewards are multiplied by this, then '
                         'clipped to [-1, 1]')
-    p.add_argument('--rmsprop-epsilon', type=_positive_float, default=1e-1,
+    p.add_argument('--rmsprop-epsilon', type=positive_float, default=1e-1,
                    help='epsilon of the shared RMSprop')
     p.add_argument('--render', action='store_true',
                    help='show the game of worker 0 (training) or of the '
                         'demo in a live window')
-    p.add_argument('--lr', type=_positive_float, default=7e-4,
+    p.add_argument('--lr', type=positive_float, default=7e-4,
                    help='learning rate of the shared RMSprop')
     p.add_argument('--lr-schedule', choices=('constant', 'linear'),
                    default='constant',
@@ -217,7 +186,7 @@ def build_parser():
     p.add_argument('--monitor', action='store_true',
                    help='record MP4s of episodes 0, 1, 8, 27, ... of worker '
                         '0 (or of the demo) into <run>/monitor')
-    p.add_argument('--frame-buffer-length', type=_int_at_least(1),
+    p.add_argument('--frame-buffer-length', type=int_at_least(1),
                    default=None,
                    help='number of stacked frames the network sees '
                         '(default 4; LSTM sees 1)')
@@ -227,9 +196,9 @@ def build_parser():
     p.add_argument('--min_reward', type=float, default=None,
                    help='training rewards below this are set to 0 before '
                         'scaling (default: keep all)')
-    p.add_argument('--max-episode-len', type=_int_at_least(1), default=None,
+    p.add_argument('--max-episode-len', type=int_at_least(1), default=None,
                    help='cap on evaluation episodes, in agent steps')
-    p.add_argument('--checkpoint-interval', type=_int_at_least(0),
+    p.add_argument('--checkpoint-interval', type=int_at_least(0),
                    default=10 ** 5,
                    help='training steps between checkpoints (0: none)')
     demo = p.add_argument_group('demo (saliency videos)')
@@ -239,7 +208,7 @@ def build_parser():
                            'backprop, plain gradient, greydanus (blurred '
                            'blobs), occlusion or rise (XAITK), or none (fast '
                            'evaluation, no videos)')
-    demo.add_argument('--saliency-chunk', type=_int_at_least(1), default=32,
+    demo.add_argument('--saliency-chunk', type=int_at_least(1), default=32,
                       help='perturbed inputs per forward pass (greydanus, '
                            'occlusion, rise)')
     demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
@@ -251,7 +220,7 @@ def build_parser():
     demo.add_argument('--video-dir', default=None,
                       help='where the actor/critic MP4s go (default: '
                            '<outdir>/demo-<timestamp>)')
-    demo.add_argument('--video-scale', type=_int_at_least(1), default=2,
+    demo.add_argument('--video-scale', type=int_at_least(1), default=2,
                       help='magnification of the 160x210 game frame in the '
                            'videos (2: 320x420)')
     demo.add_argument('--save-maps', action='store_true',
@@ -283,10 +252,6 @@ def _check_writable(folder, flag):
     except OSError as e:
         raise UsageError('cannot write to {} {}: {}'.format(
             flag, folder, e.strerror or e))
-
-
-class UsageError(Exception):
-    """A mistake in the command line; reported in one line, exit status 2."""
 
 
 def frame_buffer_length(args):
@@ -458,18 +423,7 @@ def run_demo(args, agent, make_env, video_dir):
 
 def main(argv=None):
     """Entry point; returns the process exit status."""
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as e:  # --help, or a bad flag already reported
-        return e.code
-    try:
-        return run(args)
-    except UsageError as e:
-        print('train_a3c_gym.py: error: {}'.format(e), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print('train_a3c_gym.py: interrupted', file=sys.stderr)
-        return 130
+    return run_main(build_parser(), run, argv)
 
 
 if __name__ == '__main__':
