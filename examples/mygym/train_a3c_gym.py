@@ -292,7 +292,10 @@ def run(args):
     if args.load and not os.path.isdir(args.load):
         raise UsageError('--load: no checkpoint folder at {}'.format(
             args.load))
-    _check_writable(args.outdir, '--outdir')
+    if args.demo and args.eval_n_runs < 1:
+        raise UsageError('--eval-n-runs must be >= 1 with --demo')
+    if not args.demo:
+        _check_writable(args.outdir, '--outdir')
     misc.set_random_seed(args.seed)
 
     make_preprocessor = ARCHS[args.arch].make_preprocessor
@@ -337,8 +340,6 @@ def run(args):
             raise UsageError(str(e))
 
     if args.demo:
-        if args.eval_n_runs < 1:
-            raise UsageError('--eval-n-runs must be >= 1 with --demo')
         return run_demo(args, agent, make_env, run_dir)
 
     step_offset = checkpoint_steps(args.load) if args.load else 0
@@ -349,7 +350,7 @@ def run(args):
     hooks = [training.StepHook(run_dir, args.checkpoint_interval)]
     if args.lr_schedule == 'linear':
         hooks.append(training.linear_lr_decay_hook(args.lr, args.steps))
-        hooks[-1](None, agent, step_offset)
+        hooks[-1](None, agent, step_offset)  # a resumed run starts mid-way
     print('training {} on {} with {} processes from step {}; run folder: '
           '{}'.format(args.arch, args.env, args.processes, step_offset,
                       run_dir), flush=True)

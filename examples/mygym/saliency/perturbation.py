@@ -106,8 +106,7 @@ class PerturbationSaliency(SaliencyMethod):
         each evaluated from ``recurrent_state``.
 
         The ICLR-ACER network runs through the NumPy forward of
-        :mod:`saliency.fast_forward` (channels last), other models through
-        Chainer.
+        :mod:`saliency.fast_forward`, other models through Chainer.
         """
         fast = fast_forward_for(model)
         scores, values = [], []
@@ -115,16 +114,16 @@ class PerturbationSaliency(SaliencyMethod):
             for begin in range(0, len(keep), self.chunk):
                 chunk = keep[begin:begin + self.chunk]
                 if fast is not None:
-                    batch_scores, batch_values = fast.masked(state, chunk,
+                    chunk_scores, chunk_values = fast.masked(state, chunk,
                                                              fill)
-                    scores.append(batch_scores)
-                    values.append(batch_values)
-                    continue
-                batch = masked_inputs(state, chunk, fill)
-                restore(model, recurrent_state, batch_size=len(batch))
-                policy, value = model.pi_and_v(batch)
-                scores.append(policy_scores(policy).array)
-                values.append(value.array[:, 0])
+                else:
+                    restore(model, recurrent_state, batch_size=len(chunk))
+                    policy, value = model.pi_and_v(
+                        masked_inputs(state, chunk, fill))
+                    chunk_scores = policy_scores(policy).array
+                    chunk_values = value.array[:, 0]
+                scores.append(chunk_scores)
+                values.append(chunk_values)
         return np.concatenate(scores), np.concatenate(values)
 
     def __call__(self, model, state, recurrent_state=None):
