@@ -9,8 +9,8 @@ DEMO_DIR ?= results/demo
 
 env: $(STAMP)
 
-# pip 24.3 passes PIP_CONSTRAINT on to isolated builds (chainer's sdist needs
-# setuptools<74 there); newer pips want --build-constraint instead.
+# pip 24.3.1 passes PIP_CONSTRAINT on to isolated builds (chainer's sdist
+# needs setuptools<74 there); pip 26.3 did not and wants --build-constraint.
 $(STAMP): requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check pip==24.3.1
