@@ -97,8 +97,11 @@ class SaliencyRecorder:
         self.save_maps = save_maps
         self.files = []
         self.episode = 0
-        self._windows = ((viewer.LiveWindow('actor saliency', zoom=1),
-                          viewer.LiveWindow('critic saliency', zoom=1))
+        # Side by side: the frame is 160 pixels wide before magnification.
+        self._windows = ((viewer.LiveWindow('actor saliency', zoom=1,
+                                            position=(0, 0)),
+                          viewer.LiveWindow('critic saliency', zoom=1,
+                                            position=(160 * magnify + 20, 0)))
                          if live else None)
         self._resizers = {}
         self._start_episode()

@@ -38,11 +38,14 @@ class LiveWindow:
     Args:
         title (str): window title.
         zoom (int): integer magnification of each frame.
+        position (tuple or None): ``(x, y)`` of the window on the screen;
+            None leaves the placement to the window manager.
     """
 
-    def __init__(self, title, zoom=2):
+    def __init__(self, title, zoom=2, position=None):
         self.title = title
         self.zoom = zoom
+        self.position = position
         self._root = None
         self._label = None
         self._image = None
@@ -56,6 +59,8 @@ class LiveWindow:
         import tkinter
         self._root = tkinter.Tk()
         self._root.title(self.title)
+        if self.position is not None:
+            self._root.geometry('+{}+{}'.format(*self.position))
         self._label = tkinter.Label(self._root)
         self._label.pack()
 
@@ -71,7 +76,8 @@ class LiveWindow:
         height, width = rgb.shape[:2]
         ppm = b'P6 %d %d 255\n' % (width, height) + rgb.tobytes()
         try:
-            self._image = tkinter.PhotoImage(data=ppm, format='PPM')
+            self._image = tkinter.PhotoImage(master=self._root, data=ppm,
+                                             format='PPM')
             if self.zoom > 1:
                 self._image = self._image.zoom(self.zoom, self.zoom)
             self._label.configure(image=self._image)
