@@ -21,10 +21,13 @@ ChainerRL; ``info['needs_reset']`` is True when the episode was cut off
 from (``(210, 160, 3)`` uint8) is kept in :attr:`GymEnvironment.rgb_frame`
 for rendering.
 
-The emulator is stepped through ``ale_py.ALEInterface`` directly: grabbing a
-screen only for the two frames that are kept is about twice as fast as a
-gymnasium step per frame. Sticky actions (``repeat_action_probability``) stay
-as the id defines them; the ALE applies them itself.
+gymnasium's ``AtariPreprocessing`` would do most of this, but it resizes with
+OpenCV (not in this suite's stack) and drops the RGB frame the saliency
+videos are drawn on. So the emulator is stepped through
+``ale_py.ALEInterface`` directly: grabbing a screen only for the two frames
+that are kept is about twice as fast as a gymnasium step per frame. Sticky
+actions (``repeat_action_probability``) stay as the id defines them; the ALE
+applies them itself.
 """
 import collections
 import warnings
