@@ -28,3 +28,28 @@ def test_not_a_scores_file(tmp_path, capsys):
     bad.write_text('hello\tworld\n1\t2\n')
     assert plot_scores.main([str(bad)]) == 2
     assert 'not a scores.txt' in capsys.readouterr().err
+
+
+def test_entropy_panel_and_marks(tmp_path):
+    scores = tmp_path / 'scores.txt'
+    header = HEADER.rstrip('\n') + '\taverage_value\taverage_entropy\n'
+    scores.write_text(header +
+                      '100\t1\t1\t-21\t-21\t0\t-20\t-21\t-1.5\t1.79\n'
+                      '200\t2\t2\t-19\t-19\t1\t-18\t-20\t-1.2\t1.60\n')
+    png = tmp_path / 'c.png'
+    assert plot_scores.main([str(scores), '--out', str(png),
+                             '--mark', '150=new optimizer']) == 0
+    image = imageio.imread(png)
+    assert image.shape[:2] == (550, 700)     # taller: the entropy panel
+
+
+def test_bad_mark(tmp_path, capsys):
+    scores = tmp_path / 'scores.txt'
+    scores.write_text(HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n')
+    try:
+        plot_scores.main([str(scores), '--mark', 'soon=x'])
+    except SystemExit as e:
+        assert e.code == 2
+    else:
+        raise AssertionError('a bad --mark was accepted')
+    assert 'STEP=TEXT' in capsys.readouterr().err
