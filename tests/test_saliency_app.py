@@ -111,3 +111,31 @@ def test_rollout_from_another_architecture(rollout_path, tmp_path, capsys):
     _app_error(capsys, ['--rollout', other, '--start-frame', 0,
                         '--end-frame', 1, '--out', tmp_path / 'y'],
                'rollout from another architecture')
+
+
+def test_app_interrupted_keeps_the_frames_done(rollout_path, tmp_path,
+                                               monkeypatch, capsys):
+    real = saliency_app.make_saliency
+    calls = []
+
+    def make_interrupting(name, chunk):
+        method = real(name, chunk=chunk)
+
+        def interrupting(*args):
+            calls.append(1)
+            if len(calls) == 4:          # Ctrl-C while on the 4th frame
+                raise KeyboardInterrupt
+            return method(*args)
+        return interrupting
+
+    monkeypatch.setattr(saliency_app, 'make_saliency', make_interrupting)
+    out = tmp_path / 'app'
+    rc = saliency_app.main(['--rollout', rollout_path, '--start-frame', '2',
+                            '--end-frame', '9', '--method', 'guided',
+                            '--out', str(out), '--workers', '1'])
+    assert rc == 130
+    assert 'interrupted' in capsys.readouterr().err
+    assert read_mp4(out / 'actor.mp4').shape[0] == 3
+    assert read_mp4(out / 'critic.mp4').shape[0] == 3
+    np.testing.assert_array_equal(np.load(out / 'maps.npz')['frames'],
+                                  [2, 3, 4])

@@ -21,8 +21,10 @@ was seen with):
 Each map is scaled by its own maximum (``--scale frame``) or by the maximum
 over the range (``--scale range``).
 """
+import itertools
 import multiprocessing as mp
 import os
+import signal
 import sys
 
 import chainerrl_compat  # noqa: F401
@@ -116,9 +118,30 @@ def _saliency_of_frame(index):
     return index, result.actor, result.critic
 
 
-def _limit_threads():
-    # Workers share the cores: one BLAS thread each.
+def _init_worker():
+    # Workers share the cores: one BLAS thread each. Ctrl-C is the parent's
+    # to handle (it keeps the finished frames); workers just get terminated.
     threadpool_limits(limits=1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`compute_maps`, with the maps finished so far.
+
+    ``frames``, ``actor``, ``critic``: the longest run of frames from the
+    first one whose maps were done (possibly empty).
+    """
+
+    def __init__(self, frames, actor, critic):
+        super().__init__()
+        self.frames, self.actor, self.critic = frames, actor, critic
+
+
+def _stack(results, frames):
+    if not frames:
+        return np.zeros((0, 0, 0)), np.zeros((0, 0, 0))
+    return (np.stack([results[i][0] for i in frames]),
+            np.stack([results[i][1] for i in frames]))
 
 
 def compute_maps(model, phi, observations, frames, method, workers,
@@ -126,7 +149,8 @@ def compute_maps(model, phi, observations, frames, method, workers,
     """Maps of ``observations[frames]``: ``(actor, critic)`` (n, H, W).
 
     With ``recurrent_states`` (a recurrent model), frame t is evaluated from
-    ``recurrent_states[t]``, the state it was seen with.
+    ``recurrent_states[t]``, the state it was seen with. Ctrl-C raises
+    :class:`Interrupted` with the maps finished so far.
     """
     _JOB.update(model=model, phi=phi, observations=observations,
                 method=method, recurrent_states=recurrent_states)
@@ -144,17 +168,18 @@ def compute_maps(model, phi, observations, frames, method, workers,
                     bar.update()
         else:
             context = mp.get_context('fork')
-            with context.Pool(workers, initializer=_limit_threads) as pool:
+            with context.Pool(workers, initializer=_init_worker) as pool:
                 for i, actor, critic in pool.imap_unordered(
                         _saliency_of_frame, frames):
                     results[i] = (actor, critic)
                     bar.update()
+    except KeyboardInterrupt:
+        done = list(itertools.takewhile(results.__contains__, frames))
+        raise Interrupted(done, *_stack(results, done))
     finally:
         bar.close()
         _JOB.clear()
-    actor = np.stack([results[i][0] for i in frames])
-    critic = np.stack([results[i][1] for i in frames])
-    return actor, critic
+    return _stack(results, frames)
 
 
 def write_outputs(out, rgb_frames, frames, actor, critic, scale, fps):
@@ -207,16 +232,25 @@ def run(args):
                              else 'feed-forward'))
     method = make_saliency(args.method, chunk=args.chunk)
     frames = list(range(args.start_frame, args.end_frame + 1))
-    actor, critic = compute_maps(model, phi, arrays['observations'], frames,
-                                 method, args.workers, recurrent_states)
+    status = 0
+    try:
+        actor, critic = compute_maps(model, phi, arrays['observations'],
+                                     frames, method, args.workers,
+                                     recurrent_states)
+    except Interrupted as stop:
+        if not stop.frames:
+            raise
+        print('saliency_app.py: interrupted: writing the {} frames done'
+              .format(len(stop.frames)), file=sys.stderr)
+        frames, actor, critic, status = (stop.frames, stop.actor,
+                                         stop.critic, 130)
     paths = write_outputs(args.out, arrays['frames'], frames, actor, critic,
                           args.scale, args.fps)
-    print('{} saliency of frames {}..{}:'.format(args.method,
-                                                 args.start_frame,
-                                                 args.end_frame))
+    print('{} saliency of frames {}..{}:'.format(args.method, frames[0],
+                                                 frames[-1]))
     for path in paths:
         print('  ' + path)
-    return 0
+    return status
 
 
 def main(argv=None):
