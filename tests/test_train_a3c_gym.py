@@ -91,6 +91,7 @@ def _one_line_error(capsys, argv, needle):
     (['0', '--demo'], 'processes: must be >= 1'),
     (['1', '--eval-n-runs', 'many'], 'expected an integer'),
     (['1', '--lr', '0'], '--lr: must be > 0'),
+    (['1', '--gradient-clipping', '-1'], '--gradient-clipping: must be > 0'),
 ])
 def test_bad_input_gives_one_line_and_status_2(capsys, argv, needle):
     _one_line_error(capsys, argv, needle)
@@ -159,3 +160,24 @@ def test_phi_scales_to_unit_range():
     np.testing.assert_allclose(train_a3c_gym.phi(obs),
                                [[[0, 1], [0.2, 0.4]]], rtol=1e-6)
     assert train_a3c_gym.phi(obs).dtype == np.float32
+
+
+@pytest.mark.parametrize('clip', [None, 2.0])
+def test_gradient_clipping_scales_the_update(clip):
+    argv = ['1', '--lr', '0.1', '--rmsprop-epsilon', '1']
+    if clip is not None:
+        argv += ['--gradient-clipping', str(clip)]
+    agent = train_a3c_gym.make_agent(
+        train_a3c_gym.build_parser().parse_args(argv), 6)
+    model = agent.optimizer.target
+    params = list(model.params())
+    n = sum(p.size for p in params)
+    before = [p.array.copy() for p in params]
+    for p in params:
+        p.grad = np.full_like(p.array, 3.0)
+    agent.optimizer.update()
+    # Global norm 3 * sqrt(n): clipping to `clip` scales every element.
+    g = 3.0 if clip is None else clip / np.sqrt(n)
+    step = 0.1 * g / np.sqrt(0.01 * g * g + 1.0)
+    for p, b in zip(params, before):
+        np.testing.assert_allclose(b - p.array, step, rtol=1e-4)

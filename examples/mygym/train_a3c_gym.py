@@ -176,6 +176,11 @@ def build_parser():
                         'step 0 down to 0 at --steps (resumes carry on)')
     p.add_argument('--weight-decay', type=float, default=0.0,
                    help='L2 weight decay on non-bias parameters')
+    p.add_argument('--gradient-clipping', type=positive_float, default=None,
+                   metavar='NORM',
+                   help='scale each update\'s gradient down to this global '
+                        'L2 norm at most (the ALE A3C example of ChainerRL '
+                        'uses 40; default: no clipping, as the original)')
     p.add_argument('--demo', action='store_true',
                    help='evaluate instead of training')
     p.add_argument('--load', default='',
@@ -274,6 +279,9 @@ def make_agent(args, n_actions):
     opt.setup(model)
     if args.weight_decay > 0:
         opt.add_hook(NonbiasWeightDecay(args.weight_decay))
+    if args.gradient_clipping is not None:
+        opt.add_hook(chainer.optimizer_hooks.GradientClipping(
+            args.gradient_clipping))
     agent = SaliencyA3C(model, opt, t_max=args.t_max, gamma=0.99,
                         beta=args.beta, phi=phi)
     agent.checkpoint_info = {
