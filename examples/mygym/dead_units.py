@@ -1,0 +1,139 @@
+"""Count the ReLU units of an agent's convolutional head that never fire.
+
+A unit whose pre-activation is negative on every input gets no gradient and
+never recovers. Many of them mean the optimiser has damaged the network: on
+Pong, RMSprop with eps 1e-5 and no gradient clipping left half of the head's
+units dead within 1.7M steps, while the policy stayed near uniform. Check a
+run's checkpoints with::
+
+    python examples/mygym/dead_units.py results/pong/*/*_checkpoint
+
+The frames are played with uniformly random actions from the game the
+checkpoint was trained on (``checkpoint.json``; ``--env`` otherwise) and
+preprocessed as in training. For each layer of the head it prints how many
+units (channels of a convolution) have no positive output at any position
+of any frame, and the fraction of all outputs that are positive.
+"""
+import os
+import sys
+
+import chainer
+import numpy as np
+from chainer import functions as F
+
+import chainerrl_compat  # noqa: F401  (before chainerrl, via the launcher)
+import train_a3c_gym
+from checkpoint import CheckpointError, checkpoint_steps, read_checkpoint_info
+from cli import OneLineParser, UsageError, int_at_least, run_main
+from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
+
+LAYER_NAMES = ('conv1', 'conv2', 'conv3', 'linear')
+
+
+def layer_activity(head, x):
+    """Per layer of ``head``: (units, dead units, fraction of outputs > 0).
+
+    ``head`` is an ICLR-ACER head (layers applied in order, each followed
+    by a ReLU); ``x`` a batch of its input. Units are output channels.
+    """
+    rows = []
+    with chainer.using_config('train', True), chainer.no_backprop_mode():
+        h = x
+        for layer in head:
+            h = F.relu(layer(h)).array
+            positive = h > 0
+            fired = positive.reshape(len(x), h.shape[1], -1).any(axis=(0, 2))
+            rows.append((h.shape[1], int((~fired).sum()),
+                         float(positive.mean())))
+    return rows
+
+
+def random_play_frames(env_id, preprocessor, n_frames, frames, seed):
+    """``frames`` observations of ``env_id`` played with random actions."""
+    env = GymEnvironment(env_id, frame_buffer_length=n_frames,
+                         preprocessor=preprocessor, seed=seed)
+    rng = np.random.RandomState(seed)
+    obs, out = env.reset(), []
+    try:
+        while len(out) < frames:
+            out.append(train_a3c_gym.phi(obs))
+            obs, _, done, info = env.step(rng.randint(env.n_actions))
+            if done or info.get('needs_reset'):
+                obs = env.reset()
+    finally:
+        env.close()
+    return np.stack(out)
+
+
+def build_parser():
+    p = OneLineParser(
+        prog='dead_units.py',
+        description='Count the ReLU units of trained agents\' heads that '
+                    'never fire on frames of their game.')
+    p.add_argument('checkpoints', nargs='+', metavar='CHECKPOINT',
+                   help='checkpoint folders (model.npz, checkpoint.json)')
+    p.add_argument('--env', default=None,
+                   help='game id for checkpoints without checkpoint.json '
+                        '(default: the one each checkpoint names)')
+    p.add_argument('--frames', type=int_at_least(1), default=300,
+                   help='number of frames to play (default 300)')
+    p.add_argument('--seed', type=int, default=0,
+                   help='seed of the game and of the random actions')
+    return p
+
+
+def run(args):
+    cache = {}
+    for path in args.checkpoints:
+        if not os.path.isdir(path):
+            raise UsageError('no checkpoint folder at {}'.format(path))
+        info = read_checkpoint_info(path)
+        arch = info.get('arch', 'FFSoftmax')
+        env_id = info.get('env') or args.env
+        if env_id is None:
+            raise UsageError('{} has no checkpoint.json: give --env'
+                             .format(path))
+        if arch not in train_a3c_gym.ARCHS or arch == 'LSTM':
+            raise UsageError('{}: arch {} has no ReLU head to check (the '
+                             'LSTM-CNN uses ELUs, which never die)'
+                             .format(path, arch))
+        try:
+            check_atari_id(env_id)
+        except UnknownGameError as e:
+            raise UsageError(str(e))
+        argv = ['1', '--arch', arch, '--env', env_id]
+        if info.get('frame_buffer_length'):
+            argv += ['--frame-buffer-length',
+                     str(info['frame_buffer_length'])]
+        largs = train_a3c_gym.build_parser().parse_args(argv)
+        n_frames = train_a3c_gym.frame_buffer_length(largs)
+        key = (env_id, arch, n_frames)
+        if key not in cache:
+            sample = GymEnvironment(env_id, frame_buffer_length=n_frames)
+            n_actions = sample.n_actions
+            sample.close()
+            cache[key] = (n_actions, random_play_frames(
+                env_id, train_a3c_gym.ARCHS[arch].make_preprocessor(),
+                n_frames, args.frames, args.seed))
+        n_actions, x = cache[key]
+        agent = train_a3c_gym.make_agent(largs, n_actions)
+        try:
+            agent.load(path)
+        except CheckpointError as e:
+            raise UsageError(str(e))
+        print('{} (step {:,}, {} frames of {})'.format(
+            path, checkpoint_steps(path), len(x), env_id))
+        for name, (units, dead, active) in zip(
+                LAYER_NAMES, layer_activity(agent.model.head, x)):
+            print('  {:7s} {:4d} units: {:4d} dead, {:5.1f}% of outputs '
+                  'positive'.format(name, units, dead, 100 * active))
+        sys.stdout.flush()
+    return 0
+
+
+def main(argv=None):
+    return run_main(build_parser(), run, argv)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
