@@ -60,6 +60,33 @@ def test_resume_carries_the_step_count_on(trained_run, tmp_path, capsys):
     assert info['steps'] == 260
 
 
+def test_load_reaches_the_weights_that_training_updates(trained_run):
+    checkpoint = os.path.join(trained_run, '200_finish')
+    saved = np.load(os.path.join(checkpoint, 'model.npz'))
+    agent = train_a3c_gym.make_agent(
+        train_a3c_gym.build_parser().parse_args(['1']), 6)
+    agent.load(checkpoint)
+    for model in (agent.model, agent.shared_model):
+        for name, param in model.namedparams():
+            np.testing.assert_array_equal(param.array, saved[name[1:]])
+
+
+def test_resume_trains_on_from_the_loaded_weights(trained_run, tmp_path):
+    # With a vanishing learning rate, a resumed run must end where it began.
+    checkpoint = os.path.join(trained_run, '200_finish')
+    rc = _main([1, '--env', 'PongNoFrameskip-v4', '--steps', 230,
+                '--outdir', tmp_path, '--eval-n-runs', 0,
+                '--checkpoint-interval', 0, '--lr', 1e-12, '--seed', 7,
+                '--load', checkpoint])
+    assert rc == 0
+    finish, = glob.glob(str(tmp_path / '*' / '230_finish'))
+    before = np.load(os.path.join(checkpoint, 'model.npz'))
+    after = np.load(os.path.join(finish, 'model.npz'))
+    assert sorted(before.files) == sorted(after.files)
+    for name in before.files:
+        np.testing.assert_allclose(after[name], before[name], atol=1e-8)
+
+
 def test_linear_lr_schedule_depends_on_the_global_step_only():
     class Agent:
         class optimizer:

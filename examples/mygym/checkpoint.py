@@ -12,6 +12,7 @@ import re
 import shutil
 
 import chainer
+from chainerrl.misc import copy_param
 
 INFO_FILE = 'checkpoint.json'
 
@@ -76,6 +77,13 @@ class AtomicCheckpointMixin:
             raise CheckpointError(
                 'checkpoint {} does not fit this model ({}): {}'.format(
                     dirname, _describe(expected), e))
+        # A3C acts with its local ``model`` but trains ``shared_model``
+        # (the optimizer's target), from which every worker re-syncs its
+        # local copy: the loaded weights must reach the shared one too, or a
+        # resumed run silently starts again from the initial weights.
+        shared = getattr(self, 'shared_model', None)
+        if shared is not None and shared is not self.model:
+            copy_param.copy_param(target_link=shared, source_link=self.model)
         optimizer_file = os.path.join(dirname, 'optimizer.npz')
         if os.path.isfile(optimizer_file):
             # Before its first update an optimizer has no state to restore.
