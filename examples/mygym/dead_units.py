@@ -49,7 +49,7 @@ def layer_activity(head, x):
 
 
 def random_play_frames(env_id, preprocessor, n_frames, frames, seed):
-    """``frames`` observations of ``env_id`` played with random actions."""
+    """``(n_actions, frames observations)`` of ``env_id`` in random play."""
     env = GymEnvironment(env_id, frame_buffer_length=n_frames,
                          preprocessor=preprocessor, seed=seed)
     rng = np.random.RandomState(seed)
@@ -62,7 +62,7 @@ def random_play_frames(env_id, preprocessor, n_frames, frames, seed):
                 obs = env.reset()
     finally:
         env.close()
-    return np.stack(out)
+    return env.n_actions, np.stack(out)
 
 
 def build_parser():
@@ -109,12 +109,9 @@ def run(args):
         n_frames = train_a3c_gym.frame_buffer_length(largs)
         key = (env_id, arch, n_frames)
         if key not in cache:
-            sample = GymEnvironment(env_id, frame_buffer_length=n_frames)
-            n_actions = sample.n_actions
-            sample.close()
-            cache[key] = (n_actions, random_play_frames(
+            cache[key] = random_play_frames(
                 env_id, train_a3c_gym.ARCHS[arch].make_preprocessor(),
-                n_frames, args.frames, args.seed))
+                n_frames, args.frames, args.seed)
         n_actions, x = cache[key]
         agent = train_a3c_gym.make_agent(largs, n_actions)
         try:
