@@ -1,0 +1,97 @@
+"""Batched A3C training is ChainerRL's A3C, computed in one pass a segment.
+
+Two agents start from the same weights and see the same observations and
+rewards with the same random numbers: ChainerRL's own ``A3C`` and this
+suite's ``SaliencyA3C``. They must take the same actions and end with the
+same shared weights, through full segments, an episode that ends mid-segment
+(``done``) and one that is cut off (bootstrapped from the last state).
+"""
+import copy
+
+import numpy as np
+import pytest
+from chainerrl.agents import a3c
+from chainerrl.optimizers import rmsprop_async
+from threadpoolctl import threadpool_limits
+
+import train_a3c_gym
+from saliency.fast_forward import FastFFForward
+from saliency_a3c import SaliencyA3C
+
+
+def make_pair(mellowmax=False, **kwargs):
+    np.random.seed(3)
+    model = train_a3c_gym.A3CFF(6, mellowmax=mellowmax)
+    agents = []
+    for cls in (a3c.A3C, SaliencyA3C):
+        m = copy.deepcopy(model)
+        opt = rmsprop_async.RMSpropAsync(lr=1e-3, eps=1e-1, alpha=0.99)
+        opt.setup(m)
+        agents.append(cls(m, opt, t_max=5, gamma=0.99, beta=1e-2,
+                          phi=train_a3c_gym.phi, **kwargs))
+    return agents
+
+
+def play(agent, seed):
+    """23 steps: episodes of 12 (done) and 7 (cut off), then 4 more."""
+    rng = np.random.RandomState(seed)
+    np.random.seed(seed)
+    actions = []
+    obs, reward = rng.randint(0, 256, (4, 84, 84)).astype(np.uint8), 0.0
+    for t in range(1, 24):
+        actions.append(int(agent.act_and_train(obs, reward)))
+        obs = rng.randint(0, 256, (4, 84, 84)).astype(np.uint8)
+        reward = float(rng.choice([-1.0, 0.0, 1.0]))
+        if t in (12, 19):
+            agent.stop_episode_and_train(obs, reward, done=(t == 12))
+            obs, reward = rng.randint(0, 256, (4, 84, 84)).astype(
+                np.uint8), 0.0
+    return actions
+
+
+@pytest.mark.parametrize('kwargs', [
+    {},
+    {'normalize_grad_by_t_max': True, 'keep_loss_scale_same': True,
+     'v_loss_coef': 0.5},
+    {'use_average_reward': True},
+    {'mellowmax': True},
+])
+def test_batched_update_equals_chainerrl_a3c(kwargs):
+    mellowmax = kwargs.get('mellowmax', False)
+    reference, batched = make_pair(**kwargs)
+    kwargs.pop('mellowmax', None)
+    start = {n: p.array.copy() for n, p in
+             reference.shared_model.namedparams()}
+    with threadpool_limits(limits=1):
+        ref_actions = play(reference, 11)
+        actions = play(batched, 11)
+    assert actions == ref_actions
+    # The softmax policy acts through the NumPy forward; others through
+    # Chainer.
+    assert isinstance(batched._fast_forward, FastFFForward) != bool(
+        mellowmax)
+    assert batched.t == reference.t == 23
+    # 4 full segments + the two episode ends = 6 updates moved the weights.
+    moved = 0
+    ref_params = dict(reference.shared_model.namedparams())
+    for name, param in batched.shared_model.namedparams():
+        expected = ref_params[name].array
+        np.testing.assert_allclose(param.array, expected, rtol=1e-4,
+                                   atol=1e-6, err_msg=name)
+        moved += not np.array_equal(expected, start[name])
+    assert moved == len(start)
+    # The acting copy is re-synced after every update.
+    for (_, a), (_, b) in zip(batched.model.namedparams(),
+                              batched.shared_model.namedparams()):
+        np.testing.assert_array_equal(a.array, b.array)
+    # The last 4 steps wait for the next update.
+    assert sorted(batched.past_actions) == sorted(reference.past_states) == [
+        19, 20, 21, 22]
+    assert batched.average_value == pytest.approx(
+        reference.average_value, rel=1e-4)
+    assert batched.average_entropy == pytest.approx(
+        reference.average_entropy, rel=1e-5)
+    if kwargs.get('use_average_reward'):
+        assert batched.average_reward == pytest.approx(
+            reference.average_reward, rel=1e-4)
+        assert reference.average_reward != 0
