@@ -23,13 +23,13 @@ sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
 import chainerrl_compat  # noqa: E402,F401
 import numpy as np  # noqa: E402
 from chainerrl.agents import a3c  # noqa: E402
-from chainerrl.optimizers import rmsprop_async  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import train_a3c_gym  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 from saliency_a3c import SaliencyA3C  # noqa: E402
+from train_throughput import chainerrl_a3c  # noqa: E402
 
 ENV_ID = 'PongNoFrameskip-v4'
 
@@ -49,11 +49,7 @@ def record(n_obs, seed=0):
 
 
 def timed_run(agent_class, model, observations, rewards, steps):
-    model = copy.deepcopy(model)
-    opt = rmsprop_async.RMSpropAsync(lr=7e-4, eps=1e-1, alpha=0.99)
-    opt.setup(model)
-    agent = agent_class(model, opt, t_max=5, gamma=0.99, beta=1e-2,
-                        phi=train_a3c_gym.phi)
+    agent = chainerrl_a3c(copy.deepcopy(model), agent_class)
     start = time.perf_counter()
     for t in range(steps):
         k = t % len(observations)

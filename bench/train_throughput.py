@@ -40,16 +40,20 @@ def launcher_run(steps, processes, outdir):
     return steps / (time.perf_counter() - start)
 
 
+def chainerrl_a3c(model, agent_class=a3c.A3C):
+    """An A3C agent with ChainerRL's Atari settings training ``model``."""
+    opt = rmsprop_async.RMSpropAsync(lr=7e-4, eps=1e-1, alpha=0.99)
+    opt.setup(model)
+    return agent_class(model, opt, t_max=5, gamma=0.99, beta=1e-2,
+                       phi=train_a3c_gym.phi)
+
+
 def bare_run(steps, processes, outdir):
     start = time.perf_counter()
     env = GymEnvironment(ENV_ID)
     n_actions = env.n_actions
     env.close()
-    model = train_a3c_gym.A3CFF(n_actions)
-    opt = rmsprop_async.RMSpropAsync(lr=7e-4, eps=1e-1, alpha=0.99)
-    opt.setup(model)
-    agent = a3c.A3C(model, opt, t_max=5, gamma=0.99, beta=1e-2,
-                    phi=train_a3c_gym.phi)
+    agent = chainerrl_a3c(train_a3c_gym.A3CFF(n_actions))
 
     def make_env(process_idx, test):
         return GymEnvironment(ENV_ID, seed=process_idx)

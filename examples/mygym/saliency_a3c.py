@@ -103,10 +103,11 @@ class SaliencyA3C(AtomicCheckpointMixin, a3c.A3C):
                         float(pout.entropy.array[0]))
         scores, values = self._fast_forward(statevar)
         scores = scores - scores.max(axis=1, keepdims=True)
-        probs = np.exp(scores)
-        probs /= probs.sum(axis=1, keepdims=True)
+        exps = np.exp(scores)
+        total = exps.sum(axis=1, keepdims=True)
+        probs = exps / total
         action = sample_discrete_actions(probs)
-        log_probs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+        log_probs = scores - np.log(total)
         return (action, float(values[0]),
                 float(-(probs * log_probs).sum()))
 
@@ -173,11 +174,9 @@ class SaliencyA3C(AtomicCheckpointMixin, a3c.A3C):
         self.optimizer.update()
         self.sync_parameters()
 
-        self.past_action_log_prob = {}
-        self.past_action_entropy = {}
+        # (ChainerRL's per-step log_prob, entropy and value dicts stay empty)
         self.past_states = {}
         self.past_rewards = {}
-        self.past_values = {}
         self.past_actions.clear()
         self.t_start = self.t
 
