@@ -53,3 +53,19 @@ def test_bad_mark(tmp_path, capsys):
     else:
         raise AssertionError('a bad --mark was accepted')
     assert 'STEP=TEXT' in capsys.readouterr().err
+
+
+def test_close_marks_are_staggered(tmp_path, monkeypatch):
+    scores = tmp_path / 'scores.txt'
+    scores.write_text(HEADER + '0\t1\t1\t-21\t-21\t0\t-20\t-21\n'
+                      '1000\t2\t2\t-19\t-19\t1\t-18\t-20\n')
+    figures = []
+    monkeypatch.setattr(plot_scores.plt, 'close', figures.append)
+    assert plot_scores.main([str(scores), '--out', str(tmp_path / 'c.png'),
+                             '--mark', '800=b', '--mark', '100=a',
+                             '--mark', '830=c', '--mark', '500=d']) == 0
+    offsets = {t.get_text(): t.xyann for t in figures[0].axes[0].texts}
+    # 830 is within 5% of the range of 800: one line lower; the rest on top
+    assert offsets['a'][1] == offsets['b'][1] == offsets['d'][1] == -3
+    assert offsets['c'][1] == -14
+    assert offsets['a'][0] == 3 and offsets['c'][0] == -3  # kept inside

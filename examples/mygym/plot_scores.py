@@ -79,12 +79,18 @@ def plot(rows, out, title, marks=()):
         ax_h.grid(alpha=0.3)
         bottom = ax_h
     middle = (steps[0] + steps[-1]) / 2
-    for step, label in marks:
+    near = 0.05 * max(steps[-1] - steps[0], 1)
+    previous, row = None, 0
+    for step, label in sorted(marks):
         for a in (ax, bottom):
             a.axvline(step, color='gray', linestyle='--', linewidth=1)
         right = step <= middle  # keep the label inside the axes
+        # A label close to the one before it goes one line lower.
+        row = row + 1 if previous is not None and step - previous < near \
+            else 0
+        previous = step
         ax.annotate(label, (step, 1), xycoords=('data', 'axes fraction'),
-                    xytext=(3 if right else -3, -3),
+                    xytext=(3 if right else -3, -3 - 11 * row),
                     textcoords='offset points', va='top',
                     ha='left' if right else 'right', fontsize=8,
                     color='dimgray')
