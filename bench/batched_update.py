@@ -5,7 +5,7 @@ guided ReLU, 6 actions, t_max 5) on the same stream of real Pong
 observations, recorded once beforehand, so the emulator is left out and only
 the agent's share of a training step is timed: ChainerRL's ``A3C`` keeps a
 graph per step and backpropagates through ``t_max`` single-frame passes;
-this suite's ``SaliencyA3C`` recomputes the segment in one batched pass. One
+this suite's ``BatchedA3C`` recomputes the segment in one batched pass. One
 process, one BLAS thread; the runs alternate and the medians and their ratio
 are printed, the ratio last.
 
@@ -25,10 +25,10 @@ import numpy as np  # noqa: E402
 from chainerrl.agents import a3c  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import train_a3c_gym  # noqa: E402
+import agents  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
-from saliency_a3c import SaliencyA3C  # noqa: E402
+from batched_a3c import BatchedA3C  # noqa: E402
 from train_throughput import chainerrl_a3c  # noqa: E402
 
 ENV_ID = 'PongNoFrameskip-v4'
@@ -66,12 +66,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     observations, rewards = record(500)
     np.random.seed(0)
-    model = train_a3c_gym.A3CFF(6)
+    model = agents.A3CFF(6)
     with threadpool_limits(limits=1):
         medians = alternate({
             name: (lambda i, cls=cls: timed_run(
                 cls, model, observations, rewards, args.steps))
-            for name, cls in (('batched', SaliencyA3C),
+            for name, cls in (('batched', BatchedA3C),
                               ('chainerrl', a3c.A3C))}, args.repeats)
     batched, chainerrl = medians['batched'], medians['chainerrl']
     print('median steps/s: batched {:.1f}, ChainerRL A3C {:.1f}'.format(

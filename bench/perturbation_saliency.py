@@ -36,6 +36,7 @@ from scipy.ndimage import gaussian_filter  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import saliency_app  # noqa: E402
+import agents  # noqa: E402
 import train_a3c_gym  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 from saliency import GreydanusSaliency  # noqa: E402
@@ -109,8 +110,8 @@ def time_methods(args):
     for _ in range(30):
         obs = env.step(0)[0]
     env.close()
-    state = train_a3c_gym.phi(obs)[None]
-    model = train_a3c_gym.A3CFF(6)
+    state = agents.phi(obs)[None]
+    model = agents.A3CFF(6)
     batched = GreydanusSaliency(chunk=args.chunk)
     batched(model, state)                       # masks cached, warm
     times = {'batched': [], 'loop, actor+critic passes': [],

@@ -24,6 +24,7 @@ from chainerrl import experiments  # noqa: E402
 from chainerrl.agents import a3c  # noqa: E402
 from chainerrl.optimizers import rmsprop_async  # noqa: E402
 
+import agents  # noqa: E402
 import train_a3c_gym  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
@@ -45,7 +46,7 @@ def chainerrl_a3c(model, agent_class=a3c.A3C):
     opt = rmsprop_async.RMSpropAsync(lr=7e-4, eps=1e-1, alpha=0.99)
     opt.setup(model)
     return agent_class(model, opt, t_max=5, gamma=0.99, beta=1e-2,
-                       phi=train_a3c_gym.phi)
+                       phi=agents.phi)
 
 
 def bare_run(steps, processes, outdir):
@@ -53,7 +54,7 @@ def bare_run(steps, processes, outdir):
     env = GymEnvironment(ENV_ID)
     n_actions = env.n_actions
     env.close()
-    agent = chainerrl_a3c(train_a3c_gym.A3CFF(n_actions))
+    agent = chainerrl_a3c(agents.A3CFF(n_actions))
 
     def make_env(process_idx, test):
         return GymEnvironment(ENV_ID, seed=process_idx)

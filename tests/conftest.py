@@ -52,3 +52,29 @@ def trained_lstm(tmp_path_factory):
     assert rc == 0
     finish, = glob.glob(str(outdir / '*' / '200_finish'))
     return finish
+
+
+@pytest.fixture(scope='session')
+def rollout_path(trained_run, tmp_path_factory):
+    """A 20-step Pong rollout recorded by a greydanus demo."""
+    path = tmp_path_factory.mktemp('rollout') / 'pong.npz'
+    rc = run_launcher([1, '--demo', '--load',
+                       os.path.join(trained_run, '200_finish'),
+                       '--eval-n-runs', 1, '--max-episode-len', 20,
+                       '--saliency', 'greydanus', '--saliency-chunk', 64,
+                       '--record-rollout', path,
+                       '--video-dir', path.parent / 'videos'])
+    assert rc == 0
+    return str(path)
+
+
+@pytest.fixture(scope='session')
+def lstm_rollout(trained_lstm, tmp_path_factory):
+    """A 25-step Breakout rollout of the LSTM agent (recurrent states)."""
+    path = tmp_path_factory.mktemp('lstm_rollout') / 'rollout.npz'
+    rc = run_launcher([1, '--arch', 'LSTM', '--env',
+                       'BreakoutNoFrameskip-v4', '--demo', '--load',
+                       trained_lstm, '--eval-n-runs', 1, '--max-episode-len',
+                       25, '--saliency', 'none', '--record-rollout', path])
+    assert rc == 0
+    return str(path)

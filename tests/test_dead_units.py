@@ -1,5 +1,6 @@
 """dead_units.py: ReLU units of a head that never fire."""
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -62,6 +63,18 @@ def test_bad_input(capsys, argv, needle):
 
 
 def test_checkpoint_without_info_needs_env(capsys, tmp_path):
-    (tmp_path / 'model.npz').write_bytes(b'')
+    # Weights only: the network loads, but nothing says which game it plays.
+    shutil.copy(os.path.join(PONG, 'model.npz'), tmp_path)
     assert dead_units.main([str(tmp_path)]) == 2
     assert 'give --env' in capsys.readouterr().err
+    assert dead_units.main([str(tmp_path), '--env', 'PongNoFrameskip-v4',
+                            '--frames', '5']) == 0
+    assert '5 frames of PongNoFrameskip-v4' in capsys.readouterr().out
+
+
+def test_damaged_model_file(capsys, tmp_path):
+    (tmp_path / 'model.npz').write_bytes(b'')
+    assert dead_units.main([str(tmp_path), '--env', 'PongNoFrameskip-v4'
+                            ]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and 'cannot read' in err

@@ -1,131 +1,81 @@
-"""The demo on a real ALE game: saliency videos from a trained checkpoint."""
-import os
-
+"""play_episodes: ChainerRL's evaluation loop, with every step observed."""
 import numpy as np
+from chainerrl.experiments.evaluator import run_evaluation_episodes
 
-import chainer
-import train_a3c_gym
-import viewer
-from conftest import run_launcher
-from env_gym_chainer import GymEnvironment
-from saliency import make_saliency
-from video import read_mp4
+import demo
 
 
-def _finish(trained_run):
-    return os.path.join(trained_run, '200_finish')
+class Counter:
+    """Rewards 1 per step; ends (done) after ``length`` steps, or is cut
+    off (needs_reset) after ``cut`` steps; frames numbered by step."""
+
+    def __init__(self, length=5, cut=None):
+        self.length, self.cut, self.t = length, cut, 0
+
+    def _frame(self):
+        self.rgb_frame = np.full((2, 2, 3), self.t, dtype=np.uint8)
+        self.luma_frame = self.rgb_frame[:, :, 0]
+        return np.array([self.t])
+
+    def reset(self):
+        self.t = 0
+        return self._frame()
+
+    def step(self, action):
+        self.t += 1
+        info = {'needs_reset': self.cut is not None and self.t >= self.cut}
+        return self._frame(), 1.0, self.t >= self.length, info
 
 
-def test_demo_writes_actor_and_critic_videos(trained_run, tmp_path, capsys):
-    video_dir = tmp_path / 'videos'
-    rc = run_launcher([1, '--env', 'PongNoFrameskip-v4', '--demo', '--load',
-                       _finish(trained_run), '--eval-n-runs', 1,
-                       '--max-episode-len', 30, '--video-dir', video_dir,
-                       '--save-maps'])
-    assert rc == 0
-    out = capsys.readouterr().out
-    actor = video_dir / 'episode-000-actor.mp4'
-    critic = video_dir / 'episode-000-critic.mp4'
-    assert str(actor) in out and str(critic) in out
-    actor_frames, critic_frames = read_mp4(actor), read_mp4(critic)
-    assert actor_frames.shape == critic_frames.shape == (30, 420, 320, 3)
-    maps = np.load(video_dir / 'episode-000-maps.npz')
-    assert maps['actor'].shape == (30, 84, 84)
-    # The critic stream carries its map in red: red departs from the
-    # luminance that green and blue share.
-    c = critic_frames.astype(int)
-    assert np.abs(c[..., 1] - c[..., 2]).mean() < 3
-    assert np.abs(c[..., 0] - c[..., 1]).mean() > 10
-    a = actor_frames.astype(int)
-    assert np.abs(a[..., 0] - a[..., 2]).mean() < 3
-    assert np.abs(a[..., 1] - a[..., 0]).mean() > 10
+class Agent:
+    """Acts obs + 10; hands out the observation it acted on."""
+
+    def __init__(self):
+        self.calls = []
+
+    def act(self, obs):
+        self.calls.append(('act', int(obs[0])))
+        self.last_result = ('result', int(obs[0]))
+        return int(obs[0]) + 10
+
+    def stop_episode(self):
+        self.calls.append(('stop',))
 
 
-def test_saliency_none_writes_no_video(trained_run, tmp_path):
-    video_dir = tmp_path / 'none'
-    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
-                       '--eval-n-runs', 1, '--max-episode-len', 10,
-                       '--saliency', 'none', '--video-dir', video_dir])
-    assert rc == 0
-    assert not list(video_dir.glob('*.mp4'))
+class Observer:
+    def __init__(self):
+        self.seen = []
+
+    def observe(self, step):
+        self.seen.append((int(step.obs[0]), int(step.rgb[0, 0, 0]),
+                          int(step.luma[0, 0]), step.result))
+
+    def end_episode(self):
+        self.seen.append('end')
 
 
-def test_saliency_does_not_change_the_actions(trained_run):
-    args = train_a3c_gym.build_parser().parse_args(['1'])
-    actions = {}
-    for name in ('none', 'guided'):
-        agent = train_a3c_gym.make_agent(args, 6)
-        agent.load(_finish(trained_run))
-        agent.saliency = None if name == 'none' else make_saliency(name)
-        env = GymEnvironment('PongNoFrameskip-v4', seed=5)
-        obs = env.reset()
-        np.random.seed(123)
-        taken = []
-        with chainer.using_config('train', False):
-            for _ in range(40):
-                a = agent.act(obs)
-                taken.append(int(a))
-                obs, _, done, _ = env.step(a)
-        actions[name] = taken
-    assert actions['none'] == actions['guided']
-    assert len(set(actions['none'])) > 1
+def test_same_calls_and_returns_as_chainerrl():
+    for kwargs, max_len in (({'length': 5}, None), ({'length': 5}, 3),
+                            ({'length': 9, 'cut': 4}, None)):
+        ours, theirs = Agent(), Agent()
+        scores = demo.play_episodes(Counter(**kwargs), ours, 2, max_len)
+        expected = run_evaluation_episodes(Counter(**kwargs), theirs, None,
+                                           2, max_len)
+        assert scores == expected
+        assert ours.calls == theirs.calls
 
 
-def test_unwritable_video_dir(trained_run, tmp_path, capsys):
-    blocker = tmp_path / 'file'
-    blocker.write_text('x')
-    rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
-                             '--video-dir', str(blocker / 'v')])
-    assert rc == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and 'cannot write to --video-dir' in err
+def test_observers_get_each_step_with_its_frame_and_result():
+    observer = Observer()
+    scores = demo.play_episodes(Counter(length=3), Agent(), 2,
+                                observers=[observer])
+    assert scores == [3.0, 3.0]
+    # Step t: obs t, its frame and luminance t, the result of acting on t.
+    episode = [(t, t, t, ('result', t)) for t in range(3)] + ['end']
+    assert observer.seen == episode * 2
 
 
-def test_ctrl_c_mid_demo_leaves_playable_videos(
-        trained_run, tmp_path, monkeypatch, capsys):
-    real_step = GymEnvironment.step
-    calls = []
-
-    def step_then_interrupt(self, action):
-        calls.append(action)
-        if len(calls) == 12:
-            raise KeyboardInterrupt
-        return real_step(self, action)
-
-    monkeypatch.setattr(GymEnvironment, 'step', step_then_interrupt)
-    video_dir = tmp_path / 'v'
-    rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
-                             '--eval-n-runs', '1', '--video-dir',
-                             str(video_dir), '--saliency-scale', 'episode'])
-    assert rc == 130
-    assert 'interrupted' in capsys.readouterr().err
-    # 12 actions were chosen; the 12th step never happened but its frame
-    # had been rendered.
-    for stream in ('actor', 'critic'):
-        assert len(read_mp4(video_dir / 'episode-000-{}.mp4'.format(
-            stream))) == 12
-
-
-def test_render_without_display_warns_once_and_writes_files(
-        trained_run, tmp_path, capsys, monkeypatch):
-    # The warning is once per process; this test may not be the first.
-    monkeypatch.setattr(viewer, '_warned_no_display', False)
-    video_dir = tmp_path / 'v'
-    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
-                       '--eval-n-runs', 1, '--max-episode-len', 5,
-                       '--render', '--video-dir', video_dir])
-    assert rc == 0
-    err = capsys.readouterr().err
-    assert err.count('no display available') == 1
-    assert len(read_mp4(video_dir / 'episode-000-actor.mp4')) == 5
-
-
-def test_monitor_records_the_game(trained_run, tmp_path):
-    video_dir = tmp_path / 'v'
-    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
-                       '--eval-n-runs', 1, '--max-episode-len', 8,
-                       '--saliency', 'none', '--monitor',
-                       '--video-dir', video_dir])
-    assert rc == 0
-    frames = read_mp4(video_dir / 'monitor' / 'episode-000000.mp4')
-    assert frames.shape == (9, 210, 160, 3)     # the reset frame + 8 steps
+def test_summary():
+    assert demo.summary([1.0, 2.0, 6.0]) == {
+        'mean': 3.0, 'median': 2.0, 'stdev': np.std([1, 2, 6], ddof=1)}
+    assert demo.summary([4.0])['stdev'] == 0.0

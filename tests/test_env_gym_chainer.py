@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from env_gym_chainer import (FramePreprocessor, GymEnvironment,
-                             UnknownGameError, area_resize_matrix,
-                             check_atari_id, luminance)
+                             UnknownGameError, check_atari_id, luminance)
 from train_a3c_gym import training_reward_filter
 
 
@@ -14,17 +13,6 @@ def test_luminance_uses_bt709_weights():
         luminance(pixels),
         [0.2126 * 255, 0.7152 * 255, 0.0722 * 255,
          0.2126 * 10 + 0.7152 * 20 + 0.0722 * 30], rtol=1e-6)
-
-
-def test_area_resize_matrix_by_hand():
-    np.testing.assert_allclose(area_resize_matrix(4, 2),
-                               [[.5, .5, 0, 0], [0, 0, .5, .5]])
-    # 3 -> 2: each output covers 1.5 input pixels.
-    np.testing.assert_allclose(area_resize_matrix(3, 2),
-                               [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]],
-                               rtol=1e-6)
-    np.testing.assert_allclose(area_resize_matrix(210, 84).sum(axis=1), 1,
-                               rtol=1e-5)
 
 
 def test_preprocessor_on_a_hand_made_frame():
@@ -139,3 +127,20 @@ def test_noop_starts_depend_on_seed_and_can_be_disabled():
     starts = [GymEnvironment('PongNoFrameskip-v4', seed=s).reset()
               for s in range(6)]
     assert len({s.tobytes() for s in starts}) > 1
+
+
+@pytest.mark.parametrize('preprocessor', [FramePreprocessor(84),
+                                          FramePreprocessor(80, (35, 195),
+                                                            'mean')])
+def test_luma_frame_is_the_luminance_of_the_rgb_frame(preprocessor):
+    env = GymEnvironment('BreakoutNoFrameskip-v4', frame_buffer_length=1,
+                         preprocessor=preprocessor, seed=3)
+    env.reset()
+    for action in (1, 2, 2, 3, 0, 2):
+        env.step(action)
+        luma = env.luma_frame
+        assert luma.shape == (210, 160) and luma.dtype == np.uint8
+        np.testing.assert_array_equal(
+            luma, np.clip(np.rint(luminance(env.rgb_frame)), 0, 255))
+        assert env.luma_frame is luma          # computed once a step
+    env.close()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from chainer import gradient_check
 
-from guided_relu import guided_relu
+from guided_relu import guided_elu, guided_relu
 
 X = np.array([[-1.0, 2.0, 0.5], [3.0, -0.5, 1.0]], dtype=np.float32)
 GY = np.array([[1.0, -1.0, 2.0], [-3.0, 4.0, 0.5]], dtype=np.float32)
@@ -63,3 +63,28 @@ def test_numerical_gradient_in_train_mode(dtype):
         gradient_check.check_double_backward(
             guided_relu, x, gy, ggx, dtype=np.float64, eps=1e-3,
             atol=1e-3, rtol=1e-3)
+
+
+def test_guided_elu_values_in_both_modes():
+    x = np.array([-1.0, 0.5, 2.0, -0.2], dtype=np.float32)
+    gy = np.array([1.0, -1.0, 2.0, -3.0], dtype=np.float32)
+    slope = np.where(x > 0, 1.0, np.exp(x))
+    for train, expected in ((True, gy * slope),
+                            (False, gy * slope * (gy > 0))):
+        v = chainer.Variable(x.copy())
+        with chainer.using_config('train', train):
+            y = guided_elu(v)
+            y.grad = gy.copy()
+            y.backward()
+        np.testing.assert_allclose(y.array, np.where(x > 0, x, np.expm1(x)),
+                                   rtol=1e-6)
+        np.testing.assert_allclose(v.grad, expected, rtol=1e-6)
+
+
+def test_guided_elu_numerical_gradient_in_train_mode():
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-2, 2, (3, 5))
+    x[np.abs(x) < 0.1] = 0.5
+    with chainer.using_config('train', True):
+        gradient_check.check_backward(guided_elu, x, rng.normal(size=x.shape),
+                                      eps=1e-4, atol=1e-5, rtol=1e-5)

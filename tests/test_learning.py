@@ -7,7 +7,7 @@ run would only reveal after hours.
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import train_a3c_gym
+from agents import build_agent
 
 
 class BarSide:
@@ -41,9 +41,8 @@ class BarSide:
 
 
 def test_default_agent_learns_a_visible_cue():
-    args = train_a3c_gym.build_parser().parse_args(['1', '--seed', '0'])
     np.random.seed(0)
-    agent = train_a3c_gym.make_agent(args, 6)
+    agent = build_agent('FFSoftmax', 6)
     env = BarSide(0)
     obs, reward, correct = env.reset(), 0.0, []
     with threadpool_limits(limits=1):

@@ -4,8 +4,9 @@ import os
 import numpy as np
 import pytest
 
+from demo import DemoStep
 from render import (ACTOR_CHANNEL, CRITIC_CHANNEL, SaliencyRecorder,
-                    linear_resize_matrix, overlay, to_unit)
+                    overlay, red_overlay, to_unit)
 from video import read_mp4
 
 
@@ -15,10 +16,15 @@ class FakePolicy:
 
 
 class FakeResult:
-    def __init__(self, actor, critic, value=0.5):
+    def __init__(self, actor, critic, value=0.5, action=1):
         self.actor, self.critic, self.value = actor, critic, value
+        self.action = action
         self.policy = FakePolicy
         self.action_probs = FakePolicy.all_prob.array[0]
+
+
+def _step(luma, actor, critic, **kwargs):
+    return DemoStep(None, None, luma, FakeResult(actor, critic, **kwargs))
 
 
 def test_overlay_puts_the_map_in_one_channel_and_clips():
@@ -40,13 +46,6 @@ def test_to_unit_never_wraps():
     np.testing.assert_allclose(to_unit(m, 0.0), [0, 0, 0, 0])
 
 
-def test_linear_resize_matrix():
-    np.testing.assert_allclose(linear_resize_matrix(2, 4),
-                               [[1, 0], [.75, .25], [.25, .75], [0, 1]])
-    np.testing.assert_allclose(linear_resize_matrix(84, 420).sum(axis=1), 1,
-                               rtol=1e-6)
-
-
 def _square(corner, size=84):
     m = np.zeros((size, size), dtype=np.float32)
     if corner == 'top-left':
@@ -57,14 +56,13 @@ def _square(corner, size=84):
 
 
 def _record(tmp_path, scale, peaks=(1.0, 1.0), steps=3, gray=100):
-    rgb = np.full((210, 160, 3), gray, dtype=np.uint8)
-    recorder = SaliencyRecorder(str(tmp_path), frame_source=lambda: rgb,
-                                scale=scale, magnify=2, save_maps=True)
+    luma = np.full((210, 160), gray, dtype=np.uint8)
+    recorder = SaliencyRecorder(str(tmp_path), scale=scale, magnify=2,
+                                save_maps=True)
     for t in range(steps):
         peak = peaks[t % len(peaks)]
-        recorder.observe(None, FakeResult(_square('top-left') * peak,
-                                          _square('bottom-right') * peak),
-                         action=1)
+        recorder.observe(_step(luma, _square('top-left') * peak,
+                               _square('bottom-right') * peak))
     recorder.end_episode()
     recorder.close()
     return recorder
@@ -116,12 +114,32 @@ def test_maps_file_holds_raw_maps_and_policy(tmp_path):
 
 
 def test_close_mid_episode_leaves_playable_videos(tmp_path):
-    rgb = np.zeros((210, 160, 3), dtype=np.uint8)
-    recorder = SaliencyRecorder(str(tmp_path), frame_source=lambda: rgb,
-                                scale='episode')
+    luma = np.zeros((210, 160), dtype=np.uint8)
+    recorder = SaliencyRecorder(str(tmp_path), scale='episode')
     for _ in range(3):
-        recorder.observe(None, FakeResult(_square('top-left'),
-                                          _square('top-left')), action=0)
+        recorder.observe(_step(luma, _square('top-left'),
+                               _square('top-left'), action=0))
     recorder.close()                                  # as on Ctrl-C
     assert len(read_mp4(recorder.files[0])) == 3
     assert len(read_mp4(recorder.files[1])) == 3
+
+
+def test_frame_scale_without_maps_keeps_nothing_per_step(tmp_path):
+    luma = np.zeros((210, 160), dtype=np.uint8)
+    recorder = SaliencyRecorder(str(tmp_path), scale='frame')
+    for _ in range(5):
+        recorder.observe(_step(luma, _square('top-left'),
+                               _square('top-left')))
+    assert recorder._frames == [] and recorder._maps == []
+    recorder.close()
+    assert len(read_mp4(recorder.files[0])) == 5
+
+
+def test_red_overlay_adds_and_clips():
+    rgb = np.full((4, 4, 3), 200, dtype=np.uint8)
+    unit = np.zeros((2, 2))
+    unit[0, 0] = 1.0
+    out = red_overlay(rgb, unit)
+    assert out[0, 0, 0] == 255                     # 200 + 255, clipped
+    assert out[3, 3, 0] == 200
+    np.testing.assert_array_equal(out[..., 1:], rgb[..., 1:])

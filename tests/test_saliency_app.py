@@ -1,43 +1,11 @@
 """Rollout recording and the frame-range saliency app, on real ALE frames."""
 import json
-import os
 
 import numpy as np
-import pytest
 
 import saliency_app
-from conftest import run_launcher
-from env_gym_chainer import FramePreprocessor
-from render import red_overlay
 from rollout import load_rollout
 from video import read_mp4
-
-
-@pytest.fixture(scope='module')
-def rollout_path(trained_run, tmp_path_factory):
-    path = tmp_path_factory.mktemp('rollout') / 'pong.npz'
-    rc = run_launcher([1, '--demo', '--load',
-                       os.path.join(trained_run, '200_finish'),
-                       '--eval-n-runs', 1, '--max-episode-len', 20,
-                       '--saliency', 'greydanus', '--saliency-chunk', 64,
-                       '--record-rollout', path,
-                       '--video-dir', path.parent / 'videos'])
-    assert rc == 0
-    return str(path)
-
-
-def test_rollout_pairs_each_frame_with_what_the_agent_saw(rollout_path):
-    arrays, meta = load_rollout(rollout_path)
-    assert arrays['frames'].shape == (20, 210, 160, 3)
-    assert arrays['observations'].shape == (20, 4, 84, 84)
-    assert arrays['logits'].shape == arrays['action_probs'].shape == (20, 6)
-    preprocess = FramePreprocessor(84)
-    for frame, obs in zip(arrays['frames'], arrays['observations']):
-        np.testing.assert_array_equal(preprocess(frame), obs[-1])
-    np.testing.assert_allclose(arrays['action_probs'].sum(axis=1), 1,
-                               rtol=1e-5)
-    assert meta['arch'] == 'FFSoftmax' and meta['n_actions'] == 6
-    assert os.path.isdir(meta['checkpoint'])
 
 
 def test_app_writes_videos_of_the_frame_range(rollout_path, tmp_path,
@@ -69,16 +37,6 @@ def test_app_in_one_process_equals_two_workers(rollout_path, tmp_path):
     one, two = (np.load(tmp_path / w / 'maps.npz') for w in ('1', '2'))
     np.testing.assert_allclose(one['actor'], two['actor'], rtol=1e-5)
     np.testing.assert_allclose(one['critic'], two['critic'], rtol=1e-5)
-
-
-def test_red_overlay_adds_and_clips():
-    rgb = np.full((4, 4, 3), 200, dtype=np.uint8)
-    unit = np.zeros((2, 2))
-    unit[0, 0] = 1.0
-    out = red_overlay(rgb, unit)
-    assert out[0, 0, 0] == 255                     # 200 + 255, clipped
-    assert out[3, 3, 0] == 200
-    np.testing.assert_array_equal(out[..., 1:], rgb[..., 1:])
 
 
 def _app_error(capsys, argv, needle):
@@ -139,3 +97,13 @@ def test_app_interrupted_keeps_the_frames_done(rollout_path, tmp_path,
     assert read_mp4(out / 'critic.mp4').shape[0] == 3
     np.testing.assert_array_equal(np.load(out / 'maps.npz')['frames'],
                                   [2, 3, 4])
+
+
+def test_app_replays_the_recorded_states_of_an_lstm_agent(
+        lstm_rollout, tmp_path):
+    out = tmp_path / 'app'
+    assert saliency_app.main(['--rollout', lstm_rollout, '--start-frame',
+                              '5', '--end-frame', '9', '--method',
+                              'greydanus', '--out', str(out)]) == 0
+    assert read_mp4(out / 'actor.mp4').shape[0] == 5
+    assert read_mp4(out / 'critic.mp4').shape[0] == 5

@@ -1,3 +1,4 @@
+import errno
 import glob
 import json
 import os
@@ -8,11 +9,14 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import run_launcher as _main
+from conftest import run_launcher
 
 import env_gym_chainer
 import train_a3c_gym
 import training
+import viewer
+from env_gym_chainer import GymEnvironment
+from video import read_mp4
 
 STATS_LINE = re.compile(
     r'^n_runs: 1 mean: -?[\d.]+ median: -?[\d.]+ stdev: [\d.]+$', re.M)
@@ -41,18 +45,18 @@ def test_no_environment_variables_on_disk(trained_run):
 
 
 def test_demo_on_the_finished_checkpoint(trained_run, capsys):
-    rc = _main([1, '--env', 'PongNoFrameskip-v4', '--demo', '--load',
-                os.path.join(trained_run, '200_finish'),
-                '--max-episode-len', 50, '--eval-n-runs', 1])
+    rc = run_launcher([1, '--env', 'PongNoFrameskip-v4', '--demo', '--load',
+                       os.path.join(trained_run, '200_finish'),
+                       '--max-episode-len', 50, '--eval-n-runs', 1])
     assert rc == 0
     assert STATS_LINE.search(capsys.readouterr().out)
 
 
 def test_resume_carries_the_step_count_on(trained_run, tmp_path, capsys):
-    rc = _main([2, '--env', 'PongNoFrameskip-v4', '--steps', 260,
-                '--outdir', tmp_path, '--eval-n-runs', 0,
-                '--checkpoint-interval', 0, '--lr-schedule', 'linear',
-                '--load', os.path.join(trained_run, '200_finish')])
+    rc = run_launcher([2, '--env', 'PongNoFrameskip-v4', '--steps', 260,
+                       '--outdir', tmp_path, '--eval-n-runs', 0,
+                       '--checkpoint-interval', 0, '--lr-schedule', 'linear',
+                       '--load', os.path.join(trained_run, '200_finish')])
     assert rc == 0
     assert 'from step 200' in capsys.readouterr().out
     finish, = glob.glob(str(tmp_path / '*' / '260_finish'))
@@ -60,24 +64,13 @@ def test_resume_carries_the_step_count_on(trained_run, tmp_path, capsys):
     assert info['steps'] == 260
 
 
-def test_load_reaches_the_weights_that_training_updates(trained_run):
-    checkpoint = os.path.join(trained_run, '200_finish')
-    saved = np.load(os.path.join(checkpoint, 'model.npz'))
-    agent = train_a3c_gym.make_agent(
-        train_a3c_gym.build_parser().parse_args(['1']), 6)
-    agent.load(checkpoint)
-    for model in (agent.model, agent.shared_model):
-        for name, param in model.namedparams():
-            np.testing.assert_array_equal(param.array, saved[name[1:]])
-
-
 def test_resume_trains_on_from_the_loaded_weights(trained_run, tmp_path):
     # With a vanishing learning rate, a resumed run must end where it began.
     checkpoint = os.path.join(trained_run, '200_finish')
-    rc = _main([1, '--env', 'PongNoFrameskip-v4', '--steps', 230,
-                '--outdir', tmp_path, '--eval-n-runs', 0,
-                '--checkpoint-interval', 0, '--lr', 1e-12, '--seed', 7,
-                '--load', checkpoint])
+    rc = run_launcher([1, '--env', 'PongNoFrameskip-v4', '--steps', 230,
+                       '--outdir', tmp_path, '--eval-n-runs', 0,
+                       '--checkpoint-interval', 0, '--lr', 1e-12, '--seed', 7,
+                       '--load', checkpoint])
     assert rc == 0
     finish, = glob.glob(str(tmp_path / '*' / '230_finish'))
     before = np.load(os.path.join(checkpoint, 'model.npz'))
@@ -124,17 +117,15 @@ def test_bad_input_gives_one_line_and_status_2(capsys, argv, needle):
     _one_line_error(capsys, argv, needle)
 
 
-def test_unwritable_outdir(capsys, tmp_path):
-    locked = tmp_path / 'locked'
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        if os.access(str(locked), os.W_OK):
-            pytest.skip('running as a user who can write anywhere')
-        _one_line_error(capsys, ['1', '--outdir', locked / 'out'],
-                        'cannot write to --outdir')
-    finally:
-        locked.chmod(0o700)
+def test_unwritable_outdir(capsys, tmp_path, monkeypatch):
+    # As root every folder is writable: refuse the write itself, as the
+    # kernel does for a user without permission.
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, 'Permission denied', path)
+    monkeypatch.setattr(train_a3c_gym, 'open', refuse, raising=False)
+    err = _one_line_error(capsys, ['1', '--outdir', tmp_path / 'out'],
+                          'cannot write to --outdir')
+    assert 'Permission denied' in err
 
 
 def test_unwritable_outdir_that_is_a_file(capsys, tmp_path):
@@ -159,8 +150,8 @@ def test_weights_only_checkpoint_for_another_action_count(
     _one_line_error(capsys, ['1', '--env', 'BreakoutNoFrameskip-v4',
                              '--demo', '--load', bare], 'does not fit')
     # The same weights-only folder is a valid Pong agent.
-    assert _main([1, '--demo', '--load', bare, '--eval-n-runs', 1,
-                  '--max-episode-len', 5]) == 0
+    assert run_launcher([1, '--demo', '--load', bare, '--eval-n-runs', 1,
+                         '--max-episode-len', 5]) == 0
 
 
 def test_nothing_left_to_train(trained_run, capsys, tmp_path):
@@ -182,13 +173,6 @@ def test_a_crashing_worker_fails_the_run(monkeypatch, tmp_path, capsys):
     assert 'a training worker crashed' in capsys.readouterr().err
 
 
-def test_phi_scales_to_unit_range():
-    obs = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
-    np.testing.assert_allclose(train_a3c_gym.phi(obs),
-                               [[[0, 1], [0.2, 0.4]]], rtol=1e-6)
-    assert train_a3c_gym.phi(obs).dtype == np.float32
-
-
 @pytest.mark.parametrize('clip', [None, 2.0])
 def test_gradient_clipping_scales_the_update(clip):
     argv = ['1', '--lr', '0.1', '--rmsprop-epsilon', '1']
@@ -208,3 +192,111 @@ def test_gradient_clipping_scales_the_update(clip):
     step = 0.1 * g / np.sqrt(0.01 * g * g + 1.0)
     for p, b in zip(params, before):
         np.testing.assert_allclose(b - p.array, step, rtol=1e-4)
+
+
+def test_frame_buffer_length_conflicts_with_lstm(capsys):
+    rc = train_a3c_gym.main(['1', '--arch', 'LSTM', '--demo',
+                             '--frame-buffer-length', '4'])
+    assert rc == 2
+    assert 'sees 1 frame(s)' in capsys.readouterr().err
+
+
+# --demo: saliency videos from a trained checkpoint on a real ALE game.
+
+
+def _finish(trained_run):
+    return os.path.join(trained_run, '200_finish')
+
+
+def test_demo_writes_actor_and_critic_videos(trained_run, tmp_path, capsys):
+    video_dir = tmp_path / 'videos'
+    rc = run_launcher([1, '--env', 'PongNoFrameskip-v4', '--demo', '--load',
+                       _finish(trained_run), '--eval-n-runs', 1,
+                       '--max-episode-len', 30, '--video-dir', video_dir,
+                       '--save-maps'])
+    assert rc == 0
+    out = capsys.readouterr().out
+    actor = video_dir / 'episode-000-actor.mp4'
+    critic = video_dir / 'episode-000-critic.mp4'
+    assert str(actor) in out and str(critic) in out
+    actor_frames, critic_frames = read_mp4(actor), read_mp4(critic)
+    assert actor_frames.shape == critic_frames.shape == (30, 420, 320, 3)
+    maps = np.load(video_dir / 'episode-000-maps.npz')
+    assert maps['actor'].shape == (30, 84, 84)
+    # The critic stream carries its map in red: red departs from the
+    # luminance that green and blue share.
+    c = critic_frames.astype(int)
+    assert np.abs(c[..., 1] - c[..., 2]).mean() < 3
+    assert np.abs(c[..., 0] - c[..., 1]).mean() > 10
+    a = actor_frames.astype(int)
+    assert np.abs(a[..., 0] - a[..., 2]).mean() < 3
+    assert np.abs(a[..., 1] - a[..., 0]).mean() > 10
+
+
+def test_saliency_none_writes_no_video(trained_run, tmp_path):
+    video_dir = tmp_path / 'none'
+    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
+                       '--eval-n-runs', 1, '--max-episode-len', 10,
+                       '--saliency', 'none', '--video-dir', video_dir])
+    assert rc == 0
+    assert not list(video_dir.glob('*.mp4'))
+
+
+def test_unwritable_video_dir(trained_run, tmp_path, capsys):
+    blocker = tmp_path / 'file'
+    blocker.write_text('x')
+    rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
+                             '--video-dir', str(blocker / 'v')])
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and 'cannot write to --video-dir' in err
+
+
+def test_ctrl_c_mid_demo_leaves_playable_videos(
+        trained_run, tmp_path, monkeypatch, capsys):
+    real_step = GymEnvironment.step
+    calls = []
+
+    def step_then_interrupt(self, action):
+        calls.append(action)
+        if len(calls) == 12:
+            raise KeyboardInterrupt
+        return real_step(self, action)
+
+    monkeypatch.setattr(GymEnvironment, 'step', step_then_interrupt)
+    video_dir = tmp_path / 'v'
+    rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
+                             '--eval-n-runs', '1', '--video-dir',
+                             str(video_dir), '--saliency-scale', 'episode'])
+    assert rc == 130
+    assert 'interrupted' in capsys.readouterr().err
+    # 12 actions were chosen; the 12th step never happened but its frame
+    # had been rendered.
+    for stream in ('actor', 'critic'):
+        assert len(read_mp4(video_dir / 'episode-000-{}.mp4'.format(
+            stream))) == 12
+
+
+def test_render_without_display_warns_once_and_writes_files(
+        trained_run, tmp_path, capsys, monkeypatch):
+    # The warning is once per process; this test may not be the first.
+    monkeypatch.setattr(viewer, '_warned_no_display', False)
+    video_dir = tmp_path / 'v'
+    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
+                       '--eval-n-runs', 1, '--max-episode-len', 5,
+                       '--render', '--video-dir', video_dir])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert err.count('no display available') == 1
+    assert len(read_mp4(video_dir / 'episode-000-actor.mp4')) == 5
+
+
+def test_monitor_records_the_game(trained_run, tmp_path):
+    video_dir = tmp_path / 'v'
+    rc = run_launcher([1, '--demo', '--load', _finish(trained_run),
+                       '--eval-n-runs', 1, '--max-episode-len', 8,
+                       '--saliency', 'none', '--monitor',
+                       '--video-dir', video_dir])
+    assert rc == 0
+    frames = read_mp4(video_dir / 'monitor' / 'episode-000000.mp4')
+    assert frames.shape == (9, 210, 160, 3)     # the reset frame + 8 steps

@@ -84,6 +84,8 @@ class AtomicCheckpointMixin:
         shared = getattr(self, 'shared_model', None)
         if shared is not None and shared is not self.model:
             copy_param.copy_param(target_link=shared, source_link=self.model)
+            # Let the agent drop anything it derived from the old weights.
+            self.sync_parameters()
         optimizer_file = os.path.join(dirname, 'optimizer.npz')
         if os.path.isfile(optimizer_file):
             # Before its first update an optimizer has no state to restore.
@@ -103,11 +105,22 @@ def _describe(info):
 
 
 def read_checkpoint_info(dirname):
+    """The ``checkpoint.json`` of a folder as a dict ({} if it has none).
+
+    Raises:
+        CheckpointError: the file is unreadable or not a JSON object.
+    """
     path = os.path.join(dirname, INFO_FILE)
     if not os.path.isfile(path):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            info = json.load(f)
+    except (OSError, ValueError) as e:
+        raise CheckpointError('cannot read {}: {}'.format(path, e))
+    if not isinstance(info, dict):
+        raise CheckpointError('{} is not a JSON object'.format(path))
+    return info
 
 
 def checkpoint_steps(dirname):

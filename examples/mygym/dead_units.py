@@ -14,16 +14,15 @@ preprocessed as in training. For each layer of the head it prints how many
 units (channels of a convolution) have no positive output at any position
 of any frame, and the fraction of all outputs that are positive.
 """
-import os
 import sys
 
 import chainer
 import numpy as np
 from chainer import functions as F
 
-import chainerrl_compat  # noqa: F401  (before chainerrl, via the launcher)
-import train_a3c_gym
-from checkpoint import CheckpointError, checkpoint_steps, read_checkpoint_info
+import chainerrl_compat  # noqa: F401
+from agents import ARCHS, load_agent, phi
+from checkpoint import CheckpointError
 from cli import OneLineParser, UsageError, int_at_least, run_main
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 
@@ -49,20 +48,21 @@ def layer_activity(head, x):
 
 
 def random_play_frames(env_id, preprocessor, n_frames, frames, seed):
-    """``(n_actions, frames observations)`` of ``env_id`` in random play."""
+    """``frames`` observations ``(frames, n_frames, S, S)`` of ``env_id``
+    in random play, after ``phi``."""
     env = GymEnvironment(env_id, frame_buffer_length=n_frames,
                          preprocessor=preprocessor, seed=seed)
     rng = np.random.RandomState(seed)
     obs, out = env.reset(), []
     try:
         while len(out) < frames:
-            out.append(train_a3c_gym.phi(obs))
+            out.append(phi(obs))
             obs, _, done, info = env.step(rng.randint(env.n_actions))
             if done or info.get('needs_reset'):
                 obs = env.reset()
     finally:
         env.close()
-    return env.n_actions, np.stack(out)
+    return np.stack(out)
 
 
 def build_parser():
@@ -85,15 +85,15 @@ def build_parser():
 def run(args):
     cache = {}
     for path in args.checkpoints:
-        if not os.path.isdir(path):
-            raise UsageError('no checkpoint folder at {}'.format(path))
-        info = read_checkpoint_info(path)
-        arch = info.get('arch', 'FFSoftmax')
-        env_id = info.get('env') or args.env
+        try:
+            agent, info = load_agent(path, env=args.env)
+        except CheckpointError as e:
+            raise UsageError(str(e))
+        env_id, arch = info['env'], info['arch']
         if env_id is None:
-            raise UsageError('{} has no checkpoint.json: give --env'
-                             .format(path))
-        if arch not in train_a3c_gym.ARCHS or arch == 'LSTM':
+            raise UsageError('{} names no game (no checkpoint.json): give '
+                             '--env'.format(path))
+        if arch == 'LSTM':
             raise UsageError('{}: arch {} has no ReLU head to check (the '
                              'LSTM-CNN uses ELUs, which never die)'
                              .format(path, arch))
@@ -101,25 +101,14 @@ def run(args):
             check_atari_id(env_id)
         except UnknownGameError as e:
             raise UsageError(str(e))
-        argv = ['1', '--arch', arch, '--env', env_id]
-        if info.get('frame_buffer_length'):
-            argv += ['--frame-buffer-length',
-                     str(info['frame_buffer_length'])]
-        largs = train_a3c_gym.build_parser().parse_args(argv)
-        n_frames = train_a3c_gym.frame_buffer_length(largs)
-        key = (env_id, arch, n_frames)
+        key = (env_id, arch, info['frame_buffer_length'])
         if key not in cache:
             cache[key] = random_play_frames(
-                env_id, train_a3c_gym.ARCHS[arch].make_preprocessor(),
-                n_frames, args.frames, args.seed)
-        n_actions, x = cache[key]
-        agent = train_a3c_gym.make_agent(largs, n_actions)
-        try:
-            agent.load(path)
-        except CheckpointError as e:
-            raise UsageError(str(e))
+                env_id, ARCHS[arch].make_preprocessor(),
+                info['frame_buffer_length'], args.frames, args.seed)
+        x = cache[key]
         print('{} (step {:,}, {} frames of {})'.format(
-            path, checkpoint_steps(path), len(x), env_id))
+            path, info['steps'], len(x), env_id))
         for name, (units, dead, active) in zip(
                 LAYER_NAMES, layer_activity(agent.model.head, x)):
             print('  {:7s} {:4d} units: {:4d} dead, {:5.1f}% of outputs '

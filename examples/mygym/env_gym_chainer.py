@@ -19,7 +19,8 @@ frame last. ``reset() -> obs`` and ``step(a) -> (obs, r, done, info)`` follow
 ChainerRL; ``info['needs_reset']`` is True when the episode was cut off
 (truncated) rather than ended. The raw RGB frame the observation was made
 from (``(210, 160, 3)`` uint8) is kept in :attr:`GymEnvironment.rgb_frame`
-for rendering.
+for rendering, and its BT.709 luminance (uint8) in
+:attr:`GymEnvironment.luma_frame`.
 
 gymnasium's ``AtariPreprocessing`` would do most of this, but it resizes with
 OpenCV (not in this suite's stack) and drops the RGB frame the saliency
@@ -38,6 +39,7 @@ import gymnasium
 import numpy as np
 
 import viewer
+from resample import area_matrix, resize
 from video import Mp4Writer
 
 gymnasium.register_envs(ale_py)
@@ -70,22 +72,6 @@ def luminance(rgb):
     return np.asarray(rgb, dtype=np.float32) @ LUMA_WEIGHTS
 
 
-def area_resize_matrix(n_in, n_out):
-    """Box-filter resampling weights, ``(n_out, n_in)`` float32.
-
-    Output pixel ``i`` averages the input interval ``[i*s, (i+1)*s)`` with
-    ``s = n_in / n_out``, input pixels weighted by their overlap; every row
-    sums to 1. ``W_rows @ image @ W_cols.T`` resizes an image.
-    """
-    scale = n_in / n_out
-    starts = np.arange(n_out) * scale
-    ends = starts + scale
-    left = np.arange(n_in)
-    overlap = (np.minimum(ends[:, None], left[None, :] + 1)
-               - np.maximum(starts[:, None], left[None, :]))
-    return (np.clip(overlap, 0, None) / scale).astype(np.float32)
-
-
 class FramePreprocessor:
     """Turn a raw ``(H, W, 3)`` uint8 RGB frame into ``(size, size)`` uint8.
 
@@ -104,23 +90,22 @@ class FramePreprocessor:
         self.crop_rows = crop_rows
         self.gray = gray
         self._matrices = {}
-
-    def _resize_matrices(self, height, width):
-        key = (height, width)
-        if key not in self._matrices:
-            self._matrices[key] = (area_resize_matrix(height, self.size),
-                                   area_resize_matrix(width, self.size))
-        return self._matrices[key]
+        # BT.709 luminance of the whole frame last preprocessed, when the
+        # preprocessing computed it (gray 'luma', no crop), else None.
+        self.last_luminance = None
 
     def __call__(self, rgb):
+        self.last_luminance = None
         if self.crop_rows is not None:
             rgb = rgb[self.crop_rows[0]:self.crop_rows[1]]
         if self.gray == 'luma':
             gray = luminance(rgb)
+            if self.crop_rows is None:
+                self.last_luminance = gray
         else:
             gray = rgb.astype(np.float32).mean(axis=2)
-        rows, cols = self._resize_matrices(*gray.shape)
-        small = rows @ gray @ cols.T
+        small = resize(gray, (self.size, self.size), area_matrix,
+                       self._matrices)
         return np.clip(np.rint(small), 0, 255).astype(np.uint8)
 
 
@@ -189,6 +174,7 @@ class GymEnvironment(chainerrl.env.Env):
 
         self._screens = np.zeros((2, 210, 160, 3), dtype=np.uint8)
         self.rgb_frame = self._screens[0]
+        self._luma = None
         self._frames = collections.deque(maxlen=frame_buffer_length)
         self.episode_id = -1
 
@@ -207,9 +193,20 @@ class GymEnvironment(chainerrl.env.Env):
     def _grab(self, slot):
         self._ale.getScreenRGB(self._screens[slot])
 
+    @property
+    def luma_frame(self):
+        """BT.709 luminance of :attr:`rgb_frame`, ``(210, 160)`` uint8."""
+        if self._luma is None:
+            gray = getattr(self.preprocessor, 'last_luminance', None)
+            if gray is None:
+                gray = luminance(self.rgb_frame)
+            self._luma = np.clip(np.rint(gray), 0, 255).astype(np.uint8)
+        return self._luma
+
     def _observe(self):
         self.rgb_frame = np.maximum(self._screens[0], self._screens[1])
         frame = self.preprocessor(self.rgb_frame)
+        self._luma = None
         self._frames.append(frame)
         self._show(frame)
         if self._monitor is not None:

@@ -33,9 +33,13 @@ def snapshot(model):
 def restore(model, state, batch_size=1):
     """Set the model's state to ``state`` repeated over ``batch_size`` rows.
 
-    ``state`` None leaves a feed-forward model alone.
+    ``state`` None is the zero state (an episode's start) for a recurrent
+    model, whatever state it held before; a feed-forward model has no
+    state and is left alone.
     """
     if state is None:
+        for link in lstm_links(model):
+            link.reset_state()
         return
     offset = 0
     for link in lstm_links(model):

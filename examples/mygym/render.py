@@ -7,37 +7,20 @@ blue. A map is divided by a peak (its own maximum with ``scale='frame'``,
 the maximum over the episode with ``scale='episode'``), multiplied by 255
 and clipped to [0, 255]: bright values saturate, never wrap around.
 
-The luminance comes from the raw RGB game frame (210x160, magnified by an
-integer factor, pixels kept sharp); the ``(H, W)`` maps are resampled onto
-it bilinearly.
+The luminance is the game frame's (210x160, magnified by an integer factor,
+pixels kept sharp), as the environment computed it; the ``(H, W)`` maps are
+resampled onto it bilinearly.
 """
 import os
 
 import numpy as np
 
 import viewer
-from env_gym_chainer import luminance
+from resample import bilinear_matrix, resize
 from video import Mp4Writer
 
 CRITIC_CHANNEL = 0  # red
 ACTOR_CHANNEL = 1   # green
-
-
-def linear_resize_matrix(n_in, n_out):
-    """Bilinear resampling weights ``(n_out, n_in)`` (pixel centres aligned).
-
-    ``W_rows @ image @ W_cols.T`` resizes an image; every row sums to 1.
-    """
-    src = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
-    src = np.clip(src, 0, n_in - 1)
-    low = np.floor(src).astype(int)
-    high = np.minimum(low + 1, n_in - 1)
-    frac = (src - low).astype(np.float32)
-    weights = np.zeros((n_out, n_in), dtype=np.float32)
-    rows = np.arange(n_out)
-    np.add.at(weights, (rows, low), 1 - frac)
-    np.add.at(weights, (rows, high), frac)
-    return weights
 
 
 def to_unit(saliency_map, peak):
@@ -64,6 +47,28 @@ def overlay(luma, unit_map, channel):
     return frame
 
 
+def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
+            cache=None):
+    """The actor and critic video frames of one step.
+
+    Args:
+        luma: the game frame's ``(h, w)`` uint8 luminance.
+        actor, critic: ``(H, W)`` raw maps; divided by their peaks.
+        magnify (int): integer magnification of the frame (sharp pixels).
+        cache (dict or None): keeps the resampling matrices.
+
+    Returns:
+        ``(actor_frame, critic_frame)``, each ``(h*m, w*m, 3)`` uint8.
+    """
+    big = np.repeat(np.repeat(luma, magnify, axis=0), magnify, axis=1)
+    actor_unit = resize(to_unit(actor, actor_peak), big.shape,
+                        bilinear_matrix, cache)
+    critic_unit = resize(to_unit(critic, critic_peak), big.shape,
+                         bilinear_matrix, cache)
+    return (overlay(big, actor_unit, ACTOR_CHANNEL),
+            overlay(big, critic_unit, CRITIC_CHANNEL))
+
+
 class SaliencyRecorder:
     """Receives each demo step and writes actor and critic videos.
 
@@ -71,12 +76,16 @@ class SaliencyRecorder:
     ``episode-<k>-critic.mp4`` (one video frame per agent step) and, with
     ``save_maps``, ``episode-<k>-maps.npz`` holding ``actor`` and ``critic``
     ``(T, H, W)`` float32 raw maps, ``actions`` ``(T,)``, ``action_probs``
-    ``(T, n_actions)`` and ``values`` ``(T,)``.
+    ``(T, n_actions)`` and ``values`` ``(T,)``. Only what the episode's
+    end needs is kept in memory: nothing with ``scale='frame'`` and no
+    ``save_maps``.
+
+    Each step comes as an object with ``luma`` (the game frame's
+    ``(h, w)`` uint8 luminance) and ``result`` (a ``SaliencyResult`` whose
+    ``action`` is set), as :mod:`demo` passes it.
 
     Args:
         video_dir (str): output folder (created).
-        frame_source (callable or None): returns the raw ``(h, w, 3)`` RGB
-            frame of the current step; None: the newest observed frame.
         scale (str): ``'frame'`` or ``'episode'`` normalisation.
         fps (float): video frame rate (15 = real time at frame skip 4).
         magnify (int): integer magnification of the raw frame.
@@ -84,13 +93,12 @@ class SaliencyRecorder:
         save_maps (bool): write the ``.npz`` per episode.
     """
 
-    def __init__(self, video_dir, frame_source=None, scale='frame', fps=15,
-                 magnify=2, live=False, save_maps=False):
+    def __init__(self, video_dir, scale='frame', fps=15, magnify=2,
+                 live=False, save_maps=False):
         if scale not in ('frame', 'episode'):
             raise ValueError('scale must be frame or episode, got %r' % scale)
         os.makedirs(video_dir, exist_ok=True)
         self.video_dir = video_dir
-        self.frame_source = frame_source
         self.scale = scale
         self.fps = fps
         self.magnify = magnify
@@ -113,45 +121,31 @@ class SaliencyRecorder:
     def _start_episode(self):
         self._writers = {'actor': Mp4Writer(self._path('actor'), self.fps),
                          'critic': Mp4Writer(self._path('critic'), self.fps)}
-        self._steps = []        # (luma, actor, critic, action, probs, value)
+        self._frames = []   # (luma, actor, critic): scale 'episode' only
+        self._maps = []     # (actor, critic, action, probs, value)
         self._peaks = [0.0, 0.0]
 
-    def _resize(self, saliency_map, shape):
-        key = (saliency_map.shape, shape)
-        if key not in self._resizers:
-            self._resizers[key] = (
-                linear_resize_matrix(saliency_map.shape[0], shape[0]),
-                linear_resize_matrix(saliency_map.shape[1], shape[1]))
-        rows, cols = self._resizers[key]
-        return rows @ saliency_map @ cols.T
-
-    def observe(self, obs, result, action):
-        """Record one step: observation, its SaliencyResult, the action."""
-        rgb = self.frame_source() if self.frame_source else None
-        if rgb is None:
-            luma = np.asarray(obs)[-1].astype(np.uint8)
-        else:
-            luma = np.clip(np.rint(luminance(rgb)), 0, 255).astype(np.uint8)
+    def observe(self, step):
+        """Record one demo step (see the class)."""
+        result = step.result
         self._peaks = [max(self._peaks[0], float(result.actor.max())),
                        max(self._peaks[1], float(result.critic.max()))]
-        keep_luma = luma if self.scale == 'episode' else None
-        self._steps.append((keep_luma, result.actor, result.critic,
-                            int(action), result.action_probs, result.value))
+        if self.scale == 'episode':
+            self._frames.append((step.luma, result.actor, result.critic))
+        if self.save_maps:
+            self._maps.append((result.actor, result.critic, result.action,
+                               result.action_probs, result.value))
         if self.scale == 'frame':
-            self._emit(luma, result.actor, result.critic,
+            self._emit(step.luma, result.actor, result.critic,
                        float(result.actor.max()), float(result.critic.max()))
         elif self._windows is not None:
             # Live view cannot wait for the episode's end: peak so far.
-            self._show(*self._compose(luma, result.actor, result.critic,
+            self._show(*self._compose(step.luma, result.actor, result.critic,
                                       *self._peaks))
 
     def _compose(self, luma, actor, critic, actor_peak, critic_peak):
-        m = self.magnify
-        big = np.repeat(np.repeat(luma, m, axis=0), m, axis=1)
-        actor_unit = self._resize(to_unit(actor, actor_peak), big.shape)
-        critic_unit = self._resize(to_unit(critic, critic_peak), big.shape)
-        return (overlay(big, actor_unit, ACTOR_CHANNEL),
-                overlay(big, critic_unit, CRITIC_CHANNEL))
+        return compose(luma, actor, critic, actor_peak, critic_peak,
+                       self.magnify, self._resizers)
 
     def _show(self, actor_frame, critic_frame):
         if self._windows is not None:
@@ -166,23 +160,22 @@ class SaliencyRecorder:
         self._show(actor_frame, critic_frame)
 
     def _finish_episode(self):
-        if not self._steps:
+        if not self._writers['actor'].frames_written and not self._frames:
             return False
-        if self.scale == 'episode':
-            for luma, actor, critic, *_ in self._steps:
-                self._emit(luma, actor, critic, *self._peaks)
+        for luma, actor, critic in self._frames:
+            self._emit(luma, actor, critic, *self._peaks)
         for stream in ('actor', 'critic'):
             self._writers[stream].close()
             self.files.append(self._writers[stream].path)
         if self.save_maps:
             path = self._path('maps', 'npz')
-            columns = list(zip(*self._steps))
+            columns = list(zip(*self._maps))
             np.savez_compressed(
-                path, actor=np.stack(columns[1]),
-                critic=np.stack(columns[2]),
-                actions=np.array(columns[3], dtype=np.int64),
-                action_probs=np.stack(columns[4]),
-                values=np.array(columns[5], dtype=np.float32))
+                path, actor=np.stack(columns[0]),
+                critic=np.stack(columns[1]),
+                actions=np.array(columns[2], dtype=np.int64),
+                action_probs=np.stack(columns[3]),
+                values=np.array(columns[4], dtype=np.float32))
             self.files.append(path)
         return True
 
@@ -195,7 +188,7 @@ class SaliencyRecorder:
     def close(self):
         """Finish the files of the current episode (also on Ctrl-C)."""
         self._finish_episode()
-        self._steps = []
+        self._frames, self._maps = [], []
         for writer in self._writers.values():
             writer.close()
         if self._windows is not None:
@@ -213,9 +206,7 @@ def red_overlay(rgb, unit_map):
     Returns:
         ``(h, w, 3)`` uint8: red raised by up to 255, clipped (never wraps).
     """
-    rows = linear_resize_matrix(unit_map.shape[0], rgb.shape[0])
-    cols = linear_resize_matrix(unit_map.shape[1], rgb.shape[1])
-    boost = rows @ np.clip(unit_map, 0.0, 1.0) @ cols.T * 255.0
+    boost = resize(np.clip(unit_map, 0.0, 1.0), rgb.shape[:2]) * 255.0
     frame = np.array(rgb, dtype=np.uint8, copy=True)
     frame[:, :, 0] = np.clip(frame[:, :, 0] + np.rint(boost), 0, 255)
     return frame

@@ -30,20 +30,21 @@ from saliency.base import policy_scores
 class RolloutRecorder:
     """Demo observer that collects a rollout and saves it on close."""
 
-    def __init__(self, path, meta, frame_source):
+    def __init__(self, path, meta):
         self.path = path
         self.meta = dict(meta)
-        self.frame_source = frame_source
         self.episode = 0
         self._columns = {name: [] for name in (
             'frames', 'observations', 'actions', 'logits', 'action_probs',
             'values', 'episodes')}
 
-    def observe(self, obs, result, action):
-        column = self._columns
-        column['frames'].append(np.array(self.frame_source(), copy=True))
-        column['observations'].append(np.array(obs, dtype=np.uint8))
-        column['actions'].append(int(action))
+    def observe(self, step):
+        """Record one demo step: ``obs``, ``rgb`` and ``result`` (with the
+        action taken), as :mod:`demo` passes it."""
+        column, result = self._columns, step.result
+        column['frames'].append(np.array(step.rgb, copy=True))
+        column['observations'].append(np.array(step.obs, dtype=np.uint8))
+        column['actions'].append(int(result.action))
         column['logits'].append(np.asarray(
             policy_scores(result.policy).array[0], dtype=np.float32))
         column['action_probs'].append(result.action_probs)

@@ -1,193 +1,45 @@
 """The A3C agent of this suite: plain A3C in training, saliency in demos.
 
-While ``chainer.config.train`` is True, or neither a saliency method nor an
-observer is set, :class:`SaliencyA3C` acts exactly as ChainerRL's A3C. In
-test mode each ``act()`` also computes the actor and critic saliency of the
-observation with ``saliency`` (see :mod:`saliency`; without one, only the
-policy and value) and hands the result, with the observation and the chosen
-action, to every observer's ``observe`` (videos:
-:class:`render.SaliencyRecorder`; rollouts: :class:`rollout.RolloutRecorder`).
-The action is drawn from the same policy with the same random numbers as
-without saliency. For a recurrent model every method starts from the state
-the agent had when it saw the frame, and the agent's own state advances by
-that frame alone, as without saliency.
-
-Training a feed-forward model computes ChainerRL's A3C loss with one
-forward pass over the ``t_max`` observations of a segment (and the state to
-bootstrap from) instead of keeping ``t_max`` single-frame graphs alive, and
-acts through a NumPy forward without a graph. The local weights do not
-change within a segment, so the actions, the random numbers drawn, the loss
-and the gradient are those of ChainerRL's A3C (``tests/test_batched_update``);
-``bench/batched_update.py`` times the two. Recurrent models train as in
-ChainerRL.
+While ``chainer.config.train`` is True, or no saliency method is set,
+:class:`SaliencyA3C` acts exactly as its training agent
+(:class:`batched_a3c.BatchedA3C`, ChainerRL's A3C computed in batches). In
+test mode with a method set, each ``act()`` also computes the actor and
+critic saliency of the observation and hands it out in
+:attr:`SaliencyA3C.last_result` (a :class:`saliency.SaliencyResult`, with
+the action taken). The action is drawn from the same policy with the same
+random numbers as without saliency. For a recurrent model the method starts
+from the state the agent had when it saw the frame, and the agent's own
+state advances by that frame alone, as without saliency.
 """
 import chainer
-import chainer.functions as F
 import numpy as np
 
-import chainerrl_compat  # noqa: F401
-from chainerrl.agents import a3c
-from chainerrl.distribution import sample_discrete_actions
-from chainerrl.misc import copy_param
-from chainerrl.policies import FCSoftmaxPolicy
-from chainerrl.recurrent import Recurrent
-
+from batched_a3c import BatchedA3C
 from checkpoint import AtomicCheckpointMixin
 from recurrent_state import restore, snapshot
-from saliency.base import policy_only
-from saliency.fast_forward import fast_forward_for
 
 
-def _fast_forward_for(model):
-    """The NumPy forward for acting, if it computes this model's policy."""
-    pi = getattr(model, 'pi', None)
-    if not (isinstance(pi, FCSoftmaxPolicy) and pi.beta == 1.0
-            and pi.min_prob == 0.0):
-        return None
-    return fast_forward_for(model)
-
-
-class SaliencyA3C(AtomicCheckpointMixin, a3c.A3C):
+class SaliencyA3C(AtomicCheckpointMixin, BatchedA3C):
     """A3C with saliency in test mode and crash-safe checkpoints.
 
     Attributes:
-        saliency: a saliency method (``method(model, state)``) or None.
-        observers: objects with ``observe(obs, result, action)`` and
-            ``end_episode()``.
+        saliency: a saliency method (see :mod:`saliency`), or None.
+            :func:`saliency.policy_only` computes no map but still hands out
+            the policy and value of every step.
+        last_result: the :class:`saliency.SaliencyResult` of the last
+            ``act()`` in test mode with a method set, else None.
     """
 
     saliency = None
-    observers = ()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The action taken at each step of the segment (batched training).
-        self.past_actions = {}
-        self._fast_forward = None
-
-    def _batched_training(self):
-        return not isinstance(self.model, Recurrent)
-
-    def act_and_train(self, obs, reward):
-        if not self._batched_training():
-            return super().act_and_train(obs, reward)
-        statevar = self.batch_states([obs], np, self.phi)
-        self.past_rewards[self.t - 1] = reward
-        if self.t - self.t_start == self.t_max:
-            self.update(statevar)
-        self.past_states[self.t] = statevar
-        action, value, entropy = self._sample_action(statevar)
-        self.past_actions[self.t] = action
-        self.t += 1
-        self.average_value += ((1 - self.average_value_decay)
-                               * (value - self.average_value))
-        self.average_entropy += ((1 - self.average_entropy_decay)
-                                 * (entropy - self.average_entropy))
-        return action[0]
-
-    def _sample_action(self, statevar):
-        """Action ``(1,)``, value and policy entropy for one observation.
-
-        No graph is kept: :meth:`update` recomputes the segment. The default
-        model acts through the NumPy forward of :mod:`saliency.fast_forward`
-        (about 5 times faster than Chainer at batch 1), rebuilt whenever the
-        weights are synced; the action is drawn as ChainerRL's
-        ``SoftmaxDistribution.sample`` draws it, with the same random numbers.
-        """
-        if self._fast_forward is None:
-            self._fast_forward = _fast_forward_for(self.model) or False
-        if self._fast_forward is False:
-            with chainer.no_backprop_mode():
-                pout, vout = self.model.pi_and_v(statevar)
-                return (pout.sample().array, float(vout.array[0]),
-                        float(pout.entropy.array[0]))
-        scores, values = self._fast_forward(statevar)
-        scores = scores - scores.max(axis=1, keepdims=True)
-        exps = np.exp(scores)
-        total = exps.sum(axis=1, keepdims=True)
-        probs = exps / total
-        action = sample_discrete_actions(probs)
-        log_probs = scores - np.log(total)
-        return (action, float(values[0]),
-                float(-(probs * log_probs).sum()))
-
-    def sync_parameters(self):
-        super().sync_parameters()
-        self._fast_forward = None
-
-    def load(self, dirname, *args, **kwargs):
-        super().load(dirname, *args, **kwargs)
-        self._fast_forward = None
-
-    def update(self, statevar):
-        """ChainerRL's A3C update, with the segment in one forward pass."""
-        if not self._batched_training():
-            return super().update(statevar)
-        assert self.t_start < self.t
-        steps = range(self.t_start, self.t)
-        states = [self.past_states[i] for i in steps]
-        if statevar is not None:
-            # The value to bootstrap from rides along in the same pass.
-            states.append(statevar)
-        # (any action for that last row: its terms are sliced off below)
-        actions = np.zeros(len(states), dtype=np.int32)
-        actions[:len(steps)] = [self.past_actions[i][0] for i in steps]
-        pout, vout = self.model.pi_and_v(np.concatenate(states))
-        values = F.reshape(vout, (len(states),))
-        R = 0 if statevar is None else float(values.array[-1])
-        log_probs = pout.log_prob(actions)[:len(steps)]
-        entropies = pout.entropy[:len(steps)]
-        values = values[:len(steps)]
-        # Returns and advantages step by step, newest first, as ChainerRL.
-        returns = np.zeros(len(steps), dtype=np.float32)
-        advantages = np.zeros(len(steps), dtype=np.float32)
-        for k in reversed(range(len(steps))):
-            R *= self.gamma
-            R += self.past_rewards[steps[k]]
-            if self.use_average_reward:
-                R -= self.average_reward
-            advantage = R - float(values.array[k])
-            if self.use_average_reward:
-                self.average_reward += self.average_reward_tau * advantage
-            returns[k] = R
-            advantages[k] = advantage
-
-        pi_loss = -F.sum(log_probs * advantages)
-        pi_loss -= self.beta * F.sum(entropies)
-        v_loss = F.sum((values - returns) ** 2) / 2
-        if self.pi_loss_coef != 1.0:
-            pi_loss *= self.pi_loss_coef
-        if self.v_loss_coef != 1.0:
-            v_loss *= self.v_loss_coef
-        if self.keep_loss_scale_same and len(steps) < self.t_max:
-            factor = self.t_max / len(steps)
-            pi_loss *= factor
-            v_loss *= factor
-        if self.normalize_grad_by_t_max:
-            pi_loss /= len(steps)
-            v_loss /= len(steps)
-
-        self.model.cleargrads()
-        (pi_loss + v_loss).backward()
-        copy_param.copy_grad(target_link=self.shared_model,
-                             source_link=self.model)
-        self.optimizer.update()
-        self.sync_parameters()
-
-        # (ChainerRL's per-step log_prob, entropy and value dicts stay empty)
-        self.past_states = {}
-        self.past_rewards = {}
-        self.past_actions.clear()
-        self.t_start = self.t
+    last_result = None
 
     def act(self, obs):
-        if chainer.config.train or (self.saliency is None
-                                    and not self.observers):
+        self.last_result = None
+        if chainer.config.train or self.saliency is None:
             return super().act(obs)
         state = self.batch_states([obs], np, self.phi)
         recurrent_state = snapshot(self.model)
-        result = (self.saliency or policy_only)(self.model, state,
-                                                recurrent_state)
+        result = self.saliency(self.model, state, recurrent_state)
         if recurrent_state is not None:
             # The method may have moved the state: put the agent's own back
             # and advance it with this frame, exactly as A3C.act would.
@@ -199,12 +51,6 @@ class SaliencyA3C(AtomicCheckpointMixin, a3c.A3C):
             action = result.policy.most_probable.array[0]
         else:
             action = result.policy.sample().array[0]
-        for observer in self.observers:
-            observer.observe(obs, result, action)
+        result.action = int(action)
+        self.last_result = result
         return action
-
-    def stop_episode(self):
-        super().stop_episode()
-        if not chainer.config.train:
-            for observer in self.observers:
-                observer.end_episode()

@@ -32,6 +32,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from agents import load_agent, phi
 from checkpoint import CheckpointError, read_checkpoint_info
 from cli import (OneLineParser, UsageError, int_at_least, positive_float,
                  run_main)
@@ -76,33 +77,23 @@ def build_parser():
 
 def load_model(meta, checkpoint):
     """The rollout's network with the checkpoint's weights."""
-    import train_a3c_gym
     if not checkpoint:
         raise UsageError('the rollout names no checkpoint (recorded without '
                          '--load); pass --load')
-    if not os.path.isdir(checkpoint):
-        raise UsageError('no checkpoint folder at {}'.format(checkpoint))
-    arch = meta.get('arch')
-    if arch not in train_a3c_gym.ARCHS:
-        raise UsageError('rollout from unknown architecture {!r}'.format(
-            arch))
-    info = read_checkpoint_info(checkpoint)
-    for key in ('arch', 'n_actions', 'frame_buffer_length'):
-        if key in info and key in meta and info[key] != meta[key]:
-            raise UsageError(
-                'rollout from another architecture: rollout has {}={}, '
-                'checkpoint {} has {}={}'.format(key, meta[key], checkpoint,
-                                                 key, info[key]))
-    argv = ['1', '--arch', arch]
-    if train_a3c_gym.ARCHS[arch].frames is None:
-        argv += ['--frame-buffer-length', str(meta['frame_buffer_length'])]
-    args = train_a3c_gym.build_parser().parse_args(argv)
-    agent = train_a3c_gym.make_agent(args, meta['n_actions'])
     try:
-        agent.load(checkpoint)
+        info = read_checkpoint_info(checkpoint)
+        for key in ('arch', 'n_actions', 'frame_buffer_length'):
+            if key in info and key in meta and info[key] != meta[key]:
+                raise UsageError(
+                    'rollout from another architecture: rollout has {}={}, '
+                    'checkpoint {} has {}={}'.format(
+                        key, meta[key], checkpoint, key, info[key]))
+        agent, _ = load_agent(
+            checkpoint, arch=meta.get('arch'), n_actions=meta.get('n_actions'),
+            frame_buffer_length=meta.get('frame_buffer_length'))
     except CheckpointError as e:
         raise UsageError(str(e))
-    return agent.model, train_a3c_gym.phi
+    return agent.model
 
 
 # Set before the worker pool forks; read by _saliency_of_frame.
@@ -221,7 +212,7 @@ def run(args):
     except OSError as e:
         raise UsageError('cannot write to --out {}: {}'.format(
             args.out, e.strerror or e))
-    model, phi = load_model(meta, args.load or meta.get('checkpoint'))
+    model = load_model(meta, args.load or meta.get('checkpoint'))
     recurrent_states = arrays.get('recurrent_states')
     if (recurrent_states is None) != (snapshot(model) is None):
         raise UsageError('rollout from another architecture: recurrent '

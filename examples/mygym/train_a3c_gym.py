@@ -16,7 +16,6 @@ Training writes a run folder ``<outdir>/<timestamp>/`` with ``scores.txt``,
 them resumes training with the step count and learning-rate schedule carried
 on; ``--steps`` is the total to reach.
 """
-import collections
 import datetime
 import logging
 import os
@@ -25,102 +24,20 @@ import sys
 import chainerrl_compat  # noqa: F401
 import chainer
 import numpy as np
-from chainer import links as L
-from chainerrl.recurrent import RecurrentChainMixin
-from chainerrl import experiments
 from chainerrl import misc
-from chainerrl import policies
-from chainerrl import v_function
-from chainerrl.agents import a3c
-from chainerrl.optimizers import rmsprop_async
-from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
 from threadpoolctl import threadpool_limits
 
+import demo
 import training
+from agents import ARCHS, build_agent, load_agent, stacked_frames
+from checkpoint import CheckpointError, checkpoint_steps
 from cli import (OneLineParser, UsageError, int_at_least, positive_float,
                  run_main)
+from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from render import SaliencyRecorder
 from rollout import RolloutRecorder
 from saliency import METHODS as SALIENCY_METHODS
-from saliency import make_saliency
-from checkpoint import CheckpointError, checkpoint_steps
-from env_gym_chainer import (FramePreprocessor, GymEnvironment,
-                             UnknownGameError, check_atari_id)
-from guided_relu import guided_elu, guided_relu
-from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
-from saliency_a3c import SaliencyA3C
-
-
-class A3CFF(chainer.ChainList, a3c.A3CModel):
-    """ICLR-ACER head shared by a softmax policy and a state-value head."""
-
-    def __init__(self, n_actions, n_input_channels=4, head_class=ICLRACERHead,
-                 mellowmax=False):
-        self.head = head_class(n_input_channels=n_input_channels,
-                               activation=guided_relu)
-        n_hidden = self.head.n_output_channels
-        if mellowmax:
-            self.pi = policies.MellowmaxPolicy(L.Linear(n_hidden, n_actions))
-        else:
-            self.pi = policies.FCSoftmaxPolicy(n_hidden, n_actions)
-        self.v = v_function.FCVFunction(n_hidden)
-        super().__init__(self.head, self.pi, self.v)
-
-    def pi_and_v(self, state):
-        features = self.head(state)
-        return self.pi(features), self.v(features)
-
-
-class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin):
-    """The LSTM-CNN actor-critic of Greydanus et al. / the XAITK example.
-
-    Input ``(batch, 1, 80, 80)``: 4 convolutions (32 filters, 3x3, stride 2,
-    padding 1) with ELU (80 -> 40 -> 20 -> 10 -> 5), an LSTM of 256 units on
-    the flattened 32x5x5 features, and separate linear heads for the actor
-    (n actions) and the critic (1). The ELUs are guided ELUs: plain in
-    training, guided in saliency (see :mod:`guided_relu`).
-    """
-
-    def __init__(self, n_actions, n_input_channels=1, activation=guided_elu):
-        self.activation = activation
-        self.convs = chainer.ChainList(*[
-            L.Convolution2D(n_input_channels if i == 0 else 32, 32, ksize=3,
-                            stride=2, pad=1) for i in range(4)])
-        self.lstm = L.LSTM(32 * 5 * 5, 256)
-        self.pi = policies.FCSoftmaxPolicy(256, n_actions)
-        self.v = v_function.FCVFunction(256)
-        super().__init__(self.convs, self.lstm, self.pi, self.v)
-
-    def pi_and_v(self, state):
-        h = state
-        for conv in self.convs:
-            h = self.activation(conv(h))
-        h = self.lstm(h)
-        return self.pi(h), self.v(h)
-
-
-Arch = collections.namedtuple('Arch', 'make_model make_preprocessor frames')
-
-# --arch -> model factory (n_actions, n_frames), preprocessing, frames
-# stacked (None: --frame-buffer-length, default 4).
-ARCHS = {
-    'FFSoftmax': Arch(lambda n, c: A3CFF(n, c),
-                      lambda: FramePreprocessor(84), None),
-    'FFSoftmaxMini': Arch(
-        lambda n, c: A3CFF(n, c, head_class=ICLRACERHeadMini),
-        lambda: FramePreprocessor(60), None),
-    'FFMellowmax': Arch(lambda n, c: A3CFF(n, c, mellowmax=True),
-                        lambda: FramePreprocessor(84), None),
-    # One 80x80 frame: rows 35..194 of the screen, mean of R, G and B.
-    'LSTM': Arch(lambda n, c: A3CLSTMCNN(n, c),
-                 lambda: FramePreprocessor(80, crop_rows=(35, 195),
-                                           gray='mean'), 1),
-}
-
-
-def phi(obs):
-    """Stacked uint8 frames ``(N, S, S)`` -> float32 in [0, 1]."""
-    return np.asarray(obs, dtype=np.float32) / 255.0
+from saliency import make_saliency, policy_only
 
 
 def build_parser():
@@ -261,32 +178,34 @@ def _check_writable(folder, flag):
 
 def frame_buffer_length(args):
     """Frames the architecture stacks; raises UsageError on a conflict."""
-    fixed = ARCHS[args.arch].frames
-    if fixed is None:
-        return args.frame_buffer_length or 4
-    if args.frame_buffer_length not in (None, fixed):
-        raise UsageError('--arch {} sees {} frame(s); --frame-buffer-length '
-                         '{} does not apply'.format(args.arch, fixed,
-                                                    args.frame_buffer_length))
-    return fixed
+    try:
+        return stacked_frames(args.arch, args.frame_buffer_length)
+    except ValueError as e:
+        raise UsageError(str(e))
+
+
+def agent_options(args):
+    """The training settings of :func:`agents.build_agent` from the flags.
+    """
+    return dict(env=args.env, lr=args.lr,
+                rmsprop_epsilon=args.rmsprop_epsilon,
+                weight_decay=args.weight_decay,
+                gradient_clipping=args.gradient_clipping, t_max=args.t_max,
+                beta=args.beta)
 
 
 def make_agent(args, n_actions):
+    """The agent the flags ask for: loaded from ``--load``, else fresh."""
     n_frames = frame_buffer_length(args)
-    model = ARCHS[args.arch].make_model(n_actions, n_frames)
-    opt = rmsprop_async.RMSpropAsync(lr=args.lr, eps=args.rmsprop_epsilon,
-                                     alpha=0.99)
-    opt.setup(model)
-    if args.weight_decay > 0:
-        opt.add_hook(NonbiasWeightDecay(args.weight_decay))
-    if args.gradient_clipping is not None:
-        opt.add_hook(chainer.optimizer_hooks.GradientClipping(
-            args.gradient_clipping))
-    agent = SaliencyA3C(model, opt, t_max=args.t_max, gamma=0.99,
-                        beta=args.beta, phi=phi)
-    agent.checkpoint_info = {
-        'env': args.env, 'arch': args.arch, 'n_actions': n_actions,
-        'frame_buffer_length': n_frames}
+    if not args.load:
+        return build_agent(args.arch, n_actions, n_frames,
+                           **agent_options(args))
+    try:
+        agent, _ = load_agent(args.load, arch=args.arch, n_actions=n_actions,
+                              frame_buffer_length=n_frames,
+                              **agent_options(args))
+    except CheckpointError as e:
+        raise UsageError(str(e))
     return agent
 
 
@@ -341,12 +260,6 @@ def run(args):
     sample_env.close()
 
     agent = make_agent(args, n_actions)
-    if args.load:
-        try:
-            agent.load(args.load)
-        except CheckpointError as e:
-            raise UsageError(str(e))
-
     if args.demo:
         return run_demo(args, agent, make_env, run_dir)
 
@@ -387,28 +300,26 @@ def run_demo(args, agent, make_env, video_dir):
         agent.saliency = make_saliency(args.saliency,
                                        chunk=args.saliency_chunk)
         recorder = SaliencyRecorder(
-            video_dir, frame_source=lambda: env.rgb_frame,
-            scale=args.saliency_scale, fps=60 / env.frame_skip,
+            video_dir, scale=args.saliency_scale, fps=60 / env.frame_skip,
             magnify=args.video_scale, live=args.render,
             save_maps=args.save_maps)
         observers.append(recorder)
     if args.record_rollout:
+        # Without maps to draw, the rollout still needs each step's policy.
+        agent.saliency = agent.saliency or policy_only
         meta = dict(agent.checkpoint_info, checkpoint=(
             os.path.abspath(args.load) if args.load else None),
             seed=args.seed)
-        rollout = RolloutRecorder(args.record_rollout, meta,
-                                  frame_source=lambda: env.rgb_frame)
+        rollout = RolloutRecorder(args.record_rollout, meta)
         observers.append(rollout)
-    agent.observers = observers
     try:
         # Batch-one inference gains nothing from BLAS threads, and they
-        # spin against any other load on the machine (up to 9x slower).
+        # spin against any other load on the machine.
         with chainer.using_config('train', False), \
                 threadpool_limits(limits=1):
-            stats = experiments.eval_performance(
-                env=env, agent=agent, n_steps=None,
-                n_episodes=args.eval_n_runs,
-                max_episode_len=args.max_episode_len)
+            scores = demo.play_episodes(
+                env, agent, n_episodes=args.eval_n_runs,
+                max_episode_len=args.max_episode_len, observers=observers)
     finally:
         # Also on Ctrl-C: finished files are playable.
         env.close()
@@ -424,6 +335,7 @@ def run_demo(args, agent, make_env, video_dir):
             if path:
                 print('rollout of {} steps: {}'.format(len(rollout), path),
                       flush=True)
+    stats = demo.summary(scores)
     print('n_runs: {} mean: {} median: {} stdev: {}'.format(
         args.eval_n_runs, stats['mean'], stats['median'], stats['stdev']),
         flush=True)

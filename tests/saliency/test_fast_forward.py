@@ -10,7 +10,7 @@ from xaitk_saliency.impls.perturb_image.sliding_window import SlidingWindow
 from iclr_acer_link import ICLRACERHead
 from saliency.fast_forward import fast_forward_for
 from saliency.perturbation import blob_masks, masked_inputs
-from train_a3c_gym import A3CFF
+from agents import A3CFF
 
 
 def _model(seed=0):

@@ -6,9 +6,10 @@ from chainer import links as L
 from chainerrl import policies, v_function
 from chainerrl.agents import a3c
 
+from agents import A3CFF, load_agent
 from guided_relu import guided_relu
+from recurrent_state import restore
 from saliency import GradientSaliency, make_saliency
-from train_a3c_gym import A3CFF
 
 
 class TinyModel(chainer.Chain, a3c.A3CModel):
@@ -132,3 +133,18 @@ def test_on_the_real_network_shapes_and_policy():
 def test_unknown_method_name():
     with pytest.raises(ValueError, match='unknown saliency method'):
         make_saliency('telepathy')
+
+
+def test_recurrent_gradient_uses_the_given_state(trained_lstm):
+    model = load_agent(trained_lstm)[0].model
+    rng = np.random.RandomState(1)
+    state = rng.rand(1, 1, 80, 80).astype(np.float32)
+    recurrent_state = rng.normal(size=512).astype(np.float32) * 0.5
+    result = make_saliency('gradient')(model, state, recurrent_state)
+    restore(model, recurrent_state)
+    x = chainer.Variable(state)
+    with chainer.using_config('train', True):
+        policy, value = model.pi_and_v(x)
+        value[0, 0].backward()
+    np.testing.assert_allclose(result.critic, np.abs(x.grad[0, -1]),
+                               rtol=1e-4, atol=1e-7)

@@ -15,10 +15,10 @@ from xaitk_saliency.impls.perturb_image.rise import RISEGrid
 from xaitk_saliency.impls.perturb_image.sliding_window import SlidingWindow
 from xaitk_saliency.utils.masking import occlude_image_batch
 
+from agents import A3CFF, load_agent
+from recurrent_state import restore
 from saliency import GreydanusSaliency, XAITKSaliency, make_saliency
-from saliency.perturbation import (blob_masks, masked_inputs,
-                                   point_interp_matrix)
-from train_a3c_gym import A3CFF
+from saliency.perturbation import blob_masks, masked_inputs
 
 
 class TinyConvModel(chainer.Chain, a3c.A3CModel):
@@ -64,12 +64,6 @@ def test_blob_grid_on_the_agent_input():
     for y, x in [(40, 40), (20, 45), (60, 25)]:
         index = (y // 5) * 17 + x // 5
         assert np.unravel_index(masks[index].argmax(), (84, 84)) == (y, x)
-
-
-def test_point_interp_matrix_by_hand():
-    w = point_interp_matrix(3, 2, 6)     # points at pixels 0, 2, 4
-    np.testing.assert_allclose(w, [[1, 0, 0], [.5, .5, 0], [0, 1, 0],
-                                   [0, .5, .5], [0, 0, 1], [0, 0, 1]])
 
 
 def test_perturbed_pixels_go_where_the_mask_says():
@@ -172,3 +166,31 @@ def test_bad_chunk_and_state():
         GreydanusSaliency(chunk=0)
     with pytest.raises(ValueError, match=r'\(1, C, H, W\)'):
         GreydanusSaliency()(TinyConvModel(), _state()[0])
+
+
+def test_recurrent_perturbation_equals_a_one_mask_reference(trained_lstm):
+    model = load_agent(trained_lstm)[0].model
+    rng = np.random.RandomState(0)
+    state = rng.rand(1, 1, 80, 80).astype(np.float32)
+    recurrent_state = rng.normal(size=512).astype(np.float32) * 0.5
+    method = GreydanusSaliency(stride=20, chunk=5)
+    result = method(model, state, recurrent_state)
+    # Reference: each perturbed frame alone, the state set explicitly.
+    blurred = gaussian_filter(state[0], sigma=(0, 3, 3))
+    blobs, grid = blob_masks((80, 80), 5, 20)
+    with chainer.no_backprop_mode():
+        restore(model, recurrent_state)
+        p, v = model.pi_and_v(state)
+        ref_logits, ref_value = p.logits.array[0], v.array[0, 0]
+        actor = np.zeros(len(blobs))
+        for k, blob in enumerate(blobs):
+            restore(model, recurrent_state)
+            x = (state[0] * (1 - blob) + blurred * blob)[None]
+            p, v = model.pi_and_v(x.astype(np.float32))
+            actor[k] = 0.5 * ((p.logits.array[0] - ref_logits) ** 2).sum()
+    np.testing.assert_allclose(result.actor[::20, ::20], actor.reshape(grid),
+                               rtol=1e-4, atol=1e-10)
+    assert result.value == pytest.approx(float(ref_value), rel=1e-5)
+    # From another state the maps differ: the state really is used.
+    other = method(model, state, np.zeros(512, dtype=np.float32))
+    assert not np.allclose(other.actor, result.actor)

@@ -1,14 +1,8 @@
 """Saliency methods for A3C agents, all behind one contract.
 
-A method is a callable ``method(model, state) -> SaliencyResult``:
-
-* ``model``: an A3C model with ``pi_and_v(state) -> (policy, value)``;
-* ``state``: the agent's input batch of one, ``(1, C, H, W)`` float32
-  (the stacked frames after ``phi``, values in [0, 1]);
-* the result holds ``actor`` and ``critic`` maps, ``(H, W)`` float32, >= 0,
-  in the method's own units (not normalised: rendering does that), for the
-  newest frame, plus the policy and value of the unperturbed input, so the
-  agent acts on them without a second forward pass.
+Every method follows the contract of :mod:`saliency.base`:
+``method(model, state, recurrent_state=None) -> SaliencyResult``, maps
+``(H, W)`` float32 >= 0 for the newest frame.
 
 ``make_saliency(name, chunk=...)`` builds one by its ``--saliency`` name:
 
@@ -21,7 +15,8 @@ rise        XAITK RISEGrid (300 masks, 8x8 cells, p1=0.5, seed 0)
             + RISEScoring(p1=0.5)
 ==========  ==============================================================
 """
-from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
+from saliency.base import (SaliencyMethod, SaliencyResult, policy_only,
+                           policy_scores)
 from saliency.gradient import GradientSaliency
 from saliency.perturbation import (GreydanusSaliency, PerturbationSaliency,
                                    XAITKSaliency)
@@ -67,4 +62,4 @@ def make_saliency(name, chunk=32):
 
 __all__ = ['METHODS', 'GradientSaliency', 'GreydanusSaliency',
            'PerturbationSaliency', 'SaliencyMethod', 'SaliencyResult',
-           'XAITKSaliency', 'make_saliency', 'policy_scores']
+           'XAITKSaliency', 'make_saliency', 'policy_only', 'policy_scores']

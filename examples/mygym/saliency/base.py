@@ -1,4 +1,23 @@
-"""The contract every saliency method follows (see :mod:`saliency`)."""
+"""The contract every saliency method follows.
+
+A saliency method is a callable::
+
+    method(model, state, recurrent_state=None) -> SaliencyResult
+
+* ``model``: an A3C model with ``pi_and_v(state) -> (policy, value)``;
+* ``state``: the agent's input, a batch of one ``(1, C, H, W)`` float32
+  (the stacked frames after ``phi``, values in [0, 1]);
+* ``recurrent_state``: for a recurrent model, the flat state
+  (:mod:`recurrent_state`) the model had when it saw ``state``; every
+  forward pass of the method starts from it, and None is the zero state
+  of an episode's start. Feed-forward models ignore it. The method may
+  leave the model in any state: the caller restores its own.
+
+The result holds the ``actor`` and ``critic`` maps, ``(H, W)`` float32
+>= 0 in the method's own units (rendering normalises them), for the newest
+frame, and the policy and value of the unperturbed input, so the agent acts
+on them without another forward pass.
+"""
 import abc
 import dataclasses
 
@@ -22,6 +41,7 @@ class SaliencyResult:
         value (float): the critic's value of the unperturbed input.
         recurrent_state (np.ndarray or None): the flat recurrent state the
             input was evaluated with (see :mod:`recurrent_state`).
+        action (int or None): the action the agent took (set by the agent).
     """
 
     actor: np.ndarray
@@ -29,6 +49,7 @@ class SaliencyResult:
     policy: object
     value: float
     recurrent_state: np.ndarray = None
+    action: int = None
 
     @property
     def action_probs(self):
@@ -59,15 +80,8 @@ def policy_only(model, state, recurrent_state=None):
 
 
 class SaliencyMethod(abc.ABC):
-    """Interface: ``method(model, state, recurrent_state) -> SaliencyResult``.
-    """
+    """Base of the suite's methods; the contract is the module's."""
 
     @abc.abstractmethod
     def __call__(self, model, state, recurrent_state=None):
-        """Saliency of ``state`` ``(1, C, H, W)`` float32 for ``model``.
-
-        ``recurrent_state`` (flat, see :mod:`recurrent_state`) is the state
-        a recurrent model had when it saw ``state``; every forward pass of
-        the method starts from it. The method may leave the model in any
-        state: the caller restores its own.
-        """
+        """``SaliencyResult`` of ``state`` for ``model`` (see the module)."""

@@ -1,18 +1,18 @@
 """An inference-only NumPy forward of the ICLR-ACER actor-critic (A3CFF).
 
 Perturbation saliency runs hundreds of inputs per frame through the network
-and needs no gradients. Chainer's CPU convolution gains little from batching
-(about 0.8 ms per 84x84x4 input at batch 32 against 1.2 ms at batch 1 here),
-so this forward makes each convolution one strided view of its input (no
-im2col loop), one copy into a ``(positions, patch)`` matrix and one BLAS
-matrix product, channels-last after the first layer. For masked inputs it
-recomputes the first layer only where a mask perturbs the input
+and needs no gradients, and Chainer's CPU convolution gains little from
+batching. So this forward makes each convolution one strided view of its
+input (no im2col loop), one copy into a ``(positions, patch)`` matrix and
+one BLAS matrix product, channels-last after the first layer. For masked
+inputs it recomputes the first layer only where a mask perturbs the input
 (:meth:`FastFFForward.masked`). It computes what the Chainer model computes
 (ReLU forward; the guided ReLU's forward is a plain ReLU) to float32
 rounding; tests check it against the model.
 
 :func:`fast_forward_for` returns one for a model it can run, else None (the
-caller then uses the Chainer model).
+caller then uses the Chainer model): the one test of whether it applies,
+used by acting in training and by perturbation saliency alike.
 """
 import numpy as np
 from chainer import functions as F
@@ -178,7 +178,10 @@ def fast_forward_for(model):
     if head is None or getattr(head, 'activation', None) not in (
             guided_relu, F.relu):
         return None
-    if not (isinstance(getattr(model, 'pi', None), FCSoftmaxPolicy)
+    pi = getattr(model, 'pi', None)
+    # A softmax of the plain logits: what acting draws from.
+    if not (isinstance(pi, FCSoftmaxPolicy) and pi.beta == 1.0
+            and pi.min_prob == 0.0
             and isinstance(getattr(model, 'v', None), FCVFunction)):
         return None
     if len(head) != 4 or any(getattr(c, 'pad', (0, 0)) not in (0, (0, 0))

@@ -33,6 +33,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from recurrent_state import restore
+from resample import grid_matrix
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 from saliency.fast_forward import fast_forward_for
 
@@ -52,21 +53,6 @@ def blob_masks(shape, radius=5, stride=5):
         blob = gaussian_filter(disk, sigma=radius)
         masks[k] = blob / blob.max()
     return masks, (len(ys), len(xs))
-
-
-def point_interp_matrix(n_points, spacing, size):
-    """``(size, n_points)`` weights interpolating values at pixels
-    ``0, spacing, 2 * spacing, ...`` linearly onto pixels ``0..size-1``
-    (constant beyond the last point). Rows sum to 1."""
-    pos = np.clip(np.arange(size) / spacing, 0, n_points - 1)
-    low = np.floor(pos).astype(int)
-    high = np.minimum(low + 1, n_points - 1)
-    frac = pos - low
-    weights = np.zeros((size, n_points), dtype=np.float32)
-    rows = np.arange(size)
-    np.add.at(weights, (rows, low), 1 - frac)
-    np.add.at(weights, (rows, high), frac)
-    return weights
 
 
 def masked_inputs(state, keep, fill):
@@ -168,8 +154,8 @@ class GreydanusSaliency(PerturbationSaliency):
             blobs, grid = blob_masks(shape, self.radius, self.stride)
             self._cache[shape] = (
                 1.0 - blobs, grid,
-                point_interp_matrix(grid[0], self.stride, shape[0]),
-                point_interp_matrix(grid[1], self.stride, shape[1]))
+                grid_matrix(grid[0], self.stride, shape[0]),
+                grid_matrix(grid[1], self.stride, shape[1]))
         return self._cache[shape]
 
     def masks_and_fill(self, state):

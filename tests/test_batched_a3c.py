@@ -2,7 +2,7 @@
 
 Two agents start from the same weights and see the same observations and
 rewards with the same random numbers: ChainerRL's own ``A3C`` and this
-suite's ``SaliencyA3C``. They must take the same actions and end with the
+suite's ``BatchedA3C``. They must take the same actions and end with the
 same shared weights, through full segments, an episode that ends mid-segment
 (``done``) and one that is cut off (bootstrapped from the last state).
 """
@@ -14,21 +14,21 @@ from chainerrl.agents import a3c
 from chainerrl.optimizers import rmsprop_async
 from threadpoolctl import threadpool_limits
 
-import train_a3c_gym
+from agents import A3CFF, phi
+from batched_a3c import BatchedA3C
 from saliency.fast_forward import FastFFForward
-from saliency_a3c import SaliencyA3C
 
 
 def make_pair(mellowmax=False, **kwargs):
     np.random.seed(3)
-    model = train_a3c_gym.A3CFF(6, mellowmax=mellowmax)
+    model = A3CFF(6, mellowmax=mellowmax)
     agents = []
-    for cls in (a3c.A3C, SaliencyA3C):
+    for cls in (a3c.A3C, BatchedA3C):
         m = copy.deepcopy(model)
         opt = rmsprop_async.RMSpropAsync(lr=1e-3, eps=1e-1, alpha=0.99)
         opt.setup(m)
         agents.append(cls(m, opt, t_max=5, gamma=0.99, beta=1e-2,
-                          phi=train_a3c_gym.phi, **kwargs))
+                          phi=phi, **kwargs))
     return agents
 
 

@@ -1,0 +1,145 @@
+"""A3C trained one segment at a time in a single batched pass.
+
+ChainerRL's A3C keeps a Chainer graph alive for each of the ``t_max`` steps
+of a segment and backpropagates through all of them at the update.
+:class:`BatchedA3C` computes the same loss another way for a feed-forward
+model: it acts without a graph (through the NumPy forward of
+:mod:`saliency.fast_forward` where that can run the model) and, at the
+update, recomputes the segment's observations, plus the state to bootstrap
+from, in one forward pass. The local weights do not change within a
+segment, so the actions, the random numbers drawn, the loss and the
+gradient are ChainerRL's (``tests/test_batched_a3c.py`` checks it against
+ChainerRL's own ``A3C``). Recurrent models train as in ChainerRL.
+"""
+import chainer
+import chainer.functions as F
+import numpy as np
+
+import chainerrl_compat  # noqa: F401
+from chainerrl.agents import a3c
+from chainerrl.distribution import sample_discrete_actions
+from chainerrl.misc import copy_param
+from chainerrl.recurrent import Recurrent
+
+from saliency.fast_forward import fast_forward_for
+
+
+class BatchedA3C(a3c.A3C):
+    """ChainerRL's A3C with each segment's loss from one batched pass."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The action taken at each step of the segment (batched training).
+        self.past_actions = {}
+        self._fast_forward = None
+
+    def _batched_training(self):
+        return not isinstance(self.model, Recurrent)
+
+    def act_and_train(self, obs, reward):
+        if not self._batched_training():
+            return super().act_and_train(obs, reward)
+        statevar = self.batch_states([obs], np, self.phi)
+        self.past_rewards[self.t - 1] = reward
+        if self.t - self.t_start == self.t_max:
+            self.update(statevar)
+        self.past_states[self.t] = statevar
+        action, value, entropy = self._sample_action(statevar)
+        self.past_actions[self.t] = action
+        self.t += 1
+        self.average_value += ((1 - self.average_value_decay)
+                               * (value - self.average_value))
+        self.average_entropy += ((1 - self.average_entropy_decay)
+                                 * (entropy - self.average_entropy))
+        return action[0]
+
+    def _sample_action(self, statevar):
+        """Action ``(1,)``, value and policy entropy for one observation.
+
+        No graph is kept: :meth:`update` recomputes the segment. A model
+        that :func:`saliency.fast_forward.fast_forward_for` can run acts
+        through that NumPy forward, rebuilt whenever the weights are synced;
+        the action is drawn as ChainerRL's ``SoftmaxDistribution.sample``
+        draws it, with the same random numbers.
+        """
+        if self._fast_forward is None:
+            self._fast_forward = fast_forward_for(self.model) or False
+        if self._fast_forward is False:
+            with chainer.no_backprop_mode():
+                pout, vout = self.model.pi_and_v(statevar)
+                return (pout.sample().array, float(vout.array[0]),
+                        float(pout.entropy.array[0]))
+        scores, values = self._fast_forward(statevar)
+        scores = scores - scores.max(axis=1, keepdims=True)
+        exps = np.exp(scores)
+        total = exps.sum(axis=1, keepdims=True)
+        probs = exps / total
+        action = sample_discrete_actions(probs)
+        log_probs = scores - np.log(total)
+        return (action, float(values[0]),
+                float(-(probs * log_probs).sum()))
+
+    def sync_parameters(self):
+        super().sync_parameters()
+        self._fast_forward = None
+
+    def update(self, statevar):
+        """ChainerRL's A3C update, with the segment in one forward pass."""
+        if not self._batched_training():
+            return super().update(statevar)
+        assert self.t_start < self.t
+        steps = range(self.t_start, self.t)
+        states = [self.past_states[i] for i in steps]
+        if statevar is not None:
+            # The value to bootstrap from rides along in the same pass.
+            states.append(statevar)
+        # (any action for that last row: its terms are sliced off below)
+        actions = np.zeros(len(states), dtype=np.int32)
+        actions[:len(steps)] = [self.past_actions[i][0] for i in steps]
+        pout, vout = self.model.pi_and_v(np.concatenate(states))
+        values = F.reshape(vout, (len(states),))
+        R = 0 if statevar is None else float(values.array[-1])
+        log_probs = pout.log_prob(actions)[:len(steps)]
+        entropies = pout.entropy[:len(steps)]
+        values = values[:len(steps)]
+        # Returns and advantages step by step, newest first, as ChainerRL.
+        returns = np.zeros(len(steps), dtype=np.float32)
+        advantages = np.zeros(len(steps), dtype=np.float32)
+        for k in reversed(range(len(steps))):
+            R *= self.gamma
+            R += self.past_rewards[steps[k]]
+            if self.use_average_reward:
+                R -= self.average_reward
+            advantage = R - float(values.array[k])
+            if self.use_average_reward:
+                self.average_reward += self.average_reward_tau * advantage
+            returns[k] = R
+            advantages[k] = advantage
+
+        pi_loss = -F.sum(log_probs * advantages)
+        pi_loss -= self.beta * F.sum(entropies)
+        v_loss = F.sum((values - returns) ** 2) / 2
+        if self.pi_loss_coef != 1.0:
+            pi_loss *= self.pi_loss_coef
+        if self.v_loss_coef != 1.0:
+            v_loss *= self.v_loss_coef
+        if self.keep_loss_scale_same and len(steps) < self.t_max:
+            factor = self.t_max / len(steps)
+            pi_loss *= factor
+            v_loss *= factor
+        if self.normalize_grad_by_t_max:
+            pi_loss /= len(steps)
+            v_loss /= len(steps)
+
+        self.model.cleargrads()
+        (pi_loss + v_loss).backward()
+        copy_param.copy_grad(target_link=self.shared_model,
+                             source_link=self.model)
+        self.optimizer.update()
+        self.sync_parameters()
+
+        # (ChainerRL's per-step log_prob, entropy and value dicts stay empty)
+        self.past_states = {}
+        self.past_rewards = {}
+        self.past_actions.clear()
+        self.t_start = self.t

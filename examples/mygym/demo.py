@@ -1,0 +1,54 @@
+"""Evaluation episodes that hand every step to observers (videos, rollouts).
+
+:func:`play_episodes` plays as ChainerRL's ``eval_performance`` does (the
+same calls to ``agent.act``, ``env.step`` and ``agent.stop_episode``, in the
+same order, so the same seeds give the same games) and, after each action,
+passes a :class:`DemoStep` to every observer: the observation the agent
+acted on, the game frame it was made from and that frame's luminance (both
+as the environment computed them), and the agent's
+:class:`saliency.SaliencyResult` with the action taken. Observers have
+``observe(step)`` and ``end_episode()``.
+"""
+import collections
+import logging
+import statistics
+
+DemoStep = collections.namedtuple('DemoStep', 'obs rgb luma result')
+
+
+def play_episodes(env, agent, n_episodes, max_episode_len=None,
+                  observers=(), logger=None):
+    """Play ``n_episodes`` in test mode; returns their returns.
+
+    ``agent.last_result`` must be set by every ``act`` when there are
+    observers (a :class:`saliency_a3c.SaliencyA3C` with a method set).
+    """
+    logger = logger or logging.getLogger(__name__)
+    scores = []
+    while len(scores) < n_episodes:
+        obs, done, total, length, info = env.reset(), False, 0.0, 0, {}
+        while not (done or length == max_episode_len
+                   or info.get('needs_reset', False)):
+            action = agent.act(obs)
+            if observers:
+                step = DemoStep(obs, env.rgb_frame, env.luma_frame,
+                                agent.last_result)
+                for observer in observers:
+                    observer.observe(step)
+            obs, reward, done, info = env.step(action)
+            total += reward
+            length += 1
+        logger.info('evaluation episode %d length:%d R:%s', len(scores),
+                    length, total)
+        scores.append(float(total))
+        agent.stop_episode()
+        for observer in observers:
+            observer.end_episode()
+    return scores
+
+
+def summary(scores):
+    """``mean``, ``median`` and ``stdev`` (0 for one episode) of returns."""
+    return {'mean': statistics.mean(scores),
+            'median': statistics.median(scores),
+            'stdev': statistics.stdev(scores) if len(scores) > 1 else 0.0}

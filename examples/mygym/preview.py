@@ -1,0 +1,116 @@
+"""Draw one step of the actor and critic videos side by side, as a PNG.
+
+The README's picture is made with::
+
+    python examples/mygym/preview.py --out docs/preview.png
+
+which plays the shipped Pong agent with guided saliency (seeded, as the
+demo) and draws step ``--step`` of its two videos: the actor's map in
+green on the left, the critic's in red on the right, each over the game
+frame's luminance and scaled to its own maximum (``--saliency-scale
+frame``).
+"""
+import os
+import sys
+
+import chainer
+import imageio.v2 as imageio
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import chainerrl_compat  # noqa: F401
+import demo
+from agents import ARCHS, load_agent
+from checkpoint import CheckpointError
+from cli import OneLineParser, UsageError, int_at_least, run_main
+from env_gym_chainer import GymEnvironment
+from render import compose
+from saliency import METHODS, make_saliency
+
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       'pretrained', 'pong')
+
+
+def build_parser():
+    p = OneLineParser(prog='preview.py', description=(
+        'Write one step of the actor and critic saliency videos side by '
+        'side as a PNG.'))
+    p.add_argument('--load', default=SHIPPED,
+                   help='checkpoint folder (default: the shipped Pong agent)')
+    p.add_argument('--step', type=int_at_least(0), default=120,
+                   help='agent step of the first episode to draw')
+    p.add_argument('--saliency', default='guided', choices=sorted(METHODS),
+                   help='saliency method')
+    p.add_argument('--seed', type=int, default=0,
+                   help='seed of the game and the agent, as in the demo')
+    p.add_argument('--video-scale', type=int_at_least(1), default=2,
+                   help='magnification of the 160x210 game frame')
+    p.add_argument('--out', default='preview.png', help='PNG to write')
+    return p
+
+
+class _Keep:
+    """Observer that keeps one step."""
+
+    def __init__(self, index):
+        self.index, self.count, self.step = index, 0, None
+
+    def observe(self, step):
+        if self.count == self.index:
+            self.step = step
+        self.count += 1
+
+    def end_episode(self):
+        pass
+
+
+def run(args):
+    try:
+        agent, info = load_agent(args.load)
+    except CheckpointError as e:
+        raise UsageError(str(e))
+    if info['env'] is None:
+        raise UsageError('{} names no game (no checkpoint.json)'.format(
+            args.load))
+    agent.saliency = make_saliency(args.saliency)
+    env = GymEnvironment(info['env'],
+                         frame_buffer_length=info['frame_buffer_length'],
+                         preprocessor=ARCHS[info['arch']].make_preprocessor(),
+                         seed=2 ** 31 - 1 - args.seed * 1000)
+    np.random.seed(args.seed)
+    keep = _Keep(args.step)
+    with chainer.using_config('train', False), threadpool_limits(limits=1):
+        demo.play_episodes(env, agent, 1, max_episode_len=args.step + 1,
+                           observers=[keep])
+    env.close()
+    if keep.step is None:
+        raise UsageError('the episode ended before step {}'.format(
+            args.step))
+    result = keep.step.result
+    actor, critic = compose(keep.step.luma, result.actor, result.critic,
+                            float(result.actor.max()),
+                            float(result.critic.max()), args.video_scale)
+    gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)
+    picture = np.concatenate([actor, gap, critic], axis=1)
+    out = os.path.abspath(args.out)
+    tmp = '{}.tmp-{}.png'.format(out, os.getpid())
+    try:
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        imageio.imwrite(tmp, picture)
+        os.replace(tmp, out)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise UsageError('cannot write {}: {}'.format(args.out,
+                                                      e.strerror or e))
+    print('step {} of {} ({} saliency, actor left, critic right): {}'.format(
+        args.step, info['env'], args.saliency, args.out))
+    return 0
+
+
+def main(argv=None):
+    return run_main(build_parser(), run, argv)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

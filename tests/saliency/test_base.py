@@ -1,0 +1,31 @@
+"""The saliency contract: ``recurrent_state=None`` is an episode's start."""
+import numpy as np
+import pytest
+
+from agents import A3CLSTMCNN
+from recurrent_state import restore
+from saliency import GreydanusSaliency, make_saliency, policy_only
+
+
+@pytest.mark.parametrize('name', ['guided', 'gradient', 'greydanus',
+                                  'policy_only'])
+def test_none_is_the_zero_state_never_a_stale_one(name):
+    np.random.seed(0)
+    model = A3CLSTMCNN(4)
+    method = {'policy_only': policy_only,
+              'greydanus': GreydanusSaliency(stride=20, chunk=7)}.get(
+                  name) or make_saliency(name)
+    state = np.random.RandomState(1).rand(1, 1, 80, 80).astype(np.float32)
+    zero = method(model, state, np.zeros(512, dtype=np.float32))
+    # A one-row state of another frame left in the model, as after acting.
+    restore(model, np.random.RandomState(2).normal(size=512).astype(
+        np.float32))
+    result = method(model, state, None)
+    assert result.value == pytest.approx(zero.value, rel=1e-6)
+    np.testing.assert_allclose(result.action_probs, zero.action_probs,
+                               rtol=1e-6)
+    if name != 'policy_only':
+        np.testing.assert_allclose(result.actor, zero.actor, rtol=1e-5,
+                                   atol=1e-12)
+        np.testing.assert_allclose(result.critic, zero.critic, rtol=1e-5,
+                                   atol=1e-12)
