@@ -1,10 +1,9 @@
 """Count the ReLU units of an agent's convolutional head that never fire.
 
 A unit whose pre-activation is negative on every input gets no gradient and
-never recovers. Many of them mean the optimiser has damaged the network: on
-Pong, RMSprop with eps 1e-5 and no gradient clipping left half of the head's
-units dead within 1.7M steps, while the policy stayed near uniform. Check a
-run's checkpoints with::
+never recovers. Many of them mean the optimiser has damaged the network
+(e.g. RMSprop with a tiny epsilon and no gradient clipping). Check a run's
+checkpoints with::
 
     python examples/mygym/dead_units.py results/pong/*/*_checkpoint
 

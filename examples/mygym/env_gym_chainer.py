@@ -34,6 +34,7 @@ import collections
 import warnings
 
 import ale_py
+import chainerrl_compat  # noqa: F401  (before chainerrl)
 import chainerrl
 import gymnasium
 import numpy as np

@@ -135,7 +135,7 @@ def train_agent_async(agent, outdir, processes, make_env, steps,
 
     def run_worker(process_idx):
         # One BLAS thread per worker: with 2+ workers, more threads only
-        # contend for the same cores (about 1.5x slower here).
+        # contend for the same cores.
         with threadpool_limits(limits=1):
             random_seed.set_random_seed(seed * processes + process_idx)
             env = make_env(process_idx, test=False)
