@@ -1,17 +1,21 @@
 """Training steps/s: this suite's launcher against a bare ChainerRL A3C loop.
 
-Both train the same model (A3CFF, ICLR-ACER head with guided ReLU) on the same
-environment (GymEnvironment, PongNoFrameskip-v4) with the same number of
-worker processes for the same number of steps. The bare loop is ChainerRL's
-own ``experiments.train_agent_async`` with a plain ``A3C`` agent and no
-evaluation. The runs alternate (launcher, bare, launcher, bare, ...) so that
-machine noise hits both alike; the medians and their ratio are printed, the
-ratio last.
+Both train the same model (``--arch``: the default A3CFF on Pong, or the
+LSTM-CNN on Breakout) on the same environment (GymEnvironment with that
+architecture's preprocessing) with the same number of worker processes for
+the same number of steps. The bare loop is ChainerRL's own
+``experiments.train_agent_async`` with a plain ``A3C`` agent and no
+evaluation. Each run is a fresh Python process (nothing one sets up, such as
+the launcher's memory settings, reaches the other), and the runs alternate
+(launcher, bare, launcher, bare, ...) so that machine noise hits both alike;
+the medians and their ratio are printed, the ratio last.
 
     python bench/train_throughput.py --steps 3000 --repeats 2
+    python bench/train_throughput.py --arch LSTM --steps 3000 --repeats 2
 """
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,12 +33,12 @@ import train_a3c_gym  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 
-ENV_ID = 'PongNoFrameskip-v4'
+GAMES = {'FFSoftmax': 'PongNoFrameskip-v4', 'LSTM': 'BreakoutNoFrameskip-v4'}
 
 
-def launcher_run(steps, processes, outdir):
-    argv = [str(processes), '--env', ENV_ID, '--steps', str(steps),
-            '--outdir', outdir, '--eval-n-runs', '0',
+def launcher_run(steps, processes, outdir, arch):
+    argv = [str(processes), '--env', GAMES[arch], '--arch', arch,
+            '--steps', str(steps), '--outdir', outdir, '--eval-n-runs', '0',
             '--checkpoint-interval', '0', '--logger-level', '40']
     start = time.perf_counter()
     assert train_a3c_gym.main(argv) == 0
@@ -49,20 +53,38 @@ def chainerrl_a3c(model, agent_class=a3c.A3C):
                        phi=agents.phi)
 
 
-def bare_run(steps, processes, outdir):
+def bare_run(steps, processes, outdir, arch):
     start = time.perf_counter()
-    env = GymEnvironment(ENV_ID)
-    n_actions = env.n_actions
-    env.close()
-    agent = chainerrl_a3c(agents.A3CFF(n_actions))
+    spec = agents.ARCHS[arch]
+    n_frames = agents.stacked_frames(arch)
 
     def make_env(process_idx, test):
-        return GymEnvironment(ENV_ID, seed=process_idx)
+        return GymEnvironment(GAMES[arch], frame_buffer_length=n_frames,
+                              preprocessor=spec.make_preprocessor(),
+                              seed=process_idx)
+
+    env = make_env(0, False)
+    n_actions = env.n_actions
+    env.close()
+    agent = chainerrl_a3c(spec.make_model(n_actions, n_frames))
 
     experiments.train_agent_async(
         agent=agent, outdir=outdir, processes=processes, make_env=make_env,
         steps=steps, eval_interval=None)
     return steps / (time.perf_counter() - start)
+
+
+RUNS = {'launcher': launcher_run, 'bare': bare_run}
+
+
+def in_subprocess(name, steps, processes, outdir, arch):
+    """Steps/s of one run of ``name``, in a new Python process."""
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), '--one', name,
+         '--steps', str(steps), '--processes', str(processes),
+         '--arch', arch, '--outdir', outdir],
+        check=True, stdout=subprocess.PIPE, text=True).stdout
+    return float(out.strip().splitlines()[-1])
 
 
 def main(argv=None):
@@ -73,19 +95,33 @@ def main(argv=None):
                         help='A3C worker processes')
     parser.add_argument('--repeats', type=int, default=2,
                         help='runs of each, alternating')
+    parser.add_argument('--arch', choices=sorted(GAMES), default='FFSoftmax',
+                        help='model (and game: Pong for FFSoftmax, Breakout '
+                             'for LSTM)')
+    parser.add_argument('--one', choices=sorted(RUNS), help=argparse.SUPPRESS)
+    parser.add_argument('--outdir', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    import logging
-    logging.disable(logging.WARNING)
+    if args.one:
+        import logging
+        logging.disable(logging.WARNING)
+        with open(os.devnull, 'w') as quiet:
+            stdout, sys.stdout = sys.stdout, quiet
+            try:
+                rate = RUNS[args.one](args.steps, args.processes, args.outdir,
+                                      args.arch)
+            finally:
+                sys.stdout = stdout
+        print(rate)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         medians = alternate({
-            name: (lambda i, name=name, fn=fn: fn(
-                args.steps, args.processes,
-                os.path.join(tmp, '{}-{}'.format(name, i))))
-            for name, fn in (('launcher', launcher_run), ('bare', bare_run))},
-            args.repeats)
+            name: (lambda i, name=name: in_subprocess(
+                name, args.steps, args.processes,
+                os.path.join(tmp, '{}-{}'.format(name, i)), args.arch))
+            for name in RUNS}, args.repeats)
     launcher, bare = medians['launcher'], medians['bare']
-    print('median steps/s: launcher {:.1f}, bare ChainerRL {:.1f}'.format(
-        launcher, bare))
+    print('{}: median steps/s: launcher {:.1f}, bare ChainerRL {:.1f}'.format(
+        args.arch, launcher, bare))
     print('ratio launcher/bare: {:.2f}'.format(launcher / bare))
 
 

@@ -14,14 +14,14 @@ from chainerrl.agents import a3c
 from chainerrl.optimizers import rmsprop_async
 from threadpoolctl import threadpool_limits
 
-from agents import A3CFF, phi
+from agents import A3CFF, A3CLSTMCNN, phi
 from batched_a3c import BatchedA3C
 from saliency.fast_forward import FastFFForward
 
 
-def make_pair(mellowmax=False, **kwargs):
+def make_pair(mellowmax=False, lstm=False, **kwargs):
     np.random.seed(3)
-    model = A3CFF(6, mellowmax=mellowmax)
+    model = A3CLSTMCNN(6) if lstm else A3CFF(6, mellowmax=mellowmax)
     agents = []
     for cls in (a3c.A3C, BatchedA3C):
         m = copy.deepcopy(model)
@@ -32,20 +32,19 @@ def make_pair(mellowmax=False, **kwargs):
     return agents
 
 
-def play(agent, seed):
+def play(agent, seed, shape=(4, 84, 84)):
     """23 steps: episodes of 12 (done) and 7 (cut off), then 4 more."""
     rng = np.random.RandomState(seed)
     np.random.seed(seed)
     actions = []
-    obs, reward = rng.randint(0, 256, (4, 84, 84)).astype(np.uint8), 0.0
+    obs, reward = rng.randint(0, 256, shape).astype(np.uint8), 0.0
     for t in range(1, 24):
         actions.append(int(agent.act_and_train(obs, reward)))
-        obs = rng.randint(0, 256, (4, 84, 84)).astype(np.uint8)
+        obs = rng.randint(0, 256, shape).astype(np.uint8)
         reward = float(rng.choice([-1.0, 0.0, 1.0]))
         if t in (12, 19):
             agent.stop_episode_and_train(obs, reward, done=(t == 12))
-            obs, reward = rng.randint(0, 256, (4, 84, 84)).astype(
-                np.uint8), 0.0
+            obs, reward = rng.randint(0, 256, shape).astype(np.uint8), 0.0
     return actions
 
 
@@ -55,21 +54,35 @@ def play(agent, seed):
      'v_loss_coef': 0.5},
     {'use_average_reward': True},
     {'mellowmax': True},
+    {'lstm': True},
+    {'lstm': True, 'normalize_grad_by_t_max': True,
+     'keep_loss_scale_same': True, 'use_average_reward': True},
 ])
 def test_batched_update_equals_chainerrl_a3c(kwargs):
     mellowmax = kwargs.get('mellowmax', False)
+    lstm = kwargs.get('lstm', False)
     reference, batched = make_pair(**kwargs)
     kwargs.pop('mellowmax', None)
+    kwargs.pop('lstm', None)
     start = {n: p.array.copy() for n, p in
              reference.shared_model.namedparams()}
+    shape = (1, 80, 80) if lstm else (4, 84, 84)
     with threadpool_limits(limits=1):
-        ref_actions = play(reference, 11)
-        actions = play(batched, 11)
+        ref_actions = play(reference, 11, shape)
+        actions = play(batched, 11, shape)
     assert actions == ref_actions
-    # The softmax policy acts through the NumPy forward; others through
-    # Chainer.
-    assert isinstance(batched._fast_forward, FastFFForward) != bool(
-        mellowmax)
+    # The softmax policy of the feed-forward model acts through the NumPy
+    # forward; others through Chainer.
+    assert isinstance(batched._fast_forward, FastFFForward) != (
+        mellowmax or lstm)
+    assert batched._batched_training()
+    if lstm:
+        # Acting went on with the state ChainerRL's model has: the same
+        # values, without a graph.
+        ref_lstm, lstm_link = reference.model.lstm, batched.model.lstm
+        np.testing.assert_allclose(lstm_link.h.array, ref_lstm.h.array,
+                                   rtol=1e-4, atol=1e-6)
+        assert lstm_link.h.creator is None
     assert batched.t == reference.t == 23
     # 4 full segments + the two episode ends = 6 updates moved the weights.
     moved = 0

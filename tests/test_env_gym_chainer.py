@@ -144,3 +144,49 @@ def test_luma_frame_is_the_luminance_of_the_rgb_frame(preprocessor):
             luma, np.clip(np.rint(luminance(env.rgb_frame)), 0, 255))
         assert env.luma_frame is luma          # computed once a step
     env.close()
+
+
+def _noops_until(env, stop, limit):
+    for t in range(limit):
+        _, _, done, _ = env.step(0)
+        if stop(done):
+            return t + 1
+    return None
+
+
+def test_breakout_waits_for_fire_unless_every_life_starts_with_it():
+    plain = GymEnvironment('BreakoutNoFrameskip-v4', seed=1, noop_max=0)
+    plain.reset()
+    # Without FIRE the ball never comes: no life is lost.
+    assert _noops_until(plain, lambda done: plain._ale.lives() < 5,
+                        600) is None
+    plain.close()
+    fired = GymEnvironment('BreakoutNoFrameskip-v4', seed=1, noop_max=0,
+                           fire_on_new_life=True)
+    fired.reset()
+    # Every life is served: doing nothing loses all five, then the game.
+    steps = _noops_until(fired, lambda done: done, 3000)
+    assert steps is not None and fired._ale.lives() == 0
+    fired.close()
+
+
+def test_episodic_life_ends_the_episode_and_the_game_goes_on():
+    env = GymEnvironment('BreakoutNoFrameskip-v4', seed=2, noop_max=0,
+                         episodic_life='auto', fire_on_new_life='auto')
+    env.reset()
+    assert _noops_until(env, lambda done: done, 600) is not None
+    assert env._ale.lives() == 4 and not env._ale.game_over()
+    obs = env.reset()                       # the same game, next life
+    assert env._ale.lives() == 4 and obs.shape == (4, 84, 84)
+    assert (obs[0] == obs[-1]).all()        # a fresh frame stack
+    assert _noops_until(env, lambda done: done, 600) is not None
+    assert env._ale.lives() == 3
+    env.close()
+
+
+def test_pong_has_no_life_rules():
+    env = GymEnvironment('PongNoFrameskip-v4', seed=3,
+                         episodic_life='auto', fire_on_new_life='auto')
+    env.reset()
+    assert not env._life_rules('auto')
+    env.close()

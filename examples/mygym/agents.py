@@ -72,15 +72,19 @@ class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin):
         super().__init__(self.convs, self.lstm, self.pi, self.v)
 
     def features(self, state):
-        """The flattened convolutional features the LSTM reads."""
+        """The convolutional features the LSTM reads, ``(batch, 32, 5, 5)``
+        (the LSTM flattens them)."""
         h = state
         for conv in self.convs:
             h = self.activation(conv(h))
         return h
 
-    def pi_and_v(self, state):
-        h = self.lstm(self.features(state))
+    def heads(self, h):
+        """Policy and value of LSTM outputs ``(batch, 256)``."""
         return self.pi(h), self.v(h)
+
+    def pi_and_v(self, state):
+        return self.heads(self.lstm(self.features(state)))
 
 
 Arch = collections.namedtuple('Arch', 'make_model make_preprocessor frames')

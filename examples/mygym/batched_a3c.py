@@ -6,10 +6,19 @@ of a segment and backpropagates through all of them at the update.
 model: it acts without a graph (through the NumPy forward of
 :mod:`saliency.fast_forward` where that can run the model) and, at the
 update, recomputes the segment's observations, plus the state to bootstrap
-from, in one forward pass. The local weights do not change within a
-segment, so the actions, the random numbers drawn, the loss and the
-gradient are ChainerRL's (``tests/test_batched_a3c.py`` checks it against
-ChainerRL's own ``A3C``). Recurrent models train as in ChainerRL.
+from, in one forward pass. A recurrent model built as ``features`` (the
+convolutions), one ``chainer.links.LSTM`` called ``lstm`` and ``heads``
+(policy and value), such as the LSTM-CNN, trains the same way: the
+convolutions of the whole segment run in one batch, the LSTM runs
+through the segment from the state it started with as one function
+(:mod:`lstm_segment`), and the heads run in one batch. Where the NumPy
+forwards of :mod:`saliency.fast_forward` can run the model, acting goes
+through them, and the LSTM-CNN's convolutions are computed, forward and
+backward, by :mod:`npconv` rather than by Chainer. The local weights do
+not change within a segment, so the actions, the random numbers drawn, the
+loss and the gradient are ChainerRL's (``tests/test_batched_a3c.py`` checks
+it against ChainerRL's own ``A3C``). Other recurrent models train as in
+ChainerRL.
 """
 import chainer
 import chainer.functions as F
@@ -21,7 +30,9 @@ from chainerrl.distribution import sample_discrete_actions
 from chainerrl.misc import copy_param
 from chainerrl.recurrent import Recurrent
 
-from saliency.fast_forward import fast_forward_for
+from lstm_segment import lstm_segment
+from recurrent_state import steps_one_lstm
+from saliency.fast_forward import FastLSTMForward, fast_forward_for
 
 
 class BatchedA3C(a3c.A3C):
@@ -32,9 +43,25 @@ class BatchedA3C(a3c.A3C):
         # The action taken at each step of the segment (batched training).
         self.past_actions = {}
         self._fast_forward = None
+        self._recurrent = isinstance(self.model, Recurrent)
+        # A recurrent model's (c, h) when the segment began (None: zero).
+        self._segment_start = None
+        self._conv_pass = None
 
     def _batched_training(self):
-        return not isinstance(self.model, Recurrent)
+        return not self._recurrent or steps_one_lstm(self.model)
+
+    def _lstm_state(self):
+        lstm = self.model.lstm
+        if lstm.c is None:
+            return None
+        return lstm.c.array, lstm.h.array
+
+    def _set_lstm_state(self, state):
+        if state is None:
+            self.model.lstm.reset_state()
+        else:
+            self.model.lstm.set_state(*(chainer.Variable(a) for a in state))
 
     def act_and_train(self, obs, reward):
         if not self._batched_training():
@@ -43,6 +70,8 @@ class BatchedA3C(a3c.A3C):
         self.past_rewards[self.t - 1] = reward
         if self.t - self.t_start == self.t_max:
             self.update(statevar)
+        if self._recurrent and self.t == self.t_start:
+            self._segment_start = self._lstm_state()
         self.past_states[self.t] = statevar
         action, value, entropy = self._sample_action(statevar)
         self.past_actions[self.t] = action
@@ -56,7 +85,8 @@ class BatchedA3C(a3c.A3C):
     def _sample_action(self, statevar):
         """Action ``(1,)``, value and policy entropy for one observation.
 
-        No graph is kept: :meth:`update` recomputes the segment. A model
+        No graph is kept: :meth:`update` recomputes the segment (a
+        recurrent model's state still advances, as in ChainerRL). A model
         that :func:`saliency.fast_forward.fast_forward_for` can run acts
         through that NumPy forward, rebuilt whenever the weights are synced;
         the action is drawn as ChainerRL's ``SoftmaxDistribution.sample``
@@ -69,7 +99,12 @@ class BatchedA3C(a3c.A3C):
                 pout, vout = self.model.pi_and_v(statevar)
                 return (pout.sample().array, float(vout.array[0]),
                         float(pout.entropy.array[0]))
-        scores, values = self._fast_forward(statevar)
+        if self._recurrent:
+            scores, values, state = self._fast_forward.step(
+                statevar, self._lstm_state())
+            self._set_lstm_state(state)
+        else:
+            scores, values = self._fast_forward(statevar)
         scores = scores - scores.max(axis=1, keepdims=True)
         exps = np.exp(scores)
         total = exps.sum(axis=1, keepdims=True)
@@ -82,6 +117,21 @@ class BatchedA3C(a3c.A3C):
     def sync_parameters(self):
         super().sync_parameters()
         self._fast_forward = None
+
+    def _segment_outputs(self, x):
+        """Policy and value of a segment's observations ``x``, in order,
+        with the graph the loss needs."""
+        if not self._recurrent:
+            return self.model.pi_and_v(x)
+        if isinstance(self._fast_forward, FastLSTMForward):
+            # NumPy convolutions; their gradients are added after backward.
+            convs = self._fast_forward.convs
+            features = chainer.Variable(convs.forward(x, keep=True))
+            self._conv_pass = convs, features
+        else:
+            features = self.model.features(x)
+        return self.model.heads(lstm_segment(self.model.lstm, features,
+                                             self._segment_start))
 
     def update(self, statevar):
         """ChainerRL's A3C update, with the segment in one forward pass."""
@@ -96,7 +146,7 @@ class BatchedA3C(a3c.A3C):
         # (any action for that last row: its terms are sliced off below)
         actions = np.zeros(len(states), dtype=np.int32)
         actions[:len(steps)] = [self.past_actions[i][0] for i in steps]
-        pout, vout = self.model.pi_and_v(np.concatenate(states))
+        pout, vout = self._segment_outputs(np.concatenate(states))
         values = F.reshape(vout, (len(states),))
         R = 0 if statevar is None else float(values.array[-1])
         log_probs = pout.log_prob(actions)[:len(steps)]
@@ -133,6 +183,12 @@ class BatchedA3C(a3c.A3C):
 
         self.model.cleargrads()
         (pi_loss + v_loss).backward()
+        if self._conv_pass is not None:
+            convs, features = self._conv_pass
+            self._conv_pass = None
+            for link, (gW, gb) in zip(self.model.convs,
+                                      convs.backward(features.grad)):
+                link.W.grad, link.b.grad = gW, gb
         copy_param.copy_grad(target_link=self.shared_model,
                              source_link=self.model)
         self.optimizer.update()

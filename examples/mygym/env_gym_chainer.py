@@ -9,6 +9,8 @@ names:
   sums the rewards, and keeps the pixel-wise maximum of the last two frames
   (Atari sprites flicker);
 * optionally 1..``noop_max`` no-op frames after each reset (training);
+* optionally FIRE at the start of every life, and a lost life ending a
+  training episode (``fire_on_new_life``, ``episodic_life``);
 * grayscale with the ITU-R BT.709 luminance weights (0.2126 R + 0.7152 G +
   0.0722 B; the original swapped the green and blue weights);
 * area (box-filter) resampling to ``size x size`` pixels;
@@ -104,7 +106,12 @@ class FramePreprocessor:
             if self.crop_rows is None:
                 self.last_luminance = gray
         else:
-            gray = rgb.astype(np.float32).mean(axis=2)
+            # The exact integer sum over R, G, B divided by 3, as
+            # ``mean(axis=2)`` computes it, without its slow reduction.
+            gray = rgb[:, :, 0].astype(np.float32)
+            gray += rgb[:, :, 1]
+            gray += rgb[:, :, 2]
+            gray /= np.float32(3)
         small = resize(gray, (self.size, self.size), area_matrix,
                        self._matrices)
         return np.clip(np.rint(small), 0, 255).astype(np.uint8)
@@ -139,12 +146,20 @@ class GymEnvironment(chainerrl.env.Env):
             the agent sees) in a live window (the original ``--render-b2w``).
         monitor_dir (str or None): write MP4s of episodes 0, 1, 8, 27, ...,
             1000, 2000, ... there.
+        episodic_life (bool or 'auto'): a lost life ends the episode
+            (``done``) while the game goes on at the next ``reset()``, as in
+            the A3C/DQN training setups; 'auto': for games with lives and a
+            FIRE action (Breakout), not for Pong.
+        fire_on_new_life (bool or 'auto'): press FIRE for one agent step at
+            the start of every life (Breakout waits for it); 'auto' as
+            above.
     """
 
     def __init__(self, env_id, frame_buffer_length=4, preprocessor=None,
                  frame_skip=4, noop_max=30, seed=None, reward_filter=None,
                  max_frames_per_episode=None, render_game=False,
-                 render_agent_input=False, monitor_dir=None):
+                 render_agent_input=False, monitor_dir=None,
+                 episodic_life=False, fire_on_new_life=False):
         if frame_buffer_length < 1:
             raise ValueError('frame_buffer_length must be >= 1')
         if frame_skip < 1:
@@ -166,6 +181,13 @@ class GymEnvironment(chainerrl.env.Env):
         self.noop_max = noop_max
         self.reward_filter = reward_filter
         self._next_seed = seed
+        self.episodic_life = episodic_life
+        self.fire_on_new_life = fire_on_new_life
+        self._fire = (self._atari.get_action_meanings().index('FIRE')
+                      if 'FIRE' in self._atari.get_action_meanings()
+                      else None)
+        self._lives = 0
+        self._life_lost = False
 
         size = self.preprocessor.size
         self.action_space = gymnasium.spaces.Discrete(len(self._action_set))
@@ -220,28 +242,15 @@ class GymEnvironment(chainerrl.env.Env):
         if self._input_window is not None:
             self._input_window.show(np.repeat(frame[:, :, None], 3, axis=2))
 
-    def reset(self, seed=None):
-        """Start an episode; ``seed`` (or the constructor's) seeds it."""
-        if seed is None:
-            seed, self._next_seed = self._next_seed, None
-        self._atari.reset(seed=seed)
-        if self.noop_max > 0:
-            for _ in range(int(self._atari.np_random.integers(
-                    1, self.noop_max + 1))):
-                self._ale.act(self._action_set[0])
-                if self._ale.game_over():
-                    self._atari.reset()
-        self._start_monitor()
-        self._grab(0)
-        self._screens[1] = self._screens[0]
-        self._frames.clear()
-        frame = self.preprocessor(np.maximum(*self._screens))
-        for _ in range(self.frame_buffer_length - 1):
-            self._frames.append(frame)
-        return self._observe()
+    def _life_rules(self, setting):
+        """Resolve ``'auto'``: on for games with lives and a FIRE action."""
+        if setting == 'auto':
+            return self._ale.lives() > 0 and self._fire is not None
+        return bool(setting)
 
-    def step(self, action):
-        ale_action = self._action_set[int(action)]
+    def _repeat(self, ale_action):
+        """Play ``ale_action`` for ``frame_skip`` frames, grabbing the last
+        two screens; returns the summed reward."""
         reward = 0.0
         for k in range(self.frame_skip):
             reward += self._ale.act(ale_action)
@@ -253,8 +262,53 @@ class GymEnvironment(chainerrl.env.Env):
                 self._grab(k - (self.frame_skip - 2))
         if self.frame_skip == 1:
             self._screens[0] = self._screens[1]
+        return reward
+
+    def _start_life(self):
+        self._lives = self._ale.lives()
+        if self._life_rules(self.fire_on_new_life):
+            self._repeat(self._action_set[self._fire])
+
+    def reset(self, seed=None):
+        """Start an episode; ``seed`` (or the constructor's) seeds it.
+
+        After an episode that ended at a lost life (``episodic_life``), the
+        same game goes on from where it is.
+        """
+        if seed is None:
+            seed, self._next_seed = self._next_seed, None
+        if self._life_lost:
+            self._life_lost = False
+        else:
+            self._atari.reset(seed=seed)
+            if self.noop_max > 0:
+                for _ in range(int(self._atari.np_random.integers(
+                        1, self.noop_max + 1))):
+                    self._ale.act(self._action_set[0])
+                    if self._ale.game_over():
+                        self._atari.reset()
+            self._start_monitor()
+        self._start_life()
+        self._grab(0)
+        self._screens[1] = self._screens[0]
+        self._frames.clear()
+        frame = self.preprocessor(np.maximum(*self._screens))
+        for _ in range(self.frame_buffer_length - 1):
+            self._frames.append(frame)
+        return self._observe()
+
+    def step(self, action):
+        reward = self._repeat(self._action_set[int(action)])
         terminated = self._ale.game_over(with_truncation=False)
         truncated = self._ale.game_truncated()
+        lives = self._ale.lives()
+        life_lost = lives < self._lives and not self._ale.game_over()
+        self._lives = lives
+        if life_lost and self._life_rules(self.episodic_life):
+            # A lost life ends the (training) episode; the game goes on.
+            terminated = self._life_lost = True
+        elif life_lost:
+            self._start_life()
         if self.reward_filter is not None:
             reward = self.reward_filter(reward)
         obs = self._observe()

@@ -52,3 +52,11 @@ def restore(model, state, batch_size=1):
     if offset != len(state):
         raise ValueError('state has {} values, the model {}'.format(
             len(state), offset))
+
+
+def steps_one_lstm(model):
+    """Whether ``model`` is ``features`` -> one LSTM ``lstm`` -> ``heads``.
+    """
+    return (isinstance(getattr(model, 'lstm', None), chainer.links.LSTM)
+            and callable(getattr(model, 'features', None))
+            and callable(getattr(model, 'heads', None)))

@@ -120,6 +120,11 @@ def build_parser():
                         'scaling (default: keep all)')
     p.add_argument('--max-episode-len', type=int_at_least(1), default=None,
                    help='cap on evaluation episodes, in agent steps')
+    p.add_argument('--life-rules', choices=('auto', 'off'), default='auto',
+                   help='auto: in games with lives and a FIRE action '
+                        '(Breakout), FIRE starts every life and a lost life '
+                        'ends a training episode (evaluation plays whole '
+                        'games); off: neither')
     p.add_argument('--checkpoint-interval', type=int_at_least(0),
                    default=10 ** 5,
                    help='training steps between checkpoints (0: none)')
@@ -252,6 +257,8 @@ def run(args):
                 args.min_reward, args.reward_scale_factor),
             render_game=render_game and shown,
             render_agent_input=args.render_b2w and shown,
+            fire_on_new_life=args.life_rules == 'auto' and 'auto',
+            episodic_life=not test and args.life_rules == 'auto' and 'auto',
             monitor_dir=(os.path.join(run_dir, 'monitor')
                          if args.monitor and shown and run_dir else None))
 

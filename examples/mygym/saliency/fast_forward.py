@@ -1,4 +1,7 @@
-"""An inference-only NumPy forward of the ICLR-ACER actor-critic (A3CFF).
+"""Inference-only NumPy forwards of the suite's actor-critics.
+
+:class:`FastFFForward` runs the ICLR-ACER network (A3CFF),
+:class:`FastLSTMForward` the LSTM-CNN, one step from a given LSTM state.
 
 Perturbation saliency runs hundreds of inputs per frame through the network
 and needs no gradients, and Chainer's CPU convolution gains little from
@@ -16,10 +19,13 @@ used by acting in training and by perturbation saliency alike.
 """
 import numpy as np
 from chainer import functions as F
+from chainer import links as L
 from chainerrl.policies import FCSoftmaxPolicy
 from chainerrl.v_function import FCVFunction
 
-from guided_relu import guided_relu
+from guided_relu import guided_elu, guided_relu
+from npconv import ConvELUStack
+from recurrent_state import steps_one_lstm
 
 
 def _conv_matrix(conv, channels_first=False):
@@ -117,7 +123,7 @@ class FastFFForward:
         return self._from_first_layer(
             self._conv_relu(h, *self.convs[0], channels_first=True))
 
-    def masked(self, state, keep, fill):
+    def masked(self, state, keep, fill, recurrent_state=None):
         """Scores and values of ``K * I + (1 - K) * F`` for each keep mask.
 
         Equal to ``self(masked_inputs(state, keep, fill))``, but where the
@@ -129,7 +135,8 @@ class FastFFForward:
 
         Args:
             state: ``(C, H, W)`` float32; keep: ``[k, H, W]``; fill:
-                broadcastable to ``state``.
+                broadcastable to ``state``; recurrent_state: ignored
+                (the network has no state).
         """
         weights, bias, (kh, kw), (sh, sw) = self.convs[0]
         channels, height, width = state.shape
@@ -172,17 +179,92 @@ class FastFFForward:
         return scores, values
 
 
+def _sigmoid(x):
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+class FastLSTMForward:
+    """One step of the LSTM-CNN: ``(k, 1, 80, 80)`` and an LSTM state ->
+    scores, values and the next state.
+
+    Args:
+        model: an ``A3CLSTMCNN`` (ELU convolutions, ``lstm``, softmax
+            policy and value heads).
+    """
+
+    def __init__(self, model):
+        self.convs = ConvELUStack(model.convs)
+        # Transposed views: BLAS reads them as they are, no copies.
+        self.upward = (model.lstm.upward.W.array.T,
+                       model.lstm.upward.b.array)
+        self.lateral = model.lstm.lateral.W.array.T
+        self.state_size = model.lstm.state_size
+        pi, v = model.pi.model.output, model.v.model.output
+        self.pi = (pi.W.array.T, pi.b.array)
+        self.v = (v.W.array.T, v.b.array)
+
+    def step(self, x, state=None):
+        """``x`` ``(k, C, H, W)``; ``state`` None (zeros) or ``(c, h)``
+        ``(k, 256)``. Returns ``(scores (k, n), values (k,), (c, h))``."""
+        features = self.convs.forward(x).reshape(len(x), -1)
+        z = features @ self.upward[0] + self.upward[1]
+        c_prev = 0.0
+        if state is not None:
+            c_prev, h_prev = state
+            z += h_prev @ self.lateral
+        # Chainer's gate order: the four gates of a unit are adjacent.
+        gates = z.reshape(len(x), self.state_size, 4)
+        c = (np.tanh(gates[:, :, 0]) * _sigmoid(gates[:, :, 1])
+             + _sigmoid(gates[:, :, 2]) * c_prev)
+        h = _sigmoid(gates[:, :, 3]) * np.tanh(c)
+        scores = h @ self.pi[0] + self.pi[1]
+        values = (h @ self.v[0] + self.v[1])[:, 0]
+        return scores, values, (c.astype(np.float32), h.astype(np.float32))
+
+    def masked(self, state, keep, fill, recurrent_state=None):
+        """Scores and values of ``K * I + (1 - K) * F`` for each keep mask,
+        every one from the flat ``recurrent_state`` (None: zeros)."""
+        k = len(keep)
+        batch = (keep[:, None] * state[None]
+                 + (1 - keep[:, None]) * fill).astype(np.float32)
+        lstm_state = None
+        if recurrent_state is not None:
+            c, h = np.split(np.asarray(recurrent_state, np.float32), 2)
+            lstm_state = (np.repeat(c[None], k, 0), np.repeat(h[None], k, 0))
+        scores, values, _ = self.step(batch, lstm_state)
+        return scores, values
+
+
+def _softmax_heads(model):
+    """Whether acting draws from a softmax of the plain logits and the
+    critic is a state-value head."""
+    pi = getattr(model, 'pi', None)
+    return (isinstance(pi, FCSoftmaxPolicy) and pi.beta == 1.0
+            and pi.min_prob == 0.0
+            and isinstance(getattr(model, 'v', None), FCVFunction))
+
+
+def _runs_lstm_cnn(model):
+    convs = getattr(model, 'convs', None)
+    return (steps_one_lstm(model) and convs is not None
+            and getattr(model, 'activation', None) in (guided_elu, F.elu)
+            and all(isinstance(c, L.Convolution2D) for c in convs)
+            and _softmax_heads(model))
+
+
 def fast_forward_for(model):
-    """A :class:`FastFFForward` for ``model``, or None if it cannot run it."""
+    """A NumPy forward for ``model``, or None if it cannot run it:
+    :class:`FastFFForward`, :class:`FastLSTMForward`."""
+    if _runs_lstm_cnn(model):
+        try:
+            return FastLSTMForward(model)
+        except ValueError:
+            return None
     head = getattr(model, 'head', None)
     if head is None or getattr(head, 'activation', None) not in (
             guided_relu, F.relu):
         return None
-    pi = getattr(model, 'pi', None)
-    # A softmax of the plain logits: what acting draws from.
-    if not (isinstance(pi, FCSoftmaxPolicy) and pi.beta == 1.0
-            and pi.min_prob == 0.0
-            and isinstance(getattr(model, 'v', None), FCVFunction)):
+    if not _softmax_heads(model):
         return None
     if len(head) != 4 or any(getattr(c, 'pad', (0, 0)) not in (0, (0, 0))
                              for c in head[:3]):

@@ -91,7 +91,7 @@ class PerturbationSaliency(SaliencyMethod):
         """Actor scores ``(n, n_actions)`` and values ``(n,)`` of all masks,
         each evaluated from ``recurrent_state``.
 
-        The ICLR-ACER network runs through the NumPy forward of
+        The suite's networks run through the NumPy forwards of
         :mod:`saliency.fast_forward`, other models through Chainer.
         """
         fast = fast_forward_for(model)
@@ -100,8 +100,8 @@ class PerturbationSaliency(SaliencyMethod):
             for begin in range(0, len(keep), self.chunk):
                 chunk = keep[begin:begin + self.chunk]
                 if fast is not None:
-                    chunk_scores, chunk_values = fast.masked(state, chunk,
-                                                             fill)
+                    chunk_scores, chunk_values = fast.masked(
+                        state, chunk, fill, recurrent_state)
                 else:
                     restore(model, recurrent_state, batch_size=len(chunk))
                     policy, value = model.pi_and_v(

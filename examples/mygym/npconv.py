@@ -1,0 +1,175 @@
+"""Convolution and ELU in NumPy, forward and backward, channels-last.
+
+Chainer's CPU convolution spends most of its time outside the arithmetic
+(im2col, tensordot transposes, per-node overhead). Here a convolution is one
+strided view of the padded input, one copy into a ``(positions, patch)``
+matrix and one BLAS product; its backward is two products and ``k * k``
+strided additions. Arrays are ``(N, H, W, C)``; weights come from Chainer
+links (``(O, C, kh, kw)``) and gradients go back in that layout. Tests check
+every value and gradient against Chainer.
+"""
+import numpy as np
+
+
+def conv_matrix(W):
+    """Chainer ``(O, C, kh, kw)`` weights as a ``(kh * kw * C, O)`` matrix
+    whose rows follow the channels-last patch order ``(kh, kw, C)``."""
+    return np.ascontiguousarray(
+        W.transpose(2, 3, 1, 0).reshape(-1, W.shape[0]), dtype=np.float32)
+
+
+def conv_grad_to_chainer(grad, W_shape):
+    """A ``(kh * kw * C, O)`` weight gradient in Chainer's layout."""
+    out, channels, kh, kw = W_shape
+    return grad.reshape(kh, kw, channels, out).transpose(3, 2, 0, 1)
+
+
+def _patches(x, ksize, stride):
+    """``(N, OH, OW, k, k, C)`` strided view of ``x`` ``(N, H, W, C)``."""
+    n, height, width, channels = x.shape
+    out_h = (height - ksize) // stride + 1
+    out_w = (width - ksize) // stride + 1
+    sn, sh, sw, sc = x.strides
+    return np.lib.stride_tricks.as_strided(
+        x, (n, out_h, out_w, ksize, ksize, channels),
+        (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False)
+
+
+class Conv:
+    """One convolution ``y = conv(x, W) + b`` with square kernel, stride
+    and zero padding, that remembers what its backward needs.
+
+    Args:
+        W: ``(O, C, k, k)`` weights (Chainer's layout); b: ``(O,)``.
+    """
+
+    def __init__(self, W, b, stride=1, pad=0):
+        self.shape = W.shape
+        self.ksize = W.shape[2]
+        self.stride, self.pad = stride, pad
+        self.wmat = conv_matrix(W)
+        self.b = np.asarray(b, dtype=np.float32)
+        self._padded = {}
+
+    def forward(self, x, keep=False):
+        """``x`` ``(N, H, W, C)`` -> ``(N, OH, OW, O)``; ``keep`` stores the
+        patch matrix for :meth:`backward`."""
+        p = self.pad
+        if p:
+            # A zero-bordered buffer per input shape: only its inside is
+            # written, the border stays zero.
+            n, height, width, channels = x.shape
+            padded = self._padded.get(x.shape)
+            if padded is None:
+                padded = np.zeros((n, height + 2 * p, width + 2 * p,
+                                   channels), dtype=np.float32)
+                self._padded[x.shape] = padded
+            padded[:, p:p + height, p:p + width] = x
+            x = padded
+        view = _patches(x, self.ksize, self.stride)
+        n, out_h, out_w = view.shape[:3]
+        cols = view.reshape(n * out_h * out_w, -1)
+        if keep:
+            self._cols, self._in_shape = cols, x.shape
+        y = cols @ self.wmat
+        y += self.b
+        return y.reshape(n, out_h, out_w, -1)
+
+    def backward(self, gy, need_input_grad=True):
+        """Gradients of the last kept :meth:`forward`: ``(gx, gW, gb)``,
+        ``gW`` in Chainer's layout, ``gx`` None unless asked for."""
+        g = gy.reshape(-1, gy.shape[-1])
+        gW = conv_grad_to_chainer(self._cols.T @ g, self.shape)
+        gb = g.sum(axis=0)
+        gx = None
+        if need_input_grad:
+            n, height, width, channels = self._in_shape
+            k, s = self.ksize, self.stride
+            out_h, out_w = gy.shape[1:3]
+            gcols = (g @ self.wmat.T).reshape(n, out_h, out_w, k, k,
+                                              channels)
+            gx = np.zeros(self._in_shape, dtype=np.float32)
+            for ky in range(k):
+                for kx in range(k):
+                    gx[:, ky:ky + s * (out_h - 1) + 1:s,
+                       kx:kx + s * (out_w - 1) + 1:s] += gcols[:, :, :,
+                                                               ky, kx]
+            p = self.pad
+            if p:
+                gx = gx[:, p:height - p, p:width - p]
+        self._cols = None
+        return gx, gW, gb
+
+
+def elu(z):
+    """ELU with alpha 1: ``z`` where positive, ``exp(z) - 1`` elsewhere.
+
+    Computed in place as ``max(z, 0) + expm1(min(z, 0))``: one of the two
+    terms is always zero, so the sum is exact.
+    """
+    negative = np.minimum(z, 0)
+    np.expm1(negative, out=negative)
+    np.maximum(z, 0, out=z)
+    z += negative
+    return z
+
+
+def elu_backward(y, gy):
+    """Gradient through an ELU from its output ``y``: slope 1 where
+    ``y > 0``, ``exp(z) = y + 1`` elsewhere."""
+    return gy * np.where(y > 0, 1.0, y + 1.0).astype(np.float32)
+
+
+def _pair(value):
+    return value if isinstance(value, tuple) else (value, value)
+
+
+class ConvELUStack:
+    """Convolution links, each followed by an ELU, run in NumPy.
+
+    Takes and returns Chainer's ``(N, C, H, W)`` layout; works in
+    channels-last inside. :meth:`backward` returns the links' weight and
+    bias gradients for the last ``forward(..., keep=True)``.
+
+    Args:
+        links: ``chainer.links.Convolution2D`` links with square kernels and
+            equal strides and paddings along both axes.
+    """
+
+    def __init__(self, links):
+        self.layers = []
+        for link in links:
+            stride, pad = _pair(link.stride), _pair(link.pad)
+            if stride[0] != stride[1] or pad[0] != pad[1] or \
+                    link.W.shape[2] != link.W.shape[3]:
+                raise ValueError('unsupported convolution: stride {}, pad '
+                                 '{}, kernel {}'.format(stride, pad,
+                                                        link.W.shape[2:]))
+            self.layers.append(Conv(link.W.array, link.b.array, stride[0],
+                                    pad[0]))
+        self._outputs = None
+
+    def forward(self, x, keep=False):
+        x = np.asarray(x, np.float32)
+        if x.shape[1] == 1:
+            h = x.reshape(x.shape[0], x.shape[2], x.shape[3], 1)
+        else:
+            h = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+        outputs = []
+        for layer in self.layers:
+            h = elu(layer.forward(h, keep))
+            outputs.append(h)
+        self._outputs = outputs if keep else None
+        return np.ascontiguousarray(h.transpose(0, 3, 1, 2))
+
+    def backward(self, gy):
+        """``gy`` ``(N, C, H, W)`` at the output -> ``[(gW, gb), ...]``."""
+        g = np.ascontiguousarray(np.asarray(gy, np.float32).transpose(
+            0, 2, 3, 1))
+        grads = []
+        for i in reversed(range(len(self.layers))):
+            g = elu_backward(self._outputs[i], g)
+            g, gW, gb = self.layers[i].backward(g, need_input_grad=i > 0)
+            grads.append((gW, gb))
+        self._outputs = None
+        return grads[::-1]
