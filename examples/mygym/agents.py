@@ -24,7 +24,7 @@ from chainerrl.optimizers import rmsprop_async
 from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
 from chainerrl.recurrent import RecurrentChainMixin
 
-from checkpoint import CheckpointError, read_checkpoint_info
+from checkpoint import CheckpointError, read_checkpoint_info, read_npz
 from env_gym_chainer import FramePreprocessor
 from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
@@ -155,15 +155,6 @@ def build_agent(arch, n_actions, frame_buffer_length=None, env=None,
     return agent
 
 
-def _npz_shapes(path):
-    """Array name -> shape of an ``.npz``, read without unpickling."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {name: data[name].shape for name in data.files}
-    except Exception as e:  # zip, header or pickle errors alike
-        raise CheckpointError('cannot read {}: {}'.format(path, e))
-
-
 def _sized_by(arch, vary):
     """Name of the parameter whose first two dimensions change with one
     size of the network, and which of the two it is (``vary(k)`` builds the
@@ -179,7 +170,7 @@ def _sized_by(arch, vary):
 
 def _infer_sizes(model_file, arch):
     """``n_actions`` and stacked frames of a weights-only ``model.npz``."""
-    shapes = _npz_shapes(model_file)
+    shapes = {name: a.shape for name, a in read_npz(model_file).items()}
     sizes = {}
     make = ARCHS[arch].make_model
     for key, vary in (('n_actions', lambda k: make(k, 1)),

@@ -1,10 +1,16 @@
-"""Agent checkpoints that survive crashes and say what they hold.
+"""Agent checkpoints that survive crashes, say what they hold, run no code.
 
 A checkpoint is a folder with ``model.npz``, usually ``optimizer.npz`` (absent
 in a weights-only agent), and ``checkpoint.json``: the game id, architecture,
 number of actions, frame buffer length and the global step it was saved at.
 Saving writes a sibling temporary folder and swaps it in with renames, so a
 crash mid-save leaves the previous checkpoint intact.
+
+Loading never unpickles (Chainer's ``load_npz`` does, so a downloaded
+checkpoint could run code): every array is read with ``allow_pickle=False``
+and checked, name by name, for shape, dtype and finite values against the
+model or optimizer before anything is copied in. Anything else is a
+:class:`CheckpointError`.
 """
 import json
 import os
@@ -12,6 +18,7 @@ import re
 import shutil
 
 import chainer
+import numpy as np
 from chainerrl.misc import copy_param
 
 INFO_FILE = 'checkpoint.json'
@@ -72,8 +79,8 @@ class AtomicCheckpointMixin:
                     'checkpoint {} has {}={} but this run needs {}={}'.format(
                         dirname, key, info[key], key, expected[key]))
         try:
-            chainer.serializers.load_npz(model_file, self.model)
-        except (ValueError, KeyError) as e:
+            load_checked(model_file, self.model)
+        except CheckpointError as e:
             raise CheckpointError(
                 'checkpoint {} does not fit this model ({}): {}'.format(
                     dirname, _describe(expected), e))
@@ -88,16 +95,84 @@ class AtomicCheckpointMixin:
             self.sync_parameters()
         optimizer_file = os.path.join(dirname, 'optimizer.npz')
         if os.path.isfile(optimizer_file):
-            # Before its first update an optimizer has no state to restore.
             try:
-                chainer.serializers.load_npz(optimizer_file, self.optimizer,
-                                             strict=False)
-            except ValueError as e:
+                load_checked(optimizer_file, self.optimizer, optimizer=True)
+            except CheckpointError as e:
                 raise CheckpointError('optimizer state in {} does not fit: '
                                       '{}'.format(dirname, e))
         elif require_optimizer:
             raise CheckpointError('no optimizer.npz in {}'.format(dirname))
         self.global_step = checkpoint_steps(dirname)
+
+
+def read_npz(path):
+    """Every array of an ``.npz`` file, read without unpickling.
+
+    Raises:
+        CheckpointError: not a readable ``.npz`` of plain arrays (damaged,
+            truncated, pickled objects, ...).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, 'files'):
+                raise ValueError('not an .npz archive')
+            return {name: np.asarray(data[name]) for name in data.files}
+    except Exception as e:  # zip, header, pickle refusals, truncation
+        raise CheckpointError('cannot read {}: {}'.format(
+            path, str(e).splitlines()[0] if str(e) else type(e).__name__))
+
+
+def _initialise_states(optimizer):
+    """Give every update rule its state now (zeros, as the first update
+    would), so that the state's arrays can be checked and copied into."""
+    for param in optimizer.target.params():
+        rule = getattr(param, 'update_rule', None)
+        if rule is not None and rule.state is None and \
+                param.array is not None:
+            rule._state = {}
+            rule.init_state(param)
+
+
+def load_checked(path, target, optimizer=False):
+    """Load ``path`` into a link or optimizer, checking every array first.
+
+    The file must hold exactly the arrays ``target`` serializes, each with
+    the same shape and dtype and finite values; an optimizer file may lack
+    whole state arrays (a checkpoint saved before the first update), which
+    then stay as the first update would make them.
+
+    Raises:
+        CheckpointError: anything that does not fit, named in one line.
+    """
+    arrays = read_npz(path)
+    if optimizer:
+        _initialise_states(target)
+    template = chainer.serializers.DictionarySerializer()
+    template.save(target)
+    expected = {name: np.asarray(value)
+                for name, value in template.target.items()}
+    extra = sorted(set(arrays) - set(expected))
+    missing = sorted(set(expected) - set(arrays))
+    if optimizer:
+        # Counters must be there; state arrays may be absent.
+        missing = [name for name in missing if expected[name].ndim == 0]
+    if extra or missing:
+        raise CheckpointError('{}: {}'.format(path, '; '.join(
+            text for text in (
+                'unexpected arrays ' + ', '.join(extra[:3]) if extra else '',
+                'missing arrays ' + ', '.join(missing[:3]) if missing else '')
+            if text)))
+    for name, value in arrays.items():
+        want = expected[name]
+        if value.shape != want.shape or value.dtype != want.dtype:
+            raise CheckpointError(
+                '{}: array {} is {} {}, expected {} {}'.format(
+                    path, name, value.dtype, value.shape, want.dtype,
+                    want.shape))
+        if value.dtype.kind == 'f' and not np.isfinite(value).all():
+            raise CheckpointError('{}: array {} holds non-finite values'
+                                  .format(path, name))
+    chainer.serializers.NpzDeserializer(arrays, strict=False).load(target)
 
 
 def _describe(info):
@@ -120,7 +195,23 @@ def read_checkpoint_info(dirname):
         raise CheckpointError('cannot read {}: {}'.format(path, e))
     if not isinstance(info, dict):
         raise CheckpointError('{} is not a JSON object'.format(path))
+    for key, (kind, low, high) in _INFO_FIELDS.items():
+        value = info.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or isinstance(value, bool) or (
+                kind is int and not low <= value <= high):
+            raise CheckpointError('{}: {} is {!r}, expected {}'.format(
+                path, key, value, 'a string' if kind is str else
+                'an integer in {}..{}'.format(low, high)))
     return info
+
+
+# checkpoint.json: field -> (type, least, most) of the values it may hold.
+_INFO_FIELDS = {'env': (str, None, None), 'arch': (str, None, None),
+                'n_actions': (int, 1, 1024),
+                'frame_buffer_length': (int, 1, 64),
+                'steps': (int, 0, 2 ** 53)}
 
 
 def checkpoint_steps(dirname):

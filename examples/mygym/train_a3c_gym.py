@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 import demo
 import training
 from agents import ARCHS, build_agent, load_agent, stacked_frames
-from checkpoint import CheckpointError, checkpoint_steps
+from checkpoint import CheckpointError
 from cli import (OneLineParser, UsageError, int_at_least, positive_float,
                  run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
@@ -270,7 +270,7 @@ def run(args):
     if args.demo:
         return run_demo(args, agent, make_env, run_dir)
 
-    step_offset = checkpoint_steps(args.load) if args.load else 0
+    step_offset = agent.global_step if args.load else 0
     if step_offset >= args.steps:
         raise UsageError('--load checkpoint is at step {} >= --steps {}: '
                          'nothing to train'.format(step_offset, args.steps))
