@@ -55,6 +55,8 @@ def test_command_on_the_shipped_agent(capsys):
 @pytest.mark.parametrize('argv,needle', [
     (['/no/such/folder'], 'no checkpoint folder'),
     ([PONG, '--frames', '0'], 'must be >= 1'),
+    ([PONG, '--frames', '100000000'], 'must be <= 100000'),
+    ([PONG, '--seed', '-3'], 'must be >= 0'),
 ])
 def test_bad_input(capsys, argv, needle):
     assert dead_units.main(argv) == 2

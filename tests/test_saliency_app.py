@@ -59,6 +59,10 @@ def test_bad_inputs(rollout_path, tmp_path, capsys):
     _app_error(capsys, ['--rollout', tmp_path / 'none.npz',
                         '--start-frame', 0, '--end-frame', 1],
                'no rollout file')
+    _app_error(capsys, base + ['--start-frame', 1, '--end-frame', 2,
+                               '--fps', 'inf'], 'must be a finite number')
+    _app_error(capsys, base + ['--start-frame', 1, '--end-frame', 2,
+                               '--workers', '1000'], 'must be <= 64')
 
 
 def test_rollout_from_another_architecture(rollout_path, tmp_path, capsys):
@@ -107,3 +111,19 @@ def test_app_replays_the_recorded_states_of_an_lstm_agent(
                               'greydanus', '--out', str(out)]) == 0
     assert read_mp4(out / 'actor.mp4').shape[0] == 5
     assert read_mp4(out / 'critic.mp4').shape[0] == 5
+
+
+def test_workers_never_outnumber_the_frames(rollout_path, tmp_path,
+                                            monkeypatch):
+    seen = []
+    real = saliency_app.compute_maps
+
+    def spy(*args, **kwargs):
+        seen.append(args[5])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(saliency_app, 'compute_maps', spy)
+    assert saliency_app.main(['--rollout', rollout_path, '--start-frame',
+                              '0', '--end-frame', '1', '--method', 'guided',
+                              '--workers', '16', '--out',
+                              str(tmp_path / 'o')]) == 0
+    assert seen == [2]

@@ -112,6 +112,15 @@ def _one_line_error(capsys, argv, needle):
     (['1', '--eval-n-runs', 'many'], 'expected an integer'),
     (['1', '--lr', '0'], '--lr: must be > 0'),
     (['1', '--gradient-clipping', '-1'], '--gradient-clipping: must be > 0'),
+    (['1', '--seed', '-1'], '--seed: must be >= 0'),
+    (['1', '--seed', str(10 ** 30)], '--seed: must be <= 1048575'),
+    (['1', '--lr', 'inf'], '--lr: must be a finite number'),
+    (['1', '--beta', 'nan'], '--beta: must be a finite number'),
+    (['1', '--reward-scale-factor', 'nan'], 'must be a finite number'),
+    (['1', '--weight-decay', '-0.1'], '--weight-decay: must be >= 0'),
+    (['1', '--video-scale', '1000'], '--video-scale: must be <= 8'),
+    (['1000', '--steps', '5'], 'processes: must be <= 64'),
+    (['1', '--steps', str(2 ** 60)], '--steps: must be <='),
 ])
 def test_bad_input_gives_one_line_and_status_2(capsys, argv, needle):
     _one_line_error(capsys, argv, needle)
@@ -137,9 +146,21 @@ def test_unwritable_outdir_that_is_a_file(capsys, tmp_path):
 
 def test_checkpoint_for_another_action_count(trained_run, capsys):
     _one_line_error(capsys, ['1', '--env', 'BreakoutNoFrameskip-v4',
-                             '--demo', '--load',
+                             '--demo', '--allow-other-game', '--load',
                              os.path.join(trained_run, '200_finish')],
                     'n_actions=6 but this run needs n_actions=4')
+
+
+def test_checkpoint_of_another_game_is_refused_unless_asked_for(
+        trained_run, capsys, tmp_path):
+    pong = os.path.join(trained_run, '200_finish')
+    # Boxing has 18 actions; a Pong id of another version is the same game.
+    _one_line_error(capsys, ['1', '--env', 'Boxing-v0', '--demo', '--load',
+                             pong], 'was trained on PongNoFrameskip-v4, '
+                    'this run plays Boxing-v0; add --allow-other-game')
+    assert run_launcher([1, '--env', 'ALE/Pong-v5', '--demo', '--load', pong,
+                         '--eval-n-runs', 1, '--max-episode-len', 5,
+                         '--saliency', 'none']) == 0
 
 
 def test_weights_only_checkpoint_for_another_action_count(
@@ -300,3 +321,41 @@ def test_monitor_records_the_game(trained_run, tmp_path):
     assert rc == 0
     frames = read_mp4(video_dir / 'monitor' / 'episode-000000.mp4')
     assert frames.shape == (9, 210, 160, 3)     # the reset frame + 8 steps
+
+
+def test_record_rollout_onto_a_folder_is_refused_before_playing(
+        trained_run, tmp_path, capsys, monkeypatch):
+    played = []
+    monkeypatch.setattr(GymEnvironment, 'step',
+                        lambda *a: played.append(1) or 1 / 0)
+    _one_line_error(capsys, ['1', '--demo', '--load',
+                             _finish(trained_run), '--record-rollout',
+                             tmp_path], 'is a folder')
+    assert not played
+
+
+def test_a_diverging_loss_stops_training_and_keeps_the_checkpoints(
+        tmp_path, capsys, monkeypatch):
+    import batched_a3c
+    real_update = batched_a3c.BatchedA3C.update
+    calls = []
+
+    def poisoned(self, statevar):
+        calls.append(1)
+        if self.t > 60:
+            self.past_rewards[self.t_start] = float('nan')
+        return real_update(self, statevar)
+    monkeypatch.setattr(batched_a3c.BatchedA3C, 'update', poisoned)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        rc = train_a3c_gym.main(['1', '--steps', '200', '--outdir',
+                                 str(tmp_path), '--eval-n-runs', '0',
+                                 '--checkpoint-interval', '50'])
+    assert rc == 1
+    assert 'a training worker crashed' in capsys.readouterr().err
+    run, = glob.glob(str(tmp_path / '*'))
+    assert os.path.isdir(os.path.join(run, '50_checkpoint'))
+    assert not glob.glob(os.path.join(run, '200_finish'))
+    # What was kept loads (finite weights only).
+    from agents import load_agent
+    load_agent(os.path.join(run, '50_checkpoint'))

@@ -35,6 +35,10 @@ from recurrent_state import steps_one_lstm
 from saliency.fast_forward import FastLSTMForward, fast_forward_for
 
 
+class NonFiniteTraining(RuntimeError):
+    """The loss became NaN or infinite: the weights must not be updated."""
+
+
 class BatchedA3C(a3c.A3C):
     """ChainerRL's A3C with each segment's loss from one batched pass."""
 
@@ -181,8 +185,14 @@ class BatchedA3C(a3c.A3C):
             pi_loss /= len(steps)
             v_loss /= len(steps)
 
+        loss = pi_loss + v_loss
+        if not np.isfinite(loss.array).all():
+            raise NonFiniteTraining(
+                'the A3C loss is {} at step {}: training diverged (lower '
+                '--lr, or add --gradient-clipping); the checkpoints written '
+                'so far are intact'.format(float(loss.array), self.t))
         self.model.cleargrads()
-        (pi_loss + v_loss).backward()
+        loss.backward()
         if self._conv_pass is not None:
             convs, features = self._conv_pass
             self._conv_pass = None

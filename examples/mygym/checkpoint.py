@@ -40,6 +40,17 @@ class AtomicCheckpointMixin:
     global_step = 0
 
     def save(self, dirname):
+        """Write the checkpoint folder atomically.
+
+        Raises:
+            CheckpointError: the weights hold NaN or infinite values (the
+                previous checkpoint stays as it was).
+        """
+        for name, param in self.model.namedparams():
+            if param.array is not None and not np.isfinite(param.array).all():
+                raise CheckpointError('not saving {}: weight {} holds '
+                                      'non-finite values'.format(dirname,
+                                                                 name))
         dirname = os.path.normpath(dirname)
         tmp = '{}.tmp-{}'.format(dirname, os.getpid())
         old = '{}.old-{}'.format(dirname, os.getpid())

@@ -5,6 +5,7 @@ in one line on stderr, ``<prog>: error: <what>``, and exit status 2, never a
 traceback; Ctrl-C ends with ``<prog>: interrupted`` and status 130.
 """
 import argparse
+import math
 import sys
 
 
@@ -19,8 +20,9 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, '{}: error: {}\n'.format(self.prog, message))
 
 
-def int_at_least(minimum):
-    """argparse type: an integer >= ``minimum``."""
+def int_in(minimum, maximum=None):
+    """argparse type: an integer in ``minimum..maximum`` (no upper bound if
+    None)."""
     def parse(text):
         try:
             value = int(text)
@@ -30,20 +32,47 @@ def int_at_least(minimum):
         if value < minimum:
             raise argparse.ArgumentTypeError(
                 'must be >= {}, got {}'.format(minimum, value))
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                'must be <= {}, got {}'.format(maximum, value))
         return value
     return parse
 
 
-def positive_float(text):
-    """argparse type: a float > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            'expected a number, got {!r}'.format(text))
-    if not value > 0:
-        raise argparse.ArgumentTypeError('must be > 0, got {}'.format(text))
-    return value
+def int_at_least(minimum):
+    """argparse type: an integer >= ``minimum``."""
+    return int_in(minimum)
+
+
+def finite_float(minimum=None, maximum=None, above_minimum=False):
+    """argparse type: a finite number, at least (or, with
+    ``above_minimum``, above) ``minimum`` and at most ``maximum``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                'expected a number, got {!r}'.format(text))
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(
+                'must be a finite number, got {}'.format(text))
+        if minimum is not None and (value <= minimum if above_minimum
+                                    else value < minimum):
+            raise argparse.ArgumentTypeError('must be {} {}, got {}'.format(
+                '>' if above_minimum else '>=', minimum, text))
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                'must be <= {}, got {}'.format(maximum, text))
+        return value
+    return parse
+
+
+positive_float = finite_float(0, above_minimum=True)
+positive_float.__doc__ = 'argparse type: a finite float > 0.'
+
+# Seeds: workers and evaluation environments derive theirs from this one
+# (seed * 1000 + worker), which must stay within 31 bits.
+SEED = int_in(0, 2 ** 20 - 1)
 
 
 def run_main(parser, run, argv=None):

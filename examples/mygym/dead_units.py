@@ -22,7 +22,7 @@ from chainer import functions as F
 import chainerrl_compat  # noqa: F401
 from agents import ARCHS, load_agent, phi
 from checkpoint import CheckpointError
-from cli import OneLineParser, UsageError, int_at_least, run_main
+from cli import SEED, OneLineParser, UsageError, int_in, run_main
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 
 LAYER_NAMES = ('conv1', 'conv2', 'conv3', 'linear')
@@ -74,9 +74,9 @@ def build_parser():
     p.add_argument('--env', default=None,
                    help='game id for checkpoints without checkpoint.json '
                         '(default: the one each checkpoint names)')
-    p.add_argument('--frames', type=int_at_least(1), default=300,
+    p.add_argument('--frames', type=int_in(1, 100000), default=300,
                    help='number of frames to play (default 300)')
-    p.add_argument('--seed', type=int, default=0,
+    p.add_argument('--seed', type=SEED, default=0,
                    help='seed of the game and of the random actions')
     return p
 

@@ -70,6 +70,12 @@ def check_atari_id(env_id):
     return spec
 
 
+def game_of(env_id):
+    """The ALE game an id plays (``'pong'`` for ``Pong-v0``,
+    ``PongNoFrameskip-v4`` and ``ALE/Pong-v5`` alike)."""
+    return check_atari_id(env_id).kwargs.get('game', env_id)
+
+
 def luminance(rgb):
     """BT.709 luminance of ``(..., 3)`` RGB values, as float32 ``(...)``."""
     return np.asarray(rgb, dtype=np.float32) @ LUMA_WEIGHTS

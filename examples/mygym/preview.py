@@ -22,7 +22,7 @@ import chainerrl_compat  # noqa: F401
 import demo
 from agents import ARCHS, load_agent
 from checkpoint import CheckpointError
-from cli import OneLineParser, UsageError, int_at_least, run_main
+from cli import SEED, OneLineParser, UsageError, int_in, run_main
 from env_gym_chainer import GymEnvironment
 from render import compose
 from saliency import METHODS, make_saliency
@@ -37,13 +37,13 @@ def build_parser():
         'side as a PNG.'))
     p.add_argument('--load', default=SHIPPED,
                    help='checkpoint folder (default: the shipped Pong agent)')
-    p.add_argument('--step', type=int_at_least(0), default=120,
+    p.add_argument('--step', type=int_in(0, 10 ** 6), default=120,
                    help='agent step of the first episode to draw')
     p.add_argument('--saliency', default='guided', choices=sorted(METHODS),
                    help='saliency method')
-    p.add_argument('--seed', type=int, default=0,
+    p.add_argument('--seed', type=SEED, default=0,
                    help='seed of the game and the agent, as in the demo')
-    p.add_argument('--video-scale', type=int_at_least(1), default=2,
+    p.add_argument('--video-scale', type=int_in(1, 8), default=2,
                    help='magnification of the 160x210 game frame')
     p.add_argument('--out', default='preview.png', help='PNG to write')
     return p

@@ -34,8 +34,8 @@ from tqdm import tqdm
 
 from agents import load_agent, phi
 from checkpoint import CheckpointError, read_checkpoint_info
-from cli import (OneLineParser, UsageError, int_at_least, positive_float,
-                 run_main)
+from cli import (OneLineParser, UsageError, finite_float, int_at_least,
+                 int_in, run_main)
 from recurrent_state import snapshot
 from render import red_overlay, to_unit
 from rollout import load_rollout
@@ -58,19 +58,20 @@ def build_parser():
                    help='last frame, inclusive')
     p.add_argument('--method', default='greydanus', choices=sorted(METHODS),
                    help='saliency method')
-    p.add_argument('--workers', type=int_at_least(1), default=1,
+    p.add_argument('--workers', type=int_in(1, 64), default=1,
                    help='worker processes (frames are shared out)')
     p.add_argument('--out', default='saliency-app',
                    help='output folder')
     p.add_argument('--load', default=None,
                    help='checkpoint folder (default: the one the rollout '
                         'was recorded with)')
-    p.add_argument('--chunk', type=int_at_least(1), default=32,
+    p.add_argument('--chunk', type=int_in(1, 4096), default=32,
                    help='perturbed inputs per forward pass')
     p.add_argument('--scale', choices=('frame', 'range'), default='frame',
                    help='normalise each map by its own maximum or by the '
                         'maximum over the frame range')
-    p.add_argument('--fps', type=positive_float, default=5,
+    p.add_argument('--fps', type=finite_float(0, 240, above_minimum=True),
+                   default=5,
                    help='frame rate of the videos')
     return p
 
@@ -226,7 +227,8 @@ def run(args):
     status = 0
     try:
         actor, critic = compute_maps(model, phi, arrays['observations'],
-                                     frames, method, args.workers,
+                                     frames, method,
+                                     min(args.workers, len(frames)),
                                      recurrent_states)
     except Interrupted as stop:
         if not stop.frames:

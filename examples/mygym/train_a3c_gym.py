@@ -30,10 +30,11 @@ from threadpoolctl import threadpool_limits
 import demo
 import training
 from agents import ARCHS, build_agent, load_agent, stacked_frames
-from checkpoint import CheckpointError
-from cli import (OneLineParser, UsageError, int_at_least, positive_float,
-                 run_main)
-from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
+from checkpoint import CheckpointError, read_checkpoint_info
+from cli import (SEED, OneLineParser, UsageError, finite_float, int_at_least,
+                 int_in, positive_float, run_main)
+from env_gym_chainer import (GymEnvironment, UnknownGameError, check_atari_id,
+                             game_of)
 from render import SaliencyRecorder
 from rollout import RolloutRecorder
 from saliency import METHODS as SALIENCY_METHODS
@@ -45,7 +46,7 @@ def build_parser():
         prog='train_a3c_gym.py',
         description='Train an A3C agent with guided-ReLU network on an Atari '
                     'game, or evaluate one with --demo --load.')
-    p.add_argument('processes', type=int_at_least(1),
+    p.add_argument('processes', type=int_in(1, 64),
                    help='number of A3C worker processes (training); '
                         'ignored by --demo')
     p.add_argument('--env', default='PongNoFrameskip-v4',
@@ -56,28 +57,29 @@ def build_parser():
                         'FFSoftmaxMini (60x60 head), FFMellowmax '
                         '(mellowmax policy), LSTM (LSTM-CNN of the XAITK '
                         'example, one 80x80 frame)')
-    p.add_argument('--seed', type=int, default=0,
+    p.add_argument('--seed', type=SEED, default=0,
                    help='random seed of workers and environments')
     p.add_argument('--outdir', default='results',
                    help='folder under which a timestamped run folder is '
                         'made')
-    p.add_argument('--t-max', type=int_at_least(1), default=5,
+    p.add_argument('--t-max', type=int_in(1, 10000), default=5,
                    help='A3C rollout length between updates')
-    p.add_argument('--beta', type=float, default=1e-2,
+    p.add_argument('--beta', type=finite_float(0), default=1e-2,
                    help='entropy regularisation weight')
     p.add_argument('--profile', action='store_true',
                    help='profile each worker with cProfile into the run '
                         'folder')
-    p.add_argument('--steps', type=int_at_least(1), default=8 * 10 ** 7,
+    p.add_argument('--steps', type=int_in(1, 2 ** 53), default=8 * 10 ** 7,
                    help='total training steps (all workers, counting those '
                         'of a --load-ed checkpoint)')
     p.add_argument('--eval-interval', type=int_at_least(1),
                    default=10 ** 5,
                    help='training steps between evaluations')
-    p.add_argument('--eval-n-runs', type=int_at_least(0), default=10,
+    p.add_argument('--eval-n-runs', type=int_in(0, 10000), default=10,
                    help='episodes per evaluation (training: 0 disables '
                         'evaluation) and in --demo')
-    p.add_argument('--reward-scale-factor', type=float, default=1.0,
+    p.add_argument('--reward-scale-factor', type=positive_float,
+                   default=1.0,
                    help='training rewards are multiplied by this, then '
                         'clipped to [-1, 1]')
     p.add_argument('--rmsprop-epsilon', type=positive_float, default=1e-1,
@@ -91,7 +93,7 @@ def build_parser():
                    default='constant',
                    help='constant: --lr throughout; linear: from --lr at '
                         'step 0 down to 0 at --steps (resumes carry on)')
-    p.add_argument('--weight-decay', type=float, default=0.0,
+    p.add_argument('--weight-decay', type=finite_float(0), default=0.0,
                    help='L2 weight decay on non-bias parameters')
     p.add_argument('--gradient-clipping', type=positive_float, default=None,
                    metavar='NORM',
@@ -103,22 +105,27 @@ def build_parser():
     p.add_argument('--load', default='',
                    help='checkpoint folder to load (resume training, or '
                         'the agent for --demo)')
-    p.add_argument('--logger-level', type=int, default=logging.INFO,
+    p.add_argument('--allow-other-game', action='store_true',
+                   help='load a checkpoint trained on another game (same '
+                        'number of actions) instead of refusing it')
+    p.add_argument('--logger-level', type=int_in(0, 50),
+                   default=logging.INFO,
                    help='logging level (10 debug, 20 info, 30 warning)')
     p.add_argument('--monitor', action='store_true',
                    help='record MP4s of episodes 0, 1, 8, 27, ... of worker '
                         '0 (or of the demo) into <run>/monitor')
-    p.add_argument('--frame-buffer-length', type=int_at_least(1),
+    p.add_argument('--frame-buffer-length', type=int_in(1, 64),
                    default=None,
                    help='number of stacked frames the network sees '
                         '(default 4; LSTM sees 1)')
     p.add_argument('--render-b2w', action='store_true',
                    help='show the preprocessed grayscale input of worker 0 '
                         '(or of the demo) in a live window')
-    p.add_argument('--min_reward', type=float, default=None,
+    p.add_argument('--min_reward', type=finite_float(), default=None,
                    help='training rewards below this are set to 0 before '
                         'scaling (default: keep all)')
-    p.add_argument('--max-episode-len', type=int_at_least(1), default=None,
+    p.add_argument('--max-episode-len', type=int_in(1, 10 ** 7),
+                   default=None,
                    help='cap on evaluation episodes, in agent steps')
     p.add_argument('--life-rules', choices=('auto', 'off'), default='auto',
                    help='auto: in games with lives and a FIRE action '
@@ -135,7 +142,7 @@ def build_parser():
                            'backprop, plain gradient, greydanus (blurred '
                            'blobs), occlusion or rise (XAITK), or none (fast '
                            'evaluation, no videos)')
-    demo.add_argument('--saliency-chunk', type=int_at_least(1), default=32,
+    demo.add_argument('--saliency-chunk', type=int_in(1, 4096), default=32,
                       help='perturbed inputs per forward pass (greydanus, '
                            'occlusion, rise)')
     demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
@@ -147,7 +154,7 @@ def build_parser():
     demo.add_argument('--video-dir', default=None,
                       help='where the actor/critic MP4s go (default: '
                            '<outdir>/demo-<timestamp>)')
-    demo.add_argument('--video-scale', type=int_at_least(1), default=2,
+    demo.add_argument('--video-scale', type=int_in(1, 8), default=2,
                       help='magnification of the 160x210 game frame in the '
                            'videos (2: 320x420)')
     demo.add_argument('--save-maps', action='store_true',
@@ -206,12 +213,26 @@ def make_agent(args, n_actions):
         return build_agent(args.arch, n_actions, n_frames,
                            **agent_options(args))
     try:
+        saved_env = read_checkpoint_info(args.load).get('env')
+        if saved_env and not args.allow_other_game and \
+                _game(saved_env) != game_of(args.env):
+            raise UsageError(
+                'checkpoint {} was trained on {}, this run plays {}; add '
+                '--allow-other-game to load it anyway'.format(
+                    args.load, saved_env, args.env))
         agent, _ = load_agent(args.load, arch=args.arch, n_actions=n_actions,
                               frame_buffer_length=n_frames,
                               **agent_options(args))
     except CheckpointError as e:
         raise UsageError(str(e))
     return agent
+
+
+def _game(env_id):
+    try:
+        return game_of(env_id)
+    except UnknownGameError:
+        return env_id
 
 
 def run(args):
@@ -240,6 +261,9 @@ def run(args):
         if args.saliency != 'none' or args.monitor:
             _check_writable(run_dir, '--video-dir')
         if args.record_rollout:
+            if os.path.isdir(args.record_rollout):
+                raise UsageError('--record-rollout {} is a folder; give a '
+                                 'file name'.format(args.record_rollout))
             _check_writable(os.path.dirname(os.path.abspath(
                 args.record_rollout)), '--record-rollout')
     # In a demo with saliency, --render shows the saliency windows instead.
