@@ -4,6 +4,10 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -359,3 +363,61 @@ def test_a_diverging_loss_stops_training_and_keeps_the_checkpoints(
     # What was kept loads (finite weights only).
     from agents import load_agent
     load_agent(os.path.join(run, '50_checkpoint'))
+
+
+def test_a_full_disk_mid_demo_ends_in_one_line(trained_run, tmp_path, capsys,
+                                               monkeypatch):
+    import imageio.v2 as imageio
+    real = imageio.get_writer
+
+    def fills_up(path, *args, **kwargs):
+        writer = real(path, *args, **kwargs)
+        if 'critic' in os.path.basename(path):
+            def append(frame):
+                raise OSError(errno.ENOSPC, 'No space left on device')
+            writer.append_data = append
+        return writer
+    monkeypatch.setattr(imageio, 'get_writer', fills_up)
+    video_dir = tmp_path / 'v'
+    rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
+                             '--eval-n-runs', '1', '--max-episode-len', '5',
+                             '--video-dir', str(video_dir)])
+    assert rc == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and 'No space left on device' in err[0], err
+    # The actor video was complete and is listed; nothing partial is left.
+    assert os.listdir(video_dir) == ['episode-000-actor.mp4']
+    assert 'episode-000-critic' not in captured.out
+    assert len(read_mp4(video_dir / 'episode-000-actor.mp4')) == 1
+
+
+@pytest.mark.parametrize('signals', [
+    [signal.SIGTERM], [signal.SIGINT, signal.SIGINT]])
+def test_signals_leave_playable_videos(trained_run, tmp_path, signals):
+    video_dir = tmp_path / 'v'
+    proc = subprocess.Popen(
+        [sys.executable, train_a3c_gym.__file__, '1', '--demo', '--load',
+         _finish(trained_run), '--eval-n-runs', '1', '--video-dir',
+         str(video_dir), '--save-maps', '--record-rollout',
+         str(tmp_path / 'rollout.npz')],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait for the videos to start, then signal the process alone.
+    deadline = time.time() + 60
+    while time.time() < deadline and not glob.glob(
+            str(video_dir / '.episode-000-critic.part-*.mp4')):
+        time.sleep(0.1)
+    time.sleep(1.0)
+    for number in signals:
+        proc.send_signal(number)
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == (143 if signals == [signal.SIGTERM] else 130)
+    assert sorted(os.listdir(video_dir)) == [
+        'episode-000-actor.mp4', 'episode-000-critic.mp4',
+        'episode-000-maps.npz']
+    actor = read_mp4(video_dir / 'episode-000-actor.mp4')
+    maps = np.load(video_dir / 'episode-000-maps.npz')
+    assert len(actor) == len(maps['actor']) > 5
+    assert len(np.load(tmp_path / 'rollout.npz')['actions']) == len(actor)
+    assert 'Traceback' not in err

@@ -1,5 +1,11 @@
-import numpy as np
+import errno
+import os
 
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+
+from outputs import OutputError
 from video import Mp4Writer, read_mp4
 
 
@@ -24,3 +30,37 @@ def test_bad_frame_is_refused(tmp_path):
         assert '(H, W, 3) uint8' in str(e)
     else:
         raise AssertionError('expected ValueError')
+
+
+def test_a_failing_writer_leaves_no_partial_file(tmp_path, monkeypatch):
+    real = imageio.get_writer
+
+    def failing(*args, **kwargs):
+        writer = real(*args, **kwargs)
+        frames = []
+
+        def append(frame):
+            frames.append(frame)
+            if len(frames) == 3:
+                raise OSError(errno.ENOSPC, 'No space left on device')
+            return type(writer).append_data(writer, frame)
+        writer.append_data = append
+        return writer
+    monkeypatch.setattr(imageio, 'get_writer', failing)
+    writer = Mp4Writer(str(tmp_path / 'v.mp4'), fps=10)
+    frame = np.zeros((8, 8, 3), np.uint8)
+    writer.append(frame)
+    writer.append(frame)
+    with pytest.raises(OutputError, match='No space left on device'):
+        writer.append(frame)
+    writer.close()
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_file_appears_only_when_closed(tmp_path):
+    writer = Mp4Writer(str(tmp_path / 'v.mp4'), fps=10)
+    writer.append(np.zeros((8, 8, 3), np.uint8))
+    assert not (tmp_path / 'v.mp4').exists()
+    writer.close()
+    assert len(read_mp4(tmp_path / 'v.mp4')) == 1
+    assert os.listdir(tmp_path) == ['v.mp4']

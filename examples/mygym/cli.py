@@ -2,15 +2,29 @@
 
 A mistake a user can make (bad flag value, missing file, unknown game) ends
 in one line on stderr, ``<prog>: error: <what>``, and exit status 2, never a
-traceback; Ctrl-C ends with ``<prog>: interrupted`` and status 130.
+traceback; an output that cannot be written (disk full) in one line and
+status 1; Ctrl-C ends with ``<prog>: interrupted`` and status 130, SIGTERM
+the same way (the same clean-up) with status 143.
 """
 import argparse
 import math
+import signal
 import sys
+import threading
+
+from outputs import OutputError
 
 
 class UsageError(Exception):
     """A mistake in the command line or its inputs."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: files finished, then exit."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -81,11 +95,23 @@ def run_main(parser, run, argv=None):
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a bad flag already reported
         return e.code
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread \
+        else None
     try:
         return run(args)
     except UsageError as e:
         print('{}: error: {}'.format(parser.prog, e), file=sys.stderr)
         return 2
+    except OutputError as e:
+        print('{}: error: {}'.format(parser.prog, e), file=sys.stderr)
+        return 1
+    except Terminated:
+        print('{}: terminated'.format(parser.prog), file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print('{}: interrupted'.format(parser.prog), file=sys.stderr)
         return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)

@@ -24,6 +24,7 @@ from agents import ARCHS, load_agent
 from checkpoint import CheckpointError
 from cli import SEED, OneLineParser, UsageError, int_in, run_main
 from env_gym_chainer import GymEnvironment
+from outputs import OutputError, describe, written_whole
 from render import compose
 from saliency import METHODS, make_saliency
 
@@ -92,17 +93,13 @@ def run(args):
                             float(result.critic.max()), args.video_scale)
     gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)
     picture = np.concatenate([actor, gap, critic], axis=1)
-    out = os.path.abspath(args.out)
-    tmp = '{}.tmp-{}.png'.format(out, os.getpid())
     try:
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        imageio.imwrite(tmp, picture)
-        os.replace(tmp, out)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise UsageError('cannot write {}: {}'.format(args.out,
-                                                      e.strerror or e))
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with written_whole(args.out) as tmp:
+            imageio.imwrite(tmp, picture)
+    except (OSError, OutputError) as e:
+        raise UsageError(str(e) if isinstance(e, OutputError) else
+                         'cannot write {}: {}'.format(args.out, describe(e)))
     print('step {} of {} ({} saliency, actor left, critic right): {}'.format(
         args.step, info['env'], args.saliency, args.out))
     return 0

@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 import viewer
+from outputs import OutputError, save_npz
 from resample import bilinear_matrix, resize
 from video import Mp4Writer
 
@@ -160,23 +161,39 @@ class SaliencyRecorder:
         self._show(actor_frame, critic_frame)
 
     def _finish_episode(self):
+        """Close this episode's files; list those complete. Raises the
+        first OutputError after trying every file."""
         if not self._writers['actor'].frames_written and not self._frames:
             return False
-        for luma, actor, critic in self._frames:
-            self._emit(luma, actor, critic, *self._peaks)
+        errors = []
+        try:
+            for luma, actor, critic in self._frames:
+                self._emit(luma, actor, critic, *self._peaks)
+        except OutputError as e:
+            errors.append(e)
         for stream in ('actor', 'critic'):
-            self._writers[stream].close()
-            self.files.append(self._writers[stream].path)
-        if self.save_maps:
+            try:
+                self._writers[stream].close()
+            except OutputError as e:
+                errors.append(e)
+            else:
+                if self._writers[stream].frames_written:
+                    self.files.append(self._writers[stream].path)
+        if self.save_maps and self._maps:
             path = self._path('maps', 'npz')
             columns = list(zip(*self._maps))
-            np.savez_compressed(
-                path, actor=np.stack(columns[0]),
-                critic=np.stack(columns[1]),
-                actions=np.array(columns[2], dtype=np.int64),
-                action_probs=np.stack(columns[3]),
-                values=np.array(columns[4], dtype=np.float32))
-            self.files.append(path)
+            try:
+                save_npz(path, actor=np.stack(columns[0]),
+                         critic=np.stack(columns[1]),
+                         actions=np.array(columns[2], dtype=np.int64),
+                         action_probs=np.stack(columns[3]),
+                         values=np.array(columns[4], dtype=np.float32))
+            except OutputError as e:
+                errors.append(e)
+            else:
+                self.files.append(path)
+        if errors:
+            raise errors[0]
         return True
 
     def end_episode(self):
@@ -187,13 +204,18 @@ class SaliencyRecorder:
 
     def close(self):
         """Finish the files of the current episode (also on Ctrl-C)."""
-        self._finish_episode()
-        self._frames, self._maps = [], []
-        for writer in self._writers.values():
-            writer.close()
-        if self._windows is not None:
-            for window in self._windows:
-                window.close()
+        try:
+            self._finish_episode()
+        finally:
+            self._frames, self._maps = [], []
+            for writer in self._writers.values():
+                try:
+                    writer.close()
+                except OutputError:
+                    pass    # already reported by _finish_episode
+            if self._windows is not None:
+                for window in self._windows:
+                    window.close()
 
 
 def red_overlay(rgb, unit_map):

@@ -16,14 +16,15 @@
   number of actions and frame buffer length, so that
   ``saliency_app.py`` can rebuild the model.
 
-The file is written when the demo ends (also on Ctrl-C), to a temporary name
-first and then renamed.
+The file is written when the demo ends (also on Ctrl-C), whole or not at
+all (:func:`outputs.save_npz`).
 """
 import json
 import os
 
 import numpy as np
 
+from outputs import save_npz
 from saliency.base import policy_scores
 
 
@@ -71,11 +72,7 @@ class RolloutRecorder:
         arrays['values'] = arrays['values'].astype(np.float32)
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
-        tmp = self.path + '.tmp-{}'.format(os.getpid())
-        with open(tmp, 'wb') as f:
-            np.savez_compressed(f, meta=np.array(json.dumps(self.meta)),
-                                **arrays)
-        os.replace(tmp, self.path)
+        save_npz(self.path, meta=np.array(json.dumps(self.meta)), **arrays)
         return self.path
 
 

@@ -37,6 +37,7 @@ from checkpoint import CheckpointError, read_checkpoint_info
 from cli import (OneLineParser, UsageError, finite_float, int_at_least,
                  int_in, run_main)
 from recurrent_state import snapshot
+from outputs import save_npz
 from render import red_overlay, to_unit
 from rollout import load_rollout
 from saliency import METHODS, make_saliency
@@ -188,8 +189,8 @@ def write_outputs(out, rgb_frames, frames, actor, critic, scale, fps):
                                           to_unit(saliency_map, peak)))
         paths.append(path)
     maps_path = os.path.join(out, 'maps.npz')
-    np.savez_compressed(maps_path, frames=np.asarray(frames), actor=actor,
-                        critic=critic)
+    save_npz(maps_path, frames=np.asarray(frames), actor=actor,
+             critic=critic)
     return paths + [maps_path]
 
 

@@ -35,6 +35,7 @@ from cli import (SEED, OneLineParser, UsageError, finite_float, int_at_least,
                  int_in, positive_float, run_main)
 from env_gym_chainer import (GymEnvironment, UnknownGameError, check_atari_id,
                              game_of)
+from outputs import OutputError, signals_deferred
 from render import SaliencyRecorder
 from rollout import RolloutRecorder
 from saliency import METHODS as SALIENCY_METHODS
@@ -352,25 +353,45 @@ def run_demo(args, agent, make_env, video_dir):
                 env, agent, n_episodes=args.eval_n_runs,
                 max_episode_len=args.max_episode_len, observers=observers)
     finally:
-        # Also on Ctrl-C: finished files are playable.
-        env.close()
-        if recorder is not None:
-            recorder.close()
-            if recorder.files:
-                print('saliency files ({} saliency) in {}:'.format(
-                    args.saliency, video_dir), flush=True)
-                for path in recorder.files:
-                    print('  ' + path, flush=True)
-        if rollout is not None:
-            path = rollout.close()
-            if path:
-                print('rollout of {} steps: {}'.format(len(rollout), path),
-                      flush=True)
+        # Also on Ctrl-C or SIGTERM (a second one waits for this): the
+        # frames done are written, complete files are listed, partial ones
+        # removed.
+        with signals_deferred():
+            failures = _finish_demo_outputs(args, env, recorder, rollout,
+                                            video_dir)
+    if failures:
+        raise OutputError('; '.join(failures))
     stats = demo.summary(scores)
     print('n_runs: {} mean: {} median: {} stdev: {}'.format(
         args.eval_n_runs, stats['mean'], stats['median'], stats['stdev']),
         flush=True)
     return 0
+
+
+def _finish_demo_outputs(args, env, recorder, rollout, video_dir):
+    """Close the environment and the outputs; returns what failed."""
+    failures = []
+    env.close()
+    if recorder is not None:
+        try:
+            recorder.close()
+        except OutputError as e:
+            failures.append(str(e))
+        if recorder.files:
+            print('saliency files ({} saliency) in {}:'.format(
+                args.saliency, video_dir), flush=True)
+            for path in recorder.files:
+                print('  ' + path, flush=True)
+    if rollout is not None:
+        try:
+            path = rollout.close()
+        except OutputError as e:
+            failures.append(str(e))
+        else:
+            if path:
+                print('rollout of {} steps: {}'.format(len(rollout), path),
+                      flush=True)
+    return failures
 
 
 def main(argv=None):

@@ -2,12 +2,18 @@
 
 Frames are ``(H, W, 3)`` uint8 RGB. Files are H.264 in yuv420p with the index
 at the front (``+faststart``). Odd sizes are padded by one edge row/column,
-because yuv420p needs even dimensions.
+because yuv420p needs even dimensions. A video is written under a temporary
+name and renamed when it is closed, complete and playable; a failure removes
+it and raises :class:`outputs.OutputError`. Ctrl-C waits for the frame in
+hand (see :func:`outputs.signals_deferred`).
 """
+import contextlib
 import os
 
 import imageio.v2 as imageio
 import numpy as np
+
+from outputs import OutputError, describe, signals_deferred, temporary_name
 
 
 class Mp4Writer:
@@ -22,6 +28,7 @@ class Mp4Writer:
         self.fps = fps
         self.frames_written = 0
         self._writer = None
+        self._tmp = None
 
     def append(self, rgb):
         rgb = np.asarray(rgb)
@@ -31,22 +38,51 @@ class Mp4Writer:
         pad_h, pad_w = rgb.shape[0] % 2, rgb.shape[1] % 2
         if pad_h or pad_w:
             rgb = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode='edge')
-        if self._writer is None:
-            directory = os.path.dirname(self.path)
-            if directory:
-                os.makedirs(directory, exist_ok=True)
-            self._writer = imageio.get_writer(
-                self.path, format='FFMPEG', mode='I', fps=self.fps,
-                codec='libx264', pixelformat='yuv420p', macro_block_size=1,
-                ffmpeg_log_level='error',
-                output_params=['-movflags', '+faststart', '-crf', '18'])
-        self._writer.append_data(rgb)
-        self.frames_written += 1
+        with signals_deferred():
+            try:
+                if self._writer is None:
+                    self._open()
+                self._writer.append_data(rgb)
+            except Exception as e:
+                self._fail(e)
+            self.frames_written += 1
+
+    def _open(self):
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        self._tmp = temporary_name(self.path)
+        self._writer = imageio.get_writer(
+            self._tmp, format='FFMPEG', mode='I', fps=self.fps,
+            codec='libx264', pixelformat='yuv420p', macro_block_size=1,
+            ffmpeg_log_level='error',
+            output_params=['-movflags', '+faststart', '-crf', '18'])
+
+    def _fail(self, error):
+        """Drop the partial file and raise one line."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                os.remove(self._tmp)
+            self._tmp = None
+        raise OutputError('cannot write {}: {}'.format(
+            self.path, describe(error))) from error
 
     def close(self):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        """Finish the file and move it into place (nothing if no frame)."""
+        if self._writer is None:
+            return
+        with signals_deferred():
+            try:
+                self._writer.close()
+                self._writer = None
+                os.replace(self._tmp, self.path)
+                self._tmp = None
+            except Exception as e:
+                self._fail(e)
 
     def __enter__(self):
         return self
