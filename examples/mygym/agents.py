@@ -24,7 +24,8 @@ from chainerrl.optimizers import rmsprop_async
 from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
 from chainerrl.recurrent import RecurrentChainMixin
 
-from checkpoint import CheckpointError, read_checkpoint_info, read_npz
+from checkpoint import (CheckpointError, read_checkpoint_info, read_npz,
+                        recover)
 from env_gym_chainer import FramePreprocessor
 from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
@@ -211,6 +212,7 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
         CheckpointError: missing or unreadable files, or a checkpoint that
             does not fit what the caller needs.
     """
+    recover(checkpoint_dir)     # a save that a killed process left half done
     if not os.path.isdir(checkpoint_dir):
         raise CheckpointError('no checkpoint folder at {}'.format(
             checkpoint_dir))

@@ -59,8 +59,12 @@ class AtomicCheckpointMixin:
             super().save(tmp)
             info = dict(self.checkpoint_info or {})
             info['steps'] = int(self.global_step)
-            with open(os.path.join(tmp, INFO_FILE), 'w') as f:
+            # Written last and renamed into place: a temporary folder that
+            # holds checkpoint.json is complete (see recover()).
+            part = os.path.join(tmp, INFO_FILE + '.part')
+            with open(part, 'w') as f:
                 json.dump(info, f, indent=1, sort_keys=True)
+            os.replace(part, os.path.join(tmp, INFO_FILE))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -77,6 +81,7 @@ class AtomicCheckpointMixin:
                 fit the model (another game's action count, another arch).
         """
         model_file = os.path.join(dirname, 'model.npz')
+        recover(dirname)
         if not os.path.isdir(dirname):
             raise CheckpointError('no checkpoint folder at {}'.format(dirname))
         if not os.path.isfile(model_file):
@@ -114,6 +119,77 @@ class AtomicCheckpointMixin:
         elif require_optimizer:
             raise CheckpointError('no optimizer.npz in {}'.format(dirname))
         self.global_step = checkpoint_steps(dirname)
+
+
+_LEFTOVER = re.compile(r'^(?P<target>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)$')
+
+
+def _alive(pid):
+    """Whether process ``pid`` runs (a zombie, killed but not yet reaped,
+    does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open('/proc/{}/stat'.format(pid)) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return True
+
+
+def _dead_leftovers(folder):
+    """``(name, target, kind)`` of the folder's ``X.tmp-PID`` and
+    ``X.old-PID`` entries whose process no longer runs."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        match = _LEFTOVER.match(name)
+        if match and not _alive(int(match['pid'])):
+            found.append((name, match['target'], match['kind']))
+    return found
+
+
+def recover(dirname):
+    """Finish or undo a save that a killed process left half done.
+
+    A save writes ``X.tmp-PID`` (``checkpoint.json`` last), renames ``X``
+    to ``X.old-PID``, renames the temporary folder to ``X``, and removes
+    the old one. Killed between the two renames, ``X`` is missing: the
+    complete temporary folder (else the old one) becomes ``X`` again. Other
+    leftovers of dead processes are removed.
+    """
+    dirname = os.path.normpath(dirname)
+    folder, base = os.path.split(dirname)
+    leftovers = [(name, kind) for name, target, kind
+                 in _dead_leftovers(folder or '.') if target == base]
+    if not leftovers:
+        return
+    paths = {name: os.path.join(folder, name) for name, _ in leftovers}
+    if not os.path.exists(dirname):
+        complete = sorted(
+            (name for name, kind in leftovers if kind == 'tmp' and
+             os.path.isfile(os.path.join(paths[name], INFO_FILE))),
+            key=lambda name: os.path.getmtime(paths[name]))
+        olds = [name for name, kind in leftovers if kind == 'old']
+        chosen = (complete or olds or [None])[-1]
+        if chosen is not None:
+            os.rename(paths.pop(chosen), dirname)
+    for path in paths.values():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def clean_folder(folder):
+    """:func:`recover` every checkpoint of ``folder`` that dead processes
+    left leftovers of."""
+    for target in sorted({target for _, target, _ in
+                          _dead_leftovers(folder)}):
+        recover(os.path.join(folder, target))
 
 
 def read_npz(path):

@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 import demo
 import training
 from agents import ARCHS, build_agent, load_agent, stacked_frames
-from checkpoint import CheckpointError, read_checkpoint_info
+from checkpoint import CheckpointError, clean_folder, read_checkpoint_info
 from cli import (SEED, OneLineParser, UsageError, finite_float, int_at_least,
                  int_in, positive_float, run_main)
 from env_gym_chainer import (GymEnvironment, UnknownGameError, check_atari_id,
@@ -299,6 +299,15 @@ def run(args):
     if step_offset >= args.steps:
         raise UsageError('--load checkpoint is at step {} >= --steps {}: '
                          'nothing to train'.format(step_offset, args.steps))
+    # Leftovers of runs that were killed: finish or undo their half-done
+    # checkpoint saves, remove the rest.
+    folders = [os.path.join(args.outdir, name)
+               for name in os.listdir(args.outdir)]
+    if args.load:
+        folders.append(os.path.dirname(os.path.abspath(args.load)))
+    for folder in folders:
+        if os.path.isdir(folder):
+            clean_folder(folder)
     run_dir = training.prepare_output_dir(args.outdir, vars(args))
     hooks = [training.StepHook(run_dir, args.checkpoint_interval)]
     if args.lr_schedule == 'linear':

@@ -9,7 +9,10 @@ crashes (which ChainerRL only reports as an ``AbnormalExitWarning``) become
 an exception, and checkpoints are written every ``checkpoint_interval``
 steps. ChainerRL's own per-worker ``train_loop`` does the actual training.
 """
+import contextlib
 import cProfile
+import ctypes
+import ctypes.util
 import datetime
 import importlib
 import json
@@ -17,20 +20,23 @@ import logging
 import multiprocessing as mp
 import os
 import shutil
+import signal
 import sys
-import warnings
+import traceback
 
 import chainerrl_compat  # noqa: F401
 import memory
 from chainerrl.experiments.evaluator import AsyncEvaluator
 from chainerrl.experiments.hooks import LinearInterpolationHook
-from chainerrl.misc import async_
 from chainerrl.misc import random_seed
 from threadpoolctl import threadpool_limits
 
 # The package re-exports a function under the module's name.
 chainerrl_async = importlib.import_module(
     'chainerrl.experiments.train_agent_async')
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class WorkerCrashed(RuntimeError):
@@ -93,6 +99,80 @@ def linear_lr_decay_hook(lr, total_steps):
     return LinearInterpolationHook(total_steps, lr, 0, set_lr)
 
 
+def _exit_with_parent(parent_pid):
+    """Have the kernel send this process SIGTERM when its parent dies
+    (Linux); elsewhere, nothing."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError, TypeError):
+        return
+    if os.getppid() != parent_pid:      # it died before prctl took effect
+        os._exit(1)
+
+
+def _worker_main(target, index, parent_pid, errors, outdir):
+    _exit_with_parent(parent_pid)
+    try:
+        target(index)
+    except BaseException as e:
+        # One line for the parent; the whole traceback in the run folder.
+        message = '{}: {}'.format(type(e).__name__, e).splitlines()[0]
+        errors.put('worker {}: {}'.format(index, message))
+        if outdir:
+            path = os.path.join(outdir, 'worker-{}-error.txt'.format(index))
+            with contextlib.suppress(OSError), open(path, 'w') as f:
+                traceback.print_exc(file=f)
+        os._exit(1)
+
+
+def run_processes(processes, target, outdir=None, poll=0.2):
+    """Run ``target(index)`` in ``processes`` forked workers.
+
+    Returns one line per worker that failed (exception, signal, non-zero
+    exit); as soon as one fails the others are stopped, within about
+    ``poll`` seconds, instead of training on until the end. Workers exit
+    when this process dies. Ctrl-C reaches the workers too (they share the
+    terminal's process group); this waits for them to save and stop.
+    """
+    context = mp.get_context('fork')
+    errors = context.SimpleQueue()
+    parent = os.getpid()
+    workers = [context.Process(target=_worker_main,
+                               args=(target, i, parent, errors, outdir))
+               for i in range(processes)]
+    for worker in workers:
+        worker.start()
+    failed = []
+    try:
+        while any(worker.is_alive() for worker in workers):
+            failed = [w for w in workers
+                      if w.exitcode not in (None, 0)]
+            if failed:
+                break
+            workers[0].join(poll)
+    except KeyboardInterrupt:
+        for worker in workers:
+            worker.join(30)
+        raise
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in workers:
+            worker.join()
+    messages = []
+    while not errors.empty():
+        messages.append(errors.get())
+    for index, worker in enumerate(workers):
+        if worker.exitcode not in (0, None) and not any(
+                m.startswith('worker {}:'.format(index)) for m in messages) \
+                and worker in failed:
+            messages.append('worker {} exited with status {}'.format(
+                index, worker.exitcode))
+    return messages
+
+
 def train_agent_async(agent, outdir, processes, make_env, steps,
                       step_offset=0, eval_interval=10 ** 5,
                       eval_n_episodes=10, eval_max_episode_len=None,
@@ -139,6 +219,8 @@ def train_agent_async(agent, outdir, processes, make_env, steps,
         # contend for the same cores. Freed blocks are kept for the next
         # step instead of being unmapped and faulted in again.
         memory.reuse_freed_memory()
+        # SIGTERM ends a worker at once (its checkpoints are atomic).
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         with threadpool_limits(limits=1):
             random_seed.set_random_seed(seed * processes + process_idx)
             env = make_env(process_idx, test=False)
@@ -167,15 +249,7 @@ def train_agent_async(agent, outdir, processes, make_env, steps,
                 if eval_env is not env:
                     eval_env.close()
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always', async_.AbnormalExitWarning)
-        async_.run_async(processes, run_worker)
-    crashes = [str(w.message) for w in caught
-               if issubclass(w.category, async_.AbnormalExitWarning)]
-    for w in caught:
-        if not issubclass(w.category, async_.AbnormalExitWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename,
-                                   w.lineno)
+    crashes = run_processes(processes, run_worker, outdir)
     if crashes:
         raise WorkerCrashed('; '.join(crashes))
     return agent
