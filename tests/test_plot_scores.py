@@ -1,4 +1,5 @@
 import imageio.v2 as imageio
+import pytest
 
 import plot_scores
 
@@ -46,12 +47,7 @@ def test_entropy_panel_and_marks(tmp_path):
 def test_bad_mark(tmp_path, capsys):
     scores = tmp_path / 'scores.txt'
     scores.write_text(HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n')
-    try:
-        plot_scores.main([str(scores), '--mark', 'soon=x'])
-    except SystemExit as e:
-        assert e.code == 2
-    else:
-        raise AssertionError('a bad --mark was accepted')
+    assert plot_scores.main([str(scores), '--mark', 'soon=x']) == 2
     assert 'STEP=TEXT' in capsys.readouterr().err
 
 
@@ -69,3 +65,35 @@ def test_close_marks_are_staggered(tmp_path, monkeypatch):
     assert offsets['a'][1] == offsets['b'][1] == offsets['d'][1] == -3
     assert offsets['c'][1] == -14
     assert offsets['a'][0] == 3 and offsets['c'][0] == -3  # kept inside
+
+
+@pytest.mark.parametrize('text,argv,needle', [
+    (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n200\t2\t2\t-2', [],
+     'line 3: 4 fields, the header has 8'),
+    (HEADER + '100\t1\t1\tx\t-21\t0\t-20\t-21\n', [],
+     "line 2: mean is 'x', not a number"),
+    (HEADER + '1e400\t1\t1\t-21\t-21\t0\t-20\t-21\n', [],
+     "line 2: steps is '1e400'"),
+    (HEADER + '100\t1\t1\tnan\t-21\t0\t-20\t-21\n', [],
+     'line 2: mean is nan'),
+    ('\x00\xff garbage', [], 'is not a scores.txt'),
+    (None, [], 'cannot read'),
+    (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n',
+     ['--out', 'curve.xyz'], "unknown image format 'xyz'"),
+    (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n',
+     ['--out', '.'], 'is a folder'),
+    (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n',
+     ['--out', 'scores.txt/x.png'], 'cannot write --out'),
+])
+def test_bad_files_and_outputs(tmp_path, capsys, monkeypatch, text, argv,
+                               needle):
+    monkeypatch.chdir(tmp_path)
+    if text is not None:
+        (tmp_path / 'scores.txt').write_text(text)
+    else:
+        (tmp_path / 'scores.txt').mkdir()
+    assert plot_scores.main(['scores.txt'] + argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
+    assert not list(tmp_path.glob('*.png')) and not list(
+        tmp_path.glob('.*part*'))

@@ -1,9 +1,12 @@
 """Rollouts recorded by the demo: what the agent saw and did, step by step."""
+import json
 import os
 
 import chainer
 import numpy as np
+import pytest
 
+import saliency_app
 from agents import load_agent, phi
 from env_gym_chainer import FramePreprocessor
 from recurrent_state import snapshot
@@ -43,3 +46,54 @@ def test_recorded_state_is_the_one_each_frame_was_seen_with(trained_lstm,
                                        atol=1e-5)
     assert not np.allclose(arrays['recurrent_states'][0],
                            arrays['recurrent_states'][10])
+
+
+def _damaged(rollout_path, tmp_path, damage):
+    path = tmp_path / 'bad.npz'
+    if damage == 'truncated':
+        data = open(rollout_path, 'rb').read()
+        path.write_bytes(data[:len(data) // 2])
+        return path
+    arrays, meta = load_rollout(rollout_path)
+    if damage == 'short frames':
+        arrays['frames'] = arrays['frames'][:-3]
+    elif damage == 'observation shape':
+        arrays['observations'] = arrays['observations'][:, :, :60, :60]
+    elif damage == 'meta type':
+        meta['n_actions'] = 'six'
+    elif damage == 'meta not json':
+        meta = None
+    elif damage == 'pickled meta':
+        evil = np.empty(1, dtype=object)
+        evil[0] = {'arch': 'FFSoftmax'}
+        np.savez(path, meta=evil, **arrays)
+        return path
+    elif damage == 'nan values':
+        arrays['values'][3] = np.nan
+    elif damage == 'action out of range':
+        arrays['actions'][0] = 9
+    text = '{not json' if meta is None else json.dumps(meta)
+    np.savez(path, meta=np.array(text), **arrays)
+    return path
+
+
+@pytest.mark.parametrize('damage,needle', [
+    ('truncated', 'cannot read rollout'),
+    ('short frames', 'column frames is uint8 (17, 210, 160, 3), expected '
+                     '20 rows'),
+    ('observation shape', 'the FFSoftmax network reads (4, 84, 84)'),
+    ('meta type', "meta n_actions is 'six', expected int"),
+    ('meta not json', 'meta is not JSON'),
+    ('pickled meta', 'cannot read rollout'),
+    ('nan values', 'column values holds non-finite values'),
+    ('action out of range', 'actions outside 0..5'),
+])
+def test_damaged_rollouts_end_in_one_line(rollout_path, tmp_path, capsys,
+                                          damage, needle):
+    path = _damaged(rollout_path, tmp_path, damage)
+    rc = saliency_app.main(['--rollout', str(path), '--start-frame', '0',
+                            '--end-frame', '1', '--out',
+                            str(tmp_path / 'out')])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and needle in err, err

@@ -8,6 +8,7 @@ the same way (the same clean-up) with status 143.
 """
 import argparse
 import math
+import os
 import signal
 import sys
 import threading
@@ -32,6 +33,24 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, '{}: error: {}\n'.format(self.prog, message))
+
+
+def check_output_file(path, flag):
+    """Refuse, before any work, an output file that cannot be written:
+    a folder in its place, or a folder that does not take new files."""
+    if os.path.isdir(path):
+        raise UsageError('{} {} is a folder; give a file name'.format(
+            flag, path))
+    folder = os.path.dirname(os.path.abspath(path))
+    probe = os.path.join(folder, '.write-test-{}'.format(os.getpid()))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(probe, 'w'):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError('cannot write {} {}: {}'.format(
+            flag, path, e.strerror or e))
 
 
 def int_in(minimum, maximum=None):

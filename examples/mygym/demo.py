@@ -13,6 +13,8 @@ import collections
 import logging
 import statistics
 
+from outputs import signals_deferred
+
 DemoStep = collections.namedtuple('DemoStep', 'obs rgb luma result')
 
 
@@ -33,8 +35,10 @@ def play_episodes(env, agent, n_episodes, max_episode_len=None,
             if observers:
                 step = DemoStep(obs, env.rgb_frame, env.luma_frame,
                                 agent.last_result)
-                for observer in observers:
-                    observer.observe(step)
+                # Every observer records the step, or none: Ctrl-C waits.
+                with signals_deferred():
+                    for observer in observers:
+                        observer.observe(step)
             obs, reward, done, info = env.step(action)
             total += reward
             length += 1

@@ -14,29 +14,73 @@ for example where a resumed run changed its hyperparameters.
 """
 import argparse
 import csv
+import math
+import os
 import sys
 
 import matplotlib
 
 matplotlib.use('Agg')  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from cli import (OneLineParser, UsageError, check_output_file,  # noqa: E402
+                 run_main)
+from outputs import written_whole  # noqa: E402
+
+
+def _number(row, key, path, line, kind=float):
+    try:
+        value = kind(row[key])
+    except (TypeError, ValueError):
+        raise UsageError('{} line {}: {} is {!r}, not a number (a garbled '
+                         'or half-written file?)'.format(path, line, key,
+                                                         row.get(key)))
+    if kind is float and not math.isfinite(value):
+        raise UsageError('{} line {}: {} is {}'.format(path, line, key,
+                                                       value))
+    return value
 
 
 def read_scores(paths):
-    """Merged rows (dicts of str) of the given files, sorted by step."""
+    """Merged rows (dicts of str) of the given files, sorted by step.
+
+    Raises:
+        UsageError: an unreadable file, or one that is not a complete
+            ``scores.txt`` (a missing column, a garbled or torn row).
+    """
     rows, header = {}, None
     for path in paths:
-        with open(path, newline='') as f:
-            reader = csv.DictReader(f, delimiter='\t')
-            if reader.fieldnames is None:
-                continue
-            missing = {'steps', 'mean', 'min', 'max'} - set(reader.fieldnames)
-            if missing:
-                raise ValueError('{} is not a scores.txt (no {})'.format(
-                    path, ', '.join(sorted(missing))))
-            header = header or reader.fieldnames
-            for row in reader:
-                rows[int(row['steps'])] = row
+        try:
+            with open(path, newline='') as f:
+                reader = csv.DictReader(f, delimiter='\t')
+                if reader.fieldnames is None:
+                    continue
+                missing = {'steps', 'mean', 'min', 'max'} - set(
+                    reader.fieldnames)
+                if missing:
+                    raise UsageError('{} is not a scores.txt (no {})'.format(
+                        path, ', '.join(sorted(missing))))
+                header = header or reader.fieldnames
+                for line, row in enumerate(reader, start=2):
+                    if None in row or None in row.values():
+                        raise UsageError('{} line {}: {} fields, the header '
+                                         'has {} (a garbled or half-written '
+                                         'file?)'.format(
+                                             path, line, len(row) - 1
+                                             if None in row else
+                                             sum(v is not None
+                                                 for v in row.values()),
+                                             len(reader.fieldnames)))
+                    for key in ('mean', 'min', 'max'):
+                        _number(row, key, path, line)
+                    if row.get('average_entropy') not in (None, ''):
+                        _number(row, 'average_entropy', path, line)
+                    rows[_number(row, 'steps', path, line, int)] = row
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise UsageError('cannot read {}: {}'.format(
+                path, getattr(e, 'strerror', None) or e))
     return header, [rows[step] for step in sorted(rows)]
 
 
@@ -96,15 +140,19 @@ def plot(rows, out, title, marks=()):
                     color='dimgray')
     bottom.set_xlabel('training steps (all workers)')
     fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
+    try:
+        with written_whole(out) as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser():
+    parser = OneLineParser(prog='plot_scores.py',
+                           description=__doc__.splitlines()[0])
     parser.add_argument('scores', nargs='+', help='scores.txt files')
     parser.add_argument('--out', default='learning_curve.png',
-                        help='PNG to write')
+                        help='image to write (.png, .pdf, .svg, ...)')
     parser.add_argument('--title', default='A3C learning curve',
                         help='plot title')
     parser.add_argument('--merged-scores', default=None,
@@ -113,26 +161,37 @@ def main(argv=None):
                         default=[], metavar='STEP=TEXT',
                         help='dashed line with a label at a training step '
                         '(repeatable)')
-    args = parser.parse_args(argv)
-    try:
-        header, rows = read_scores(args.scores)
-    except (OSError, ValueError) as e:
-        print('plot_scores.py: error: {}'.format(e), file=sys.stderr)
-        return 2
+    return parser
+
+
+def run(args):
+    check_output_file(args.out, '--out')
+    formats = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    ext = os.path.splitext(args.out)[1].lstrip('.').lower()
+    if ext not in formats:
+        raise UsageError('--out {}: unknown image format {!r}; use one of '
+                         '{}'.format(args.out, ext, ', '.join(
+                             sorted(formats))))
+    if args.merged_scores:
+        check_output_file(args.merged_scores, '--merged-scores')
+    header, rows = read_scores(args.scores)
     if not rows:
-        print('plot_scores.py: error: no evaluation rows in the given files',
-              file=sys.stderr)
-        return 2
+        raise UsageError('no evaluation rows in the given files')
     plot(rows, args.out, args.title, args.mark)
     if args.merged_scores:
-        with open(args.merged_scores, 'w', newline='') as f:
-            writer = csv.DictWriter(f, header, delimiter='\t',
-                                    lineterminator='\n')
-            writer.writeheader()
-            writer.writerows(rows)
+        with written_whole(args.merged_scores) as tmp:
+            with open(tmp, 'w', newline='') as f:
+                writer = csv.DictWriter(f, header, delimiter='\t',
+                                        lineterminator='\n')
+                writer.writeheader()
+                writer.writerows(rows)
     print('{} evaluations, steps {}..{}: {}'.format(
         len(rows), rows[0]['steps'], rows[-1]['steps'], args.out))
     return 0
+
+
+def main(argv=None):
+    return run_main(build_parser(), run, argv)
 
 
 if __name__ == '__main__':

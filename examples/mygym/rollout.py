@@ -76,19 +76,86 @@ class RolloutRecorder:
         return self.path
 
 
+# Per column: dtype kinds accepted and the shape after the step axis
+# (None: any size, ``'n'``: the number of actions, ``'s'``: state size).
+_COLUMNS = {
+    'frames': ('u', (210, 160, 3)),
+    'observations': ('u', None),
+    'actions': ('iu', ()),
+    'logits': ('f', ('n',)),
+    'action_probs': ('f', ('n',)),
+    'values': ('f', ()),
+    'episodes': ('iu', ()),
+    'recurrent_states': ('f', ('s',)),
+}
+_META = {'arch': str, 'n_actions': int, 'frame_buffer_length': int}
+
+
 def load_rollout(path):
-    """Read a rollout: ``(arrays dict, meta dict)``.
+    """Read and check a rollout: ``(arrays dict, meta dict)``.
+
+    Every column must hold one row per step, of the documented dtype and
+    shape; ``meta`` must name the architecture, action count and stacked
+    frames. Nothing is unpickled.
 
     Raises:
-        ValueError: not a rollout file.
+        ValueError: not a rollout file, or a damaged or inconsistent one
+            (the message says what is wrong, in one line).
     """
     try:
         with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, 'files'):
+                raise ValueError('not an .npz archive')
             arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as e:
-        raise ValueError('cannot read rollout {}: {}'.format(path, e))
+    except Exception as e:  # zip, header, pickle refusals, truncation
+        raise ValueError('cannot read rollout {}: {}'.format(
+            path, str(e).splitlines()[0] if str(e) else type(e).__name__))
     required = {'frames', 'observations', 'actions', 'meta'}
     if not required <= set(arrays):
         raise ValueError('{} is not a rollout (missing {})'.format(
             path, ', '.join(sorted(required - set(arrays)))))
-    return arrays, json.loads(str(arrays.pop('meta')))
+    try:
+        meta = json.loads(str(arrays.pop('meta')))
+    except ValueError as e:
+        raise ValueError('{}: meta is not JSON: {}'.format(path, e))
+    if not isinstance(meta, dict):
+        raise ValueError('{}: meta is not a JSON object'.format(path))
+    for key, kind in _META.items():
+        if not isinstance(meta.get(key), kind) or isinstance(
+                meta.get(key), bool):
+            raise ValueError('{}: meta {} is {!r}, expected {}'.format(
+                path, key, meta.get(key), kind.__name__))
+    for key in ('checkpoint', 'env'):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise ValueError('{}: meta {} is {!r}, expected a string'
+                             .format(path, key, meta[key]))
+    steps = len(arrays['actions'])
+    sizes = {'n': meta['n_actions']}
+    if 'recurrent_states' in arrays and arrays['recurrent_states'].ndim:
+        sizes['s'] = arrays['recurrent_states'].shape[-1]
+    for name, array in arrays.items():
+        if name not in _COLUMNS:
+            raise ValueError('{}: unknown column {}'.format(path, name))
+        kinds, shape = _COLUMNS[name]
+        if name == 'observations':
+            shape = (meta['frame_buffer_length'],) + array.shape[2:]
+        if shape is not None:
+            shape = tuple(sizes.get(d, d) for d in shape)
+        if array.dtype.kind not in kinds or array.ndim < 1 or \
+                len(array) != steps or (shape is not None
+                                        and array.shape[1:] != shape):
+            raise ValueError(
+                '{}: column {} is {} {}, expected {} rows of {} ({})'.format(
+                    path, name, array.dtype, array.shape, steps,
+                    shape if shape is not None else 'any shape',
+                    '/'.join(kinds)))
+        if array.dtype.kind == 'f' and not np.isfinite(array).all():
+            raise ValueError('{}: column {} holds non-finite values'.format(
+                path, name))
+    if steps == 0:
+        raise ValueError('{}: the rollout has no steps'.format(path))
+    if (arrays['actions'] < 0).any() or \
+            (arrays['actions'] >= meta['n_actions']).any():
+        raise ValueError('{}: actions outside 0..{}'.format(
+            path, meta['n_actions'] - 1))
+    return arrays, meta

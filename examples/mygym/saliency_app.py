@@ -32,7 +32,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from agents import load_agent, phi
+from agents import ARCHS, load_agent, phi
 from checkpoint import CheckpointError, read_checkpoint_info
 from cli import (OneLineParser, UsageError, finite_float, int_at_least,
                  int_in, run_main)
@@ -215,6 +215,12 @@ def run(args):
         raise UsageError('cannot write to --out {}: {}'.format(
             args.out, e.strerror or e))
     model = load_model(meta, args.load or meta.get('checkpoint'))
+    size = ARCHS[meta['arch']].make_preprocessor().size
+    expected = (meta['frame_buffer_length'], size, size)
+    if arrays['observations'].shape[1:] != expected:
+        raise UsageError('rollout observations are {}, the {} network reads '
+                         '{}'.format(arrays['observations'].shape[1:],
+                                     meta['arch'], expected))
     recurrent_states = arrays.get('recurrent_states')
     if (recurrent_states is None) != (snapshot(model) is None):
         raise UsageError('rollout from another architecture: recurrent '
