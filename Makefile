@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= results/demo
 
-.PHONY: env test test-all demo lint bench clean
+.PHONY: env test test-all demo demo-breakout lint bench clean
 
 env: $(STAMP)
 
@@ -34,6 +34,23 @@ demo: $(STAMP)
 	$(PY) examples/mygym/train_a3c_gym.py 1 --env PongNoFrameskip-v4 \
 		--demo --load $(AGENT) --eval-n-runs 1 --saliency guided \
 		--outdir $(DEMO_DIR) --video-dir $(DEMO_DIR)/videos
+
+BREAKOUT ?= examples/mygym/pretrained/breakout-lstm
+BREAKOUT_DIR ?= results/demo-breakout
+
+# The XAITK example's workflow, offline: 3,000 steps of the Breakout
+# LSTM-CNN agent with guided-saliency videos, recorded as a rollout; then
+# Greydanus saliency of frames 1,000..1,039 of it.
+demo-breakout: $(STAMP)
+	$(PY) examples/mygym/train_a3c_gym.py 1 --env BreakoutNoFrameskip-v4 \
+		--arch LSTM --demo --load $(BREAKOUT) --eval-n-steps 3000 \
+		--saliency guided --outdir $(BREAKOUT_DIR) \
+		--video-dir $(BREAKOUT_DIR)/videos \
+		--record-rollout $(BREAKOUT_DIR)/rollout.npz
+	$(PY) examples/mygym/saliency_app.py \
+		--rollout $(BREAKOUT_DIR)/rollout.npz --start-frame 1000 \
+		--end-frame 1039 --method greydanus --workers 2 \
+		--out $(BREAKOUT_DIR)/app
 
 clean:
 	rm -rf $(VENV) .pytest_cache

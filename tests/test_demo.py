@@ -79,3 +79,18 @@ def test_summary():
     assert demo.summary([1.0, 2.0, 6.0]) == {
         'mean': 3.0, 'median': 2.0, 'stdev': np.std([1, 2, 6], ddof=1)}
     assert demo.summary([4.0])['stdev'] == 0.0
+
+
+def test_n_steps_as_chainerrl():
+    for kwargs, n_steps, max_len in (({'length': 5}, 12, None),
+                                     ({'length': 50}, 12, None),
+                                     ({'length': 9, 'cut': 4}, 10, 3)):
+        ours, theirs = Agent(), Agent()
+        observer = Observer()
+        scores = demo.play_episodes(Counter(**kwargs), ours, None, max_len,
+                                    observers=[observer], n_steps=n_steps)
+        expected = run_evaluation_episodes(Counter(**kwargs), theirs,
+                                           n_steps, None, max_len)
+        assert scores == expected
+        assert ours.calls == theirs.calls
+        assert sum(1 for seen in observer.seen if seen != 'end') == n_steps

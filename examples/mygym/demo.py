@@ -18,19 +18,26 @@ from outputs import signals_deferred
 DemoStep = collections.namedtuple('DemoStep', 'obs rgb luma result')
 
 
-def play_episodes(env, agent, n_episodes, max_episode_len=None,
-                  observers=(), logger=None):
-    """Play ``n_episodes`` in test mode; returns their returns.
+def play_episodes(env, agent, n_episodes=None, max_episode_len=None,
+                  observers=(), logger=None, n_steps=None):
+    """Play ``n_episodes`` in test mode, or episodes until ``n_steps``
+    steps in all; returns their returns.
 
+    With ``n_steps`` the last episode is cut off there and, as in
+    ChainerRL, only finished episodes count, unless none finished.
     ``agent.last_result`` must be set by every ``act`` when there are
     observers (a :class:`saliency_a3c.SaliencyA3C` with a method set).
     """
+    if (n_episodes is None) == (n_steps is None):
+        raise ValueError('give n_episodes or n_steps')
     logger = logger or logging.getLogger(__name__)
-    scores = []
-    while len(scores) < n_episodes:
+    scores, steps, total = [], 0, 0.0
+    while (len(scores) < n_episodes if n_steps is None
+           else steps < n_steps):
         obs, done, total, length, info = env.reset(), False, 0.0, 0, {}
         while not (done or length == max_episode_len
-                   or info.get('needs_reset', False)):
+                   or info.get('needs_reset', False)
+                   or (n_steps is not None and steps == n_steps)):
             action = agent.act(obs)
             if observers:
                 step = DemoStep(obs, env.rgb_frame, env.luma_frame,
@@ -42,12 +49,18 @@ def play_episodes(env, agent, n_episodes, max_episode_len=None,
             obs, reward, done, info = env.step(action)
             total += reward
             length += 1
-        logger.info('evaluation episode %d length:%d R:%s', len(scores),
-                    length, total)
-        scores.append(float(total))
+            steps += 1
+        finished = not (n_steps is not None and steps == n_steps
+                        and not done and length != max_episode_len)
+        logger.info('evaluation episode %d length:%d R:%s%s', len(scores),
+                    length, total, '' if finished else ' (cut off)')
+        if finished:
+            scores.append(float(total))
         agent.stop_episode()
         for observer in observers:
             observer.end_episode()
+    if not scores:
+        scores.append(float(total))
     return scores
 
 

@@ -79,6 +79,11 @@ def build_parser():
     p.add_argument('--eval-n-runs', type=int_in(0, 10000), default=10,
                    help='episodes per evaluation (training: 0 disables '
                         'evaluation) and in --demo')
+    p.add_argument('--eval-n-steps', type=int_in(1, 10 ** 7), default=None,
+                   help='--demo: play episodes until this many steps in '
+                        'all instead of --eval-n-runs episodes (the last one '
+                        'is cut off; only finished episodes are scored, '
+                        'unless none finished)')
     p.add_argument('--reward-scale-factor', type=positive_float,
                    default=1.0,
                    help='training rewards are multiplied by this, then '
@@ -359,7 +364,9 @@ def run_demo(args, agent, make_env, video_dir):
         with chainer.using_config('train', False), \
                 threadpool_limits(limits=1):
             scores = demo.play_episodes(
-                env, agent, n_episodes=args.eval_n_runs,
+                env, agent, n_episodes=(None if args.eval_n_steps
+                                        else args.eval_n_runs),
+                n_steps=args.eval_n_steps,
                 max_episode_len=args.max_episode_len, observers=observers)
     finally:
         # Also on Ctrl-C or SIGTERM (a second one waits for this): the
@@ -372,7 +379,7 @@ def run_demo(args, agent, make_env, video_dir):
         raise OutputError('; '.join(failures))
     stats = demo.summary(scores)
     print('n_runs: {} mean: {} median: {} stdev: {}'.format(
-        args.eval_n_runs, stats['mean'], stats['median'], stats['stdev']),
+        len(scores), stats['mean'], stats['median'], stats['stdev']),
         flush=True)
     return 0
 
