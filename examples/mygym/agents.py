@@ -20,7 +20,6 @@ from chainer import links as L
 from chainerrl import policies
 from chainerrl import v_function
 from chainerrl.agents import a3c
-from chainerrl.optimizers import rmsprop_async
 from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
 from chainerrl.recurrent import RecurrentChainMixin
 
@@ -29,6 +28,7 @@ from checkpoint import (CheckpointError, read_checkpoint_info, read_npz,
 from env_gym_chainer import FramePreprocessor
 from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
+from rmsprop import InPlaceRMSpropAsync
 from saliency_a3c import SaliencyA3C
 
 
@@ -141,7 +141,7 @@ def build_agent(arch, n_actions, frame_buffer_length=None, env=None,
     """
     n_frames = stacked_frames(arch, frame_buffer_length)
     model = ARCHS[arch].make_model(n_actions, n_frames)
-    opt = rmsprop_async.RMSpropAsync(lr=lr, eps=rmsprop_epsilon, alpha=0.99)
+    opt = InPlaceRMSpropAsync(lr=lr, eps=rmsprop_epsilon, alpha=0.99)
     opt.setup(model)
     if weight_decay > 0:
         opt.add_hook(NonbiasWeightDecay(weight_decay))
