@@ -421,3 +421,34 @@ def test_signals_leave_playable_videos(trained_run, tmp_path, signals):
     assert len(actor) == len(maps['actor']) > 5
     assert len(np.load(tmp_path / 'rollout.npz')['actions']) == len(actor)
     assert 'Traceback' not in err
+
+
+def test_a_full_disk_under_the_monitor_video(trained_run, tmp_path, capsys,
+                                             monkeypatch):
+    import imageio.v2 as imageio
+    real = imageio.get_writer
+
+    def fills_up(path, *args, **kwargs):
+        writer = real(path, *args, **kwargs)
+        if 'monitor' in path:
+            real_close = writer.close
+
+            def close():
+                real_close()
+                raise OSError(errno.ENOSPC, 'No space left on device')
+            writer.close = close
+        return writer
+    monkeypatch.setattr(imageio, 'get_writer', fills_up)
+    video_dir = tmp_path / 'v'
+    rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
+                             '--eval-n-runs', '1', '--max-episode-len', '4',
+                             '--monitor', '--video-dir', str(video_dir)])
+    assert rc == 1
+    captured = capsys.readouterr()
+    assert len(captured.err.strip().splitlines()) == 1
+    assert 'No space left on device' in captured.err
+    # The saliency videos were still finished and listed.
+    assert sorted(os.listdir(video_dir)) == [
+        'episode-000-actor.mp4', 'episode-000-critic.mp4', 'monitor']
+    assert os.listdir(video_dir / 'monitor') == []
+    assert 'episode-000-critic.mp4' in captured.out

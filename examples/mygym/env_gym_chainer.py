@@ -332,10 +332,12 @@ class GymEnvironment(chainerrl.env.Env):
             self._monitor = Mp4Writer(path, fps=60 / self.frame_skip)
 
     def close(self):
-        if self._monitor is not None:
-            self._monitor.close()
-            self._monitor = None
-        for window in (self._game_window, self._input_window):
-            if window is not None:
-                window.close()
-        self._gym_env.close()
+        monitor, self._monitor = self._monitor, None
+        try:
+            if monitor is not None:
+                monitor.close()
+        finally:
+            for window in (self._game_window, self._input_window):
+                if window is not None:
+                    window.close()
+            self._gym_env.close()

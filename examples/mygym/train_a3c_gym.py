@@ -387,7 +387,10 @@ def run_demo(args, agent, make_env, video_dir):
 def _finish_demo_outputs(args, env, recorder, rollout, video_dir):
     """Close the environment and the outputs; returns what failed."""
     failures = []
-    env.close()
+    try:
+        env.close()             # finishes the --monitor video
+    except OutputError as e:
+        failures.append(str(e))
     if recorder is not None:
         try:
             recorder.close()
