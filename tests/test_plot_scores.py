@@ -83,7 +83,7 @@ def test_close_marks_are_staggered(tmp_path, monkeypatch):
     (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n',
      ['--out', '.'], 'is a folder'),
     (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n',
-     ['--out', 'scores.txt/x.png'], 'cannot write --out'),
+     ['--out', 'scores.txt/x.png'], 'cannot write to --out'),
 ])
 def test_bad_files_and_outputs(tmp_path, capsys, monkeypatch, text, argv,
                                needle):

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import run_launcher
 
+import cli
 import env_gym_chainer
 import train_a3c_gym
 import training
@@ -135,7 +136,7 @@ def test_unwritable_outdir(capsys, tmp_path, monkeypatch):
     # kernel does for a user without permission.
     def refuse(path, *args, **kwargs):
         raise PermissionError(errno.EACCES, 'Permission denied', path)
-    monkeypatch.setattr(train_a3c_gym, 'open', refuse, raising=False)
+    monkeypatch.setattr(cli, 'open', refuse, raising=False)
     err = _one_line_error(capsys, ['1', '--outdir', tmp_path / 'out'],
                           'cannot write to --outdir')
     assert 'Permission denied' in err
@@ -365,19 +366,28 @@ def test_a_diverging_loss_stops_training_and_keeps_the_checkpoints(
     load_agent(os.path.join(run, '50_checkpoint'))
 
 
-def test_a_full_disk_mid_demo_ends_in_one_line(trained_run, tmp_path, capsys,
-                                               monkeypatch):
+def _fill_disk(monkeypatch, name_part, method):
+    """Video writers whose path contains ``name_part`` fail with ENOSPC in
+    ``method`` (after doing its work)."""
     import imageio.v2 as imageio
     real = imageio.get_writer
 
     def fills_up(path, *args, **kwargs):
         writer = real(path, *args, **kwargs)
-        if 'critic' in os.path.basename(path):
-            def append(frame):
+        if name_part in path:
+            done = getattr(writer, method)
+
+            def fail(*a):
+                done(*a)
                 raise OSError(errno.ENOSPC, 'No space left on device')
-            writer.append_data = append
+            setattr(writer, method, fail)
         return writer
     monkeypatch.setattr(imageio, 'get_writer', fills_up)
+
+
+def test_a_full_disk_mid_demo_ends_in_one_line(trained_run, tmp_path, capsys,
+                                               monkeypatch):
+    _fill_disk(monkeypatch, 'critic', 'append_data')
     video_dir = tmp_path / 'v'
     rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
                              '--eval-n-runs', '1', '--max-episode-len', '5',
@@ -425,20 +435,7 @@ def test_signals_leave_playable_videos(trained_run, tmp_path, signals):
 
 def test_a_full_disk_under_the_monitor_video(trained_run, tmp_path, capsys,
                                              monkeypatch):
-    import imageio.v2 as imageio
-    real = imageio.get_writer
-
-    def fills_up(path, *args, **kwargs):
-        writer = real(path, *args, **kwargs)
-        if 'monitor' in path:
-            real_close = writer.close
-
-            def close():
-                real_close()
-                raise OSError(errno.ENOSPC, 'No space left on device')
-            writer.close = close
-        return writer
-    monkeypatch.setattr(imageio, 'get_writer', fills_up)
+    _fill_disk(monkeypatch, 'monitor', 'close')
     video_dir = tmp_path / 'v'
     rc = train_a3c_gym.main(['1', '--demo', '--load', _finish(trained_run),
                              '--eval-n-runs', '1', '--max-episode-len', '4',

@@ -35,22 +35,27 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, '{}: error: {}\n'.format(self.prog, message))
 
 
+def check_writable_folder(folder, flag):
+    """Refuse, before any work, a folder that cannot be made or that does
+    not take new files."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, '.write-test-{}'.format(os.getpid()))
+        with open(probe, 'w'):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError('cannot write to {} {}: {}'.format(
+            flag, folder, e.strerror or e))
+
+
 def check_output_file(path, flag):
     """Refuse, before any work, an output file that cannot be written:
     a folder in its place, or a folder that does not take new files."""
     if os.path.isdir(path):
         raise UsageError('{} {} is a folder; give a file name'.format(
             flag, path))
-    folder = os.path.dirname(os.path.abspath(path))
-    probe = os.path.join(folder, '.write-test-{}'.format(os.getpid()))
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with open(probe, 'w'):
-            pass
-        os.remove(probe)
-    except OSError as e:
-        raise UsageError('cannot write {} {}: {}'.format(
-            flag, path, e.strerror or e))
+    check_writable_folder(os.path.dirname(os.path.abspath(path)), flag)
 
 
 def int_in(minimum, maximum=None):

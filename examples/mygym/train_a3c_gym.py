@@ -31,8 +31,9 @@ import demo
 import training
 from agents import ARCHS, build_agent, load_agent, stacked_frames
 from checkpoint import CheckpointError, clean_folder, read_checkpoint_info
-from cli import (SEED, OneLineParser, UsageError, finite_float, int_at_least,
-                 int_in, positive_float, run_main)
+from cli import (SEED, OneLineParser, UsageError, check_writable_folder,
+                 finite_float, int_at_least, int_in, positive_float,
+                 run_main)
 from env_gym_chainer import (GymEnvironment, UnknownGameError, check_atari_id,
                              game_of)
 from outputs import OutputError, signals_deferred
@@ -182,18 +183,6 @@ def training_reward_filter(min_reward, scale):
     return reward_filter
 
 
-def _check_writable(folder, flag):
-    try:
-        os.makedirs(folder, exist_ok=True)
-        probe = os.path.join(folder, '.write-test-{}'.format(os.getpid()))
-        with open(probe, 'w'):
-            pass
-        os.remove(probe)
-    except OSError as e:
-        raise UsageError('cannot write to {} {}: {}'.format(
-            flag, folder, e.strerror or e))
-
-
 def frame_buffer_length(args):
     """Frames the architecture stacks; raises UsageError on a conflict."""
     try:
@@ -254,7 +243,7 @@ def run(args):
     if args.demo and args.eval_n_runs < 1:
         raise UsageError('--eval-n-runs must be >= 1 with --demo')
     if not args.demo:
-        _check_writable(args.outdir, '--outdir')
+        check_writable_folder(args.outdir, '--outdir')
     misc.set_random_seed(args.seed)
 
     make_preprocessor = ARCHS[args.arch].make_preprocessor
@@ -265,12 +254,12 @@ def run(args):
             args.outdir, 'demo-' + datetime.datetime.now().strftime(
                 '%Y%m%dT%H%M%S'))
         if args.saliency != 'none' or args.monitor:
-            _check_writable(run_dir, '--video-dir')
+            check_writable_folder(run_dir, '--video-dir')
         if args.record_rollout:
             if os.path.isdir(args.record_rollout):
                 raise UsageError('--record-rollout {} is a folder; give a '
                                  'file name'.format(args.record_rollout))
-            _check_writable(os.path.dirname(os.path.abspath(
+            check_writable_folder(os.path.dirname(os.path.abspath(
                 args.record_rollout)), '--record-rollout')
     # In a demo with saliency, --render shows the saliency windows instead.
     render_game = args.render and not (args.demo and args.saliency != 'none')
