@@ -56,7 +56,8 @@ class Mp4Writer:
             self._tmp, format='FFMPEG', mode='I', fps=self.fps,
             codec='libx264', pixelformat='yuv420p', macro_block_size=1,
             ffmpeg_log_level='error',
-            output_params=['-movflags', '+faststart', '-crf', '18'])
+            output_params=['-movflags', '+faststart', '-crf', '18',
+                           '-preset', 'veryfast'])
 
     def _fail(self, error):
         """Drop the partial file and raise one line."""
