@@ -24,7 +24,8 @@ class FakeResult:
 
 
 def _step(luma, actor, critic, **kwargs):
-    return DemoStep(None, None, luma, FakeResult(actor, critic, **kwargs))
+    return DemoStep(None, None, luma, FakeResult(actor, critic, **kwargs),
+                    None)
 
 
 def test_overlay_puts_the_map_in_one_channel_and_clips():

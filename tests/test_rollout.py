@@ -6,6 +6,7 @@ import chainer
 import numpy as np
 import pytest
 
+import objects
 import saliency_app
 from agents import load_agent, phi
 from env_gym_chainer import FramePreprocessor
@@ -24,6 +25,14 @@ def test_rollout_pairs_each_frame_with_what_the_agent_saw(rollout_path):
     np.testing.assert_allclose(arrays['action_probs'].sum(axis=1), 1,
                                rtol=1e-5)
     assert meta['arch'] == 'FFSoftmax' and meta['n_actions'] == 6
+    # The RAM of each step: the agent's paddle where the frame shows it.
+    assert arrays['ram'].shape == (20, 128) and arrays['ram'].dtype == np.uint8
+    for frame, ram in zip(arrays['frames'], arrays['ram']):
+        paddle = objects.objects('pong', ram)['player']
+        column = frame[34:194, 140:144]
+        rows = np.nonzero((column == (92, 186, 92)).all(axis=2).any(axis=1))[0]
+        if len(rows) == 16:
+            assert abs(rows[0] + 34 - paddle.y) <= 2
     assert os.path.isdir(meta['checkpoint'])
 
 

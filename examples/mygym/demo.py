@@ -5,8 +5,9 @@ same calls to ``agent.act``, ``env.step`` and ``agent.stop_episode``, in the
 same order, so the same seeds give the same games) and, after each action,
 passes a :class:`DemoStep` to every observer: the observation the agent
 acted on, the game frame it was made from and that frame's luminance (both
-as the environment computed them), and the agent's
-:class:`saliency.SaliencyResult` with the action taken. Observers have
+as the environment computed them), the agent's
+:class:`saliency.SaliencyResult` with the action taken, and the emulator's
+RAM (for object positions, :mod:`objects`). Observers have
 ``observe(step)`` and ``end_episode()``.
 """
 import collections
@@ -15,7 +16,7 @@ import statistics
 
 from outputs import signals_deferred
 
-DemoStep = collections.namedtuple('DemoStep', 'obs rgb luma result')
+DemoStep = collections.namedtuple('DemoStep', 'obs rgb luma result ram')
 
 
 def play_episodes(env, agent, n_episodes=None, max_episode_len=None,
@@ -41,7 +42,8 @@ def play_episodes(env, agent, n_episodes=None, max_episode_len=None,
             action = agent.act(obs)
             if observers:
                 step = DemoStep(obs, env.rgb_frame, env.luma_frame,
-                                agent.last_result)
+                                agent.last_result,
+                                getattr(env, 'ram', None))
                 # Every observer records the step, or none: Ctrl-C waits.
                 with signals_deferred():
                     for observer in observers:

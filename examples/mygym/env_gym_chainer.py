@@ -223,6 +223,11 @@ class GymEnvironment(chainerrl.env.Env):
         self._ale.getScreenRGB(self._screens[slot])
 
     @property
+    def ram(self):
+        """The emulator's 128 bytes of RAM now, ``(128,)`` uint8."""
+        return self._ale.getRAM()
+
+    @property
     def luma_frame(self):
         """BT.709 luminance of :attr:`rgb_frame`, ``(210, 160)`` uint8."""
         if self._luma is None:

@@ -8,21 +8,30 @@ thresholds keeps such blocks in the heap for the next step. Other C
 libraries are left alone.
 """
 import ctypes
-import ctypes.util
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+
+
+def _libc():
+    """The C library, found without running anything (``find_library``
+    runs ldconfig in a subprocess, which a freshly forked worker of a
+    threaded process must not do)."""
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
+
+
+LIBC = _libc()
 
 
 def reuse_freed_memory(mmap_threshold=64 * 2 ** 20,
                        trim_threshold=256 * 2 ** 20):
     """Raise glibc's thresholds; returns False where that is not possible.
     """
-    name = ctypes.util.find_library('c')
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
+    mallopt = getattr(LIBC, 'mallopt', None)
+    if mallopt is None:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)

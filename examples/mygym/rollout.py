@@ -9,6 +9,8 @@
 * ``actions`` ``(T,)``, ``logits`` ``(T, n_actions)`` (pre-softmax action
   scores), ``action_probs`` ``(T, n_actions)``, ``values`` ``(T,)``;
 * ``episodes`` ``(T,)``: the episode each step belongs to;
+* ``ram`` ``(T, 128)`` uint8: the emulator's RAM at step t (object
+  positions: :mod:`objects`);
 * for recurrent models, ``recurrent_states`` ``(T, S)`` float32: the flat
   state (:mod:`recurrent_state`) the model had when it saw the observation
   of step t, i.e. before consuming it;
@@ -51,6 +53,9 @@ class RolloutRecorder:
         column['action_probs'].append(result.action_probs)
         column['values'].append(result.value)
         column['episodes'].append(self.episode)
+        if step.ram is not None:
+            column.setdefault('ram', []).append(np.array(step.ram,
+                                                         dtype=np.uint8))
         if result.recurrent_state is not None:
             column.setdefault('recurrent_states', []).append(
                 np.array(result.recurrent_state, dtype=np.float32))
@@ -87,6 +92,7 @@ _COLUMNS = {
     'values': ('f', ()),
     'episodes': ('iu', ()),
     'recurrent_states': ('f', ('s',)),
+    'ram': ('u', (128,)),
 }
 _META = {'arch': str, 'n_actions': int, 'frame_buffer_length': int}
 

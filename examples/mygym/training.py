@@ -11,8 +11,6 @@ steps. ChainerRL's own per-worker ``train_loop`` does the actual training.
 """
 import contextlib
 import cProfile
-import ctypes
-import ctypes.util
 import datetime
 import importlib
 import json
@@ -102,11 +100,10 @@ def linear_lr_decay_hook(lr, total_steps):
 def _exit_with_parent(parent_pid):
     """Have the kernel send this process SIGTERM when its parent dies
     (Linux); elsewhere, nothing."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError, TypeError):
+    prctl = getattr(memory.LIBC, 'prctl', None)
+    if prctl is None:
         return
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent_pid:      # it died before prctl took effect
         os._exit(1)
 
