@@ -58,3 +58,25 @@ def test_shipped_agent_wins_most_points():
     assert info['env'] == 'PongNoFrameskip-v4'
     won, lost = first_points(agent, seed=12)
     assert won >= 15, (won, lost)
+
+
+BREAKOUT = os.path.join(os.path.dirname(__file__), '..', 'examples',
+                        'mygym', 'pretrained', 'breakout-lstm')
+
+
+def test_shipped_breakout_agent_files():
+    """The LSTM-CNN Breakout agent of make demo-breakout: what it holds.
+    (It is still training: what only a trained agent does is not claimed
+    here yet.)"""
+    agent, info = load_agent(BREAKOUT)
+    assert (info['env'], info['arch'], info['n_actions'],
+            info['frame_buffer_length']) == (
+                'BreakoutNoFrameskip-v4', 'LSTM', 4, 1)
+    assert info['steps'] > 1000000
+    size = sum(os.path.getsize(os.path.join(root, name))
+               for root, _, names in os.walk(BREAKOUT) for name in names)
+    assert size < 20 * 2 ** 20
+    assert not os.path.exists(os.path.join(BREAKOUT, 'optimizer.npz'))
+    for name in ('model.npz', 'scores.txt', 'learning_curve.png',
+                 'README.md'):
+        assert os.path.isfile(os.path.join(BREAKOUT, name)), name

@@ -4,10 +4,12 @@ ChainerRL's ``train_agent_async`` always counts steps from 0 and its
 ``prepare_output_dir`` writes every environment variable of the process to
 ``environ.txt``. Here the global step counter starts at the step of the
 loaded checkpoint (so ``<steps>_finish``, evaluation times and the learning
-rate schedule carry on), nothing from the environment is written, worker
-crashes (which ChainerRL only reports as an ``AbnormalExitWarning``) become
-an exception, and checkpoints are written every ``checkpoint_interval``
-steps. ChainerRL's own per-worker ``train_loop`` does the actual training.
+rate schedule carry on), nothing from the environment is written, a worker
+crash (which ChainerRL only reports as an ``AbnormalExitWarning`` when the
+run ends) stops the run at once and becomes an exception, workers exit when
+their parent dies, and checkpoints are written every
+``checkpoint_interval`` steps. ChainerRL's own per-worker ``train_loop``
+does the actual training.
 """
 import contextlib
 import cProfile
