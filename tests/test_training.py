@@ -3,6 +3,7 @@ leftovers, and a crashed worker that stops the run at once."""
 import glob
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 import env_gym_chainer
 import train_a3c_gym
+import training
 from agents import build_agent, load_agent
 from checkpoint import clean_folder, recover
 
@@ -159,3 +161,14 @@ def test_a_crashed_worker_stops_the_run_at_once(tmp_path, capsys,
     assert 'emulator exploded' in open(os.path.join(
         run, 'worker-1-error.txt')).read()
     assert json.load(open(os.path.join(run, 'args.json')))['processes'] == 2
+
+
+def _sleeps(index):
+    time.sleep(0.1 if index == 0 else 2.0)
+
+
+def test_waiting_for_the_last_worker_costs_no_cpu():
+    # Worker 0 ends at once; waiting for worker 1 must not spin.
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    assert training.run_processes(2, _sleeps) == []
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_utime - start < 0.5

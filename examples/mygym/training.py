@@ -18,6 +18,7 @@ import importlib
 import json
 import logging
 import multiprocessing as mp
+import multiprocessing.connection
 import os
 import shutil
 import signal
@@ -144,12 +145,12 @@ def run_processes(processes, target, outdir=None, poll=0.2):
         worker.start()
     failed = []
     try:
-        while any(worker.is_alive() for worker in workers):
-            failed = [w for w in workers
-                      if w.exitcode not in (None, 0)]
-            if failed:
-                break
-            workers[0].join(poll)
+        running = list(workers)
+        while running and not failed:
+            # Wakes as soon as any worker ends (or after ``poll``).
+            mp.connection.wait([w.sentinel for w in running], poll)
+            running = [w for w in workers if w.is_alive()]
+            failed = [w for w in workers if w.exitcode not in (None, 0)]
     except KeyboardInterrupt:
         for worker in workers:
             worker.join(30)
