@@ -79,6 +79,8 @@ def test_the_shipped_agent_loads_without_arguments():
     ({'arch': 'LSTM'}, 'has arch=FFSoftmax but this run needs arch=LSTM'),
     ({'n_actions': 4}, 'has n_actions=6 but this run needs n_actions=4'),
     ({'frame_buffer_length': 2}, 'frame_buffer_length=4 but this run '),
+    ({'env': 'BreakoutNoFrameskip-v4'},
+     'was trained on PongNoFrameskip-v4, this run plays Breakout'),
 ])
 def test_load_agent_refuses_what_does_not_fit(kwargs, needle):
     with pytest.raises(CheckpointError, match=needle):
@@ -104,3 +106,10 @@ def test_stacked_frames():
     assert agents.stacked_frames('LSTM') == 1
     with pytest.raises(ValueError, match='sees 1 frame'):
         agents.stacked_frames('LSTM', 4)
+
+
+def test_another_id_of_the_same_game_or_an_explicit_yes_loads():
+    _, info = load_agent(PONG, env='ALE/Pong-v5')
+    assert info['env'] == 'ALE/Pong-v5'
+    _, info = load_agent(PONG, env='Boxing-v0', allow_other_game=True)
+    assert info['env'] == 'Boxing-v0'

@@ -25,7 +25,7 @@ from chainerrl.recurrent import RecurrentChainMixin
 
 from checkpoint import (CheckpointError, read_checkpoint_info, read_npz,
                         recover)
-from env_gym_chainer import FramePreprocessor
+from env_gym_chainer import FramePreprocessor, UnknownGameError, game_of
 from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
 from rmsprop import InPlaceRMSpropAsync
@@ -184,8 +184,17 @@ def _infer_sizes(model_file, arch):
     return sizes
 
 
+def _game(env_id):
+    """The game an id plays, or the id itself if it names no ALE game."""
+    try:
+        return game_of(env_id)
+    except UnknownGameError:
+        return env_id
+
+
 def load_agent(checkpoint_dir, arch=None, n_actions=None,
-               frame_buffer_length=None, env=None, **options):
+               frame_buffer_length=None, env=None, allow_other_game=False,
+               **options):
     """The agent saved in ``checkpoint_dir``, and what the folder says of it.
 
     The network is the one ``checkpoint.json`` names; a weights-only folder
@@ -199,8 +208,10 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
             ``checkpoint.json``, ``optimizer.npz``).
         arch, n_actions, frame_buffer_length: what the caller needs, or
             None for the checkpoint's own.
-        env (str or None): the game id recorded in the agent's checkpoints
-            (default: the checkpoint's).
+        env (str or None): the game the caller plays, recorded in the
+            agent's checkpoints (default: the checkpoint's); another game
+            than the checkpoint's is refused unless ``allow_other_game``
+            (ids of one game, ``Pong-v0`` and ``ALE/Pong-v5``, agree).
         **options: :func:`build_agent`'s training settings (learning rate,
             ...), for a resumed training.
 
@@ -217,6 +228,13 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
         raise CheckpointError('no checkpoint folder at {}'.format(
             checkpoint_dir))
     info = read_checkpoint_info(checkpoint_dir)
+    saved_env = info.get('env')
+    if env and saved_env and not allow_other_game and \
+            _game(saved_env) != _game(env):
+        raise CheckpointError(
+            'checkpoint {} was trained on {}, this run plays {}; add '
+            '--allow-other-game to load it anyway'.format(
+                checkpoint_dir, saved_env, env))
     saved_arch = info.get('arch')
     if arch is not None and saved_arch is not None and arch != saved_arch:
         raise CheckpointError('checkpoint {} has arch={} but this run needs '

@@ -81,7 +81,6 @@ class AtomicCheckpointMixin:
                 fit the model (another game's action count, another arch).
         """
         model_file = os.path.join(dirname, 'model.npz')
-        recover(dirname)
         if not os.path.isdir(dirname):
             raise CheckpointError('no checkpoint folder at {}'.format(dirname))
         if not os.path.isfile(model_file):

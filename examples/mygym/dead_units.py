@@ -85,10 +85,10 @@ def run(args):
     cache = {}
     for path in args.checkpoints:
         try:
-            agent, info = load_agent(path, env=args.env)
+            agent, info = load_agent(path)
         except CheckpointError as e:
             raise UsageError(str(e))
-        env_id, arch = info['env'], info['arch']
+        env_id, arch = info['env'] or args.env, info['arch']
         if env_id is None:
             raise UsageError('{} names no game (no checkpoint.json): give '
                              '--env'.format(path))

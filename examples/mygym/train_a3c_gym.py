@@ -30,12 +30,11 @@ from threadpoolctl import threadpool_limits
 import demo
 import training
 from agents import ARCHS, build_agent, load_agent, stacked_frames
-from checkpoint import CheckpointError, clean_folder, read_checkpoint_info
+from checkpoint import CheckpointError, clean_folder
 from cli import (SEED, OneLineParser, UsageError, check_writable_folder,
                  finite_float, int_at_least, int_in, positive_float,
                  run_main)
-from env_gym_chainer import (GymEnvironment, UnknownGameError, check_atari_id,
-                             game_of)
+from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from outputs import OutputError, signals_deferred
 from render import SaliencyRecorder
 from rollout import RolloutRecorder
@@ -208,26 +207,13 @@ def make_agent(args, n_actions):
         return build_agent(args.arch, n_actions, n_frames,
                            **agent_options(args))
     try:
-        saved_env = read_checkpoint_info(args.load).get('env')
-        if saved_env and not args.allow_other_game and \
-                _game(saved_env) != game_of(args.env):
-            raise UsageError(
-                'checkpoint {} was trained on {}, this run plays {}; add '
-                '--allow-other-game to load it anyway'.format(
-                    args.load, saved_env, args.env))
         agent, _ = load_agent(args.load, arch=args.arch, n_actions=n_actions,
                               frame_buffer_length=n_frames,
+                              allow_other_game=args.allow_other_game,
                               **agent_options(args))
     except CheckpointError as e:
         raise UsageError(str(e))
     return agent
-
-
-def _game(env_id):
-    try:
-        return game_of(env_id)
-    except UnknownGameError:
-        return env_id
 
 
 def run(args):
