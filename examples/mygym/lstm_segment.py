@@ -21,6 +21,25 @@ def _sigmoid(x):
     return np.tanh(x * 0.5) * 0.5 + 0.5
 
 
+def lstm_cell(z, c_prev):
+    """Chainer's ``F.lstm`` in NumPy.
+
+    Args:
+        z: pre-activations ``(..., 4S)``, the four of a unit adjacent.
+        c_prev: the previous cell ``(..., S)`` (or 0).
+
+    Returns:
+        ``(gates, c, h)``: the activated gates ``(..., S, 4)``, the cell
+        and the output ``(..., S)``.
+    """
+    g = z.reshape(z.shape[:-1] + (-1, 4))
+    gates = np.empty_like(g)
+    gates[..., 0] = np.tanh(g[..., 0])
+    gates[..., 1:] = _sigmoid(g[..., 1:])
+    c = gates[..., 0] * gates[..., 1] + gates[..., 2] * c_prev
+    return gates, c, gates[..., 3] * np.tanh(c)
+
+
 class LSTMSegment(function_node.FunctionNode):
     """``(U (T, 4S), W_lateral (4S, S)) -> H (T, S)`` from ``(c0, h0)``."""
 
@@ -38,13 +57,8 @@ class LSTMSegment(function_node.FunctionNode):
         hs = np.empty((steps + 1, size), dtype)
         cells[0], hs[0] = c[0], h[0]
         for t in range(steps):
-            z = upward[t] + hs[t] @ lateral.T
-            g = z.reshape(size, 4)
-            gates[t, :, 0] = np.tanh(g[:, 0])
-            gates[t, :, 1:] = _sigmoid(g[:, 1:])
-            cells[t + 1] = (gates[t, :, 0] * gates[t, :, 1]
-                            + gates[t, :, 2] * cells[t])
-            hs[t + 1] = gates[t, :, 3] * np.tanh(cells[t + 1])
+            gates[t], cells[t + 1], hs[t + 1] = lstm_cell(
+                upward[t] + hs[t] @ lateral.T, cells[t])
         self._saved = gates, cells, hs
         self.retain_inputs((1,))
         return hs[1:].copy(),

@@ -24,6 +24,7 @@ from chainerrl.policies import FCSoftmaxPolicy
 from chainerrl.v_function import FCVFunction
 
 from guided_relu import guided_elu, guided_relu
+from lstm_segment import lstm_cell
 from npconv import ConvELUStack
 from recurrent_state import steps_one_lstm
 
@@ -179,10 +180,6 @@ class FastFFForward:
         return scores, values
 
 
-def _sigmoid(x):
-    return 0.5 * np.tanh(0.5 * x) + 0.5
-
-
 class FastLSTMForward:
     """One step of the LSTM-CNN: ``(k, 1, 80, 80)`` and an LSTM state ->
     scores, values and the next state.
@@ -198,7 +195,6 @@ class FastLSTMForward:
         self.upward = (model.lstm.upward.W.array.T,
                        model.lstm.upward.b.array)
         self.lateral = model.lstm.lateral.W.array.T
-        self.state_size = model.lstm.state_size
         pi, v = model.pi.model.output, model.v.model.output
         self.pi = (pi.W.array.T, pi.b.array)
         self.v = (v.W.array.T, v.b.array)
@@ -212,11 +208,7 @@ class FastLSTMForward:
         if state is not None:
             c_prev, h_prev = state
             z += h_prev @ self.lateral
-        # Chainer's gate order: the four gates of a unit are adjacent.
-        gates = z.reshape(len(x), self.state_size, 4)
-        c = (np.tanh(gates[:, :, 0]) * _sigmoid(gates[:, :, 1])
-             + _sigmoid(gates[:, :, 2]) * c_prev)
-        h = _sigmoid(gates[:, :, 3]) * np.tanh(c)
+        _, c, h = lstm_cell(z, c_prev)
         scores = h @ self.pi[0] + self.pi[1]
         values = (h @ self.v[0] + self.v[1])[:, 0]
         return scores, values, (c.astype(np.float32), h.astype(np.float32))
