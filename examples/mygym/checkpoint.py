@@ -191,12 +191,13 @@ def clean_folder(folder):
         recover(os.path.join(folder, target))
 
 
-def read_npz(path):
+def read_npz(path, kind=None):
     """Every array of an ``.npz`` file, read without unpickling.
 
     Raises:
         CheckpointError: not a readable ``.npz`` of plain arrays (damaged,
-            truncated, pickled objects, ...).
+            truncated, pickled objects, ...); the message names the file
+            as a ``kind`` (e.g. ``'rollout'``) if given.
     """
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -204,8 +205,9 @@ def read_npz(path):
                 raise ValueError('not an .npz archive')
             return {name: np.asarray(data[name]) for name in data.files}
     except Exception as e:  # zip, header, pickle refusals, truncation
-        raise CheckpointError('cannot read {}: {}'.format(
-            path, str(e).splitlines()[0] if str(e) else type(e).__name__))
+        raise CheckpointError('cannot read {}{}: {}'.format(
+            kind + ' ' if kind else '', path,
+            str(e).splitlines()[0] if str(e) else type(e).__name__))
 
 
 def _initialise_states(optimizer):

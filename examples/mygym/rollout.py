@@ -26,6 +26,7 @@ import os
 
 import numpy as np
 
+from checkpoint import read_npz
 from outputs import save_npz
 from saliency.base import policy_scores
 
@@ -108,14 +109,7 @@ def load_rollout(path):
         ValueError: not a rollout file, or a damaged or inconsistent one
             (the message says what is wrong, in one line).
     """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, 'files'):
-                raise ValueError('not an .npz archive')
-            arrays = {name: data[name] for name in data.files}
-    except Exception as e:  # zip, header, pickle refusals, truncation
-        raise ValueError('cannot read rollout {}: {}'.format(
-            path, str(e).splitlines()[0] if str(e) else type(e).__name__))
+    arrays = read_npz(path, 'rollout')  # a ValueError if unreadable
     required = {'frames', 'observations', 'actions', 'meta'}
     if not required <= set(arrays):
         raise ValueError('{} is not a rollout (missing {})'.format(
