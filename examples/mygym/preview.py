@@ -22,9 +22,10 @@ import chainerrl_compat  # noqa: F401
 import demo
 from agents import ARCHS, load_agent
 from checkpoint import CheckpointError
-from cli import SEED, OneLineParser, UsageError, int_in, run_main
+from cli import (SEED, OneLineParser, UsageError, check_output_file, int_in,
+                 run_main)
 from env_gym_chainer import GymEnvironment
-from outputs import OutputError, describe, written_whole
+from outputs import written_whole
 from render import compose
 from saliency import METHODS, make_saliency
 
@@ -66,6 +67,7 @@ class _Keep:
 
 
 def run(args):
+    check_output_file(args.out, '--out')
     try:
         agent, info = load_agent(args.load)
     except CheckpointError as e:
@@ -93,13 +95,8 @@ def run(args):
                             float(result.critic.max()), args.video_scale)
     gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)
     picture = np.concatenate([actor, gap, critic], axis=1)
-    try:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with written_whole(args.out) as tmp:
-            imageio.imwrite(tmp, picture)
-    except (OSError, OutputError) as e:
-        raise UsageError(str(e) if isinstance(e, OutputError) else
-                         'cannot write {}: {}'.format(args.out, describe(e)))
+    with written_whole(args.out) as tmp:
+        imageio.imwrite(tmp, picture)
     print('step {} of {} ({} saliency, actor left, critic right): {}'.format(
         args.step, info['env'], args.saliency, args.out))
     return 0
