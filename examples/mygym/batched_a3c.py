@@ -50,7 +50,6 @@ class BatchedA3C(a3c.A3C):
         self._recurrent = isinstance(self.model, Recurrent)
         # A recurrent model's (c, h) when the segment began (None: zero).
         self._segment_start = None
-        self._conv_pass = None
 
     def _batched_training(self):
         return not self._recurrent or steps_one_lstm(self.model)
@@ -60,12 +59,6 @@ class BatchedA3C(a3c.A3C):
         if lstm.c is None:
             return None
         return lstm.c.array, lstm.h.array
-
-    def _set_lstm_state(self, state):
-        if state is None:
-            self.model.lstm.reset_state()
-        else:
-            self.model.lstm.set_state(*(chainer.Variable(a) for a in state))
 
     def act_and_train(self, obs, reward):
         if not self._batched_training():
@@ -106,7 +99,7 @@ class BatchedA3C(a3c.A3C):
         if self._recurrent:
             scores, values, state = self._fast_forward.step(
                 statevar, self._lstm_state())
-            self._set_lstm_state(state)
+            self.model.lstm.set_state(*map(chainer.Variable, state))
         else:
             scores, values = self._fast_forward(statevar)
         scores = scores - scores.max(axis=1, keepdims=True)
@@ -124,18 +117,19 @@ class BatchedA3C(a3c.A3C):
 
     def _segment_outputs(self, x):
         """Policy and value of a segment's observations ``x``, in order,
-        with the graph the loss needs."""
+        with the graph the loss needs, and the NumPy convolution pass whose
+        gradients :meth:`update` adds after the backward (or None)."""
         if not self._recurrent:
-            return self.model.pi_and_v(x)
+            return self.model.pi_and_v(x) + (None,)
+        conv_pass = None
         if isinstance(self._fast_forward, FastLSTMForward):
-            # NumPy convolutions; their gradients are added after backward.
             convs = self._fast_forward.convs
             features = chainer.Variable(convs.forward(x, keep=True))
-            self._conv_pass = convs, features
+            conv_pass = convs, features
         else:
             features = self.model.features(x)
-        return self.model.heads(lstm_segment(self.model.lstm, features,
-                                             self._segment_start))
+        return self.model.heads(lstm_segment(
+            self.model.lstm, features, self._segment_start)) + (conv_pass,)
 
     def update(self, statevar):
         """ChainerRL's A3C update, with the segment in one forward pass."""
@@ -150,7 +144,8 @@ class BatchedA3C(a3c.A3C):
         # (any action for that last row: its terms are sliced off below)
         actions = np.zeros(len(states), dtype=np.int32)
         actions[:len(steps)] = [self.past_actions[i][0] for i in steps]
-        pout, vout = self._segment_outputs(np.concatenate(states))
+        pout, vout, conv_pass = self._segment_outputs(
+            np.concatenate(states))
         values = F.reshape(vout, (len(states),))
         R = 0 if statevar is None else float(values.array[-1])
         log_probs = pout.log_prob(actions)[:len(steps)]
@@ -193,9 +188,8 @@ class BatchedA3C(a3c.A3C):
                 'so far are intact'.format(float(loss.array), self.t))
         self.model.cleargrads()
         loss.backward()
-        if self._conv_pass is not None:
-            convs, features = self._conv_pass
-            self._conv_pass = None
+        if conv_pass is not None:
+            convs, features = conv_pass
             for link, (gW, gb) in zip(self.model.convs,
                                       convs.backward(features.grad)):
                 link.W.grad, link.b.grad = gW, gb

@@ -189,9 +189,6 @@ class GymEnvironment(chainerrl.env.Env):
         self._next_seed = seed
         self.episodic_life = episodic_life
         self.fire_on_new_life = fire_on_new_life
-        self._fire = (self._atari.get_action_meanings().index('FIRE')
-                      if 'FIRE' in self._atari.get_action_meanings()
-                      else None)
         self._lives = 0
         self._life_lost = False
 
@@ -200,6 +197,8 @@ class GymEnvironment(chainerrl.env.Env):
         self.observation_space = gymnasium.spaces.Box(
             0, 255, (frame_buffer_length, size, size), np.uint8)
         self.action_meanings = self._atari.get_action_meanings()
+        self._fire = (self.action_meanings.index('FIRE')
+                      if 'FIRE' in self.action_meanings else None)
 
         self._screens = np.zeros((2, 210, 160, 3), dtype=np.uint8)
         self.rgb_frame = self._screens[0]
