@@ -35,6 +35,10 @@ def _patches(x, ksize, stride):
         (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False)
 
 
+def _pair(value):
+    return value if isinstance(value, tuple) else (value, value)
+
+
 class Conv:
     """One convolution ``y = conv(x, W) + b`` with square kernel, stride
     and zero padding, that remembers what its backward needs.
@@ -50,6 +54,22 @@ class Conv:
         self.wmat = conv_matrix(W)
         self.b = np.asarray(b, dtype=np.float32)
         self._padded = {}
+
+    @classmethod
+    def from_link(cls, link):
+        """The convolution of a ``chainer.links.Convolution2D`` with a
+        square kernel and equal strides and paddings along both axes.
+
+        Raises:
+            ValueError: any other convolution.
+        """
+        stride, pad = _pair(link.stride), _pair(link.pad)
+        if stride[0] != stride[1] or pad[0] != pad[1] or \
+                link.W.shape[2] != link.W.shape[3]:
+            raise ValueError('unsupported convolution: stride {}, pad {}, '
+                             'kernel {}'.format(stride, pad,
+                                                link.W.shape[2:]))
+        return cls(link.W.array, link.b.array, stride[0], pad[0])
 
     def forward(self, x, keep=False):
         """``x`` ``(N, H, W, C)`` -> ``(N, OH, OW, O)``; ``keep`` stores the
@@ -120,10 +140,6 @@ def elu_backward(y, gy):
     return gy * np.where(y > 0, 1.0, y + 1.0).astype(np.float32)
 
 
-def _pair(value):
-    return value if isinstance(value, tuple) else (value, value)
-
-
 class ConvELUStack:
     """Convolution links, each followed by an ELU, run in NumPy.
 
@@ -137,16 +153,7 @@ class ConvELUStack:
     """
 
     def __init__(self, links):
-        self.layers = []
-        for link in links:
-            stride, pad = _pair(link.stride), _pair(link.pad)
-            if stride[0] != stride[1] or pad[0] != pad[1] or \
-                    link.W.shape[2] != link.W.shape[3]:
-                raise ValueError('unsupported convolution: stride {}, pad '
-                                 '{}, kernel {}'.format(stride, pad,
-                                                        link.W.shape[2:]))
-            self.layers.append(Conv(link.W.array, link.b.array, stride[0],
-                                    pad[0]))
+        self.layers = [Conv.from_link(link) for link in links]
         self._outputs = None
 
     def forward(self, x, keep=False):

@@ -25,19 +25,14 @@ from chainerrl.v_function import FCVFunction
 
 from guided_relu import guided_elu, guided_relu
 from lstm_segment import lstm_cell
-from npconv import ConvELUStack
+from npconv import Conv, ConvELUStack
 from recurrent_state import steps_one_lstm
 
 
-def _conv_matrix(conv, channels_first=False):
-    """Chainer ``(O, C, kh, kw)`` weights as a ``(rows, O)`` matrix.
-
-    Rows in ``(C, kh, kw)`` order for channels-first input, ``(kh, kw, C)``
-    for channels-last: the order of the patches' innermost axes.
-    """
+def _first_layer_matrix(conv):
+    """Chainer ``(O, C, kh, kw)`` weights as a ``(C * kh * kw, O)`` matrix:
+    rows in the order of channels-first patches."""
     w = conv.W.array
-    if not channels_first:
-        w = w.transpose(0, 2, 3, 1)
     return np.ascontiguousarray(w.reshape(w.shape[0], -1).T,
                                 dtype=np.float32)
 
@@ -65,13 +60,16 @@ class FastFFForward:
 
     def __init__(self, model):
         head = model.head
-        self.convs = [(_conv_matrix(c, channels_first=i == 0),
-                       c.b.array.astype(np.float32),
-                       c.ksize if isinstance(c.ksize, tuple)
-                       else (c.ksize, c.ksize),
-                       c.stride if isinstance(c.stride, tuple)
-                       else (c.stride, c.stride))
-                      for i, c in enumerate(head[:3])]
+        first = head[0]
+        # The first layer reads the channels-first input itself (masked
+        # windows are cut from it); the others are npconv convolutions.
+        self.first = (_first_layer_matrix(first),
+                      first.b.array.astype(np.float32),
+                      first.ksize if isinstance(first.ksize, tuple)
+                      else (first.ksize, first.ksize),
+                      first.stride if isinstance(first.stride, tuple)
+                      else (first.stride, first.stride))
+        self.convs = [Conv.from_link(c) for c in head[1:3]]
         linear = head[3]
         w = linear.W.array                        # (256, C*h*w), C-major
         channels = head[2].W.shape[0]
@@ -85,33 +83,20 @@ class FastFFForward:
         self.v = (np.ascontiguousarray(v.W.array.T), v.b.array)
 
     @staticmethod
-    def _conv_relu(x, weights, bias, ksize, stride, channels_first=False):
-        """Valid convolution + bias + ReLU as one matrix product.
-
-        ``x`` is ``(k, H, W, C)``, or ``(k, C, H, W)`` with
-        ``channels_first``: the strided view reads either layout. Returns
-        ``(k, OH, OW, O)``.
+    def _first_conv_relu(x, weights, bias, ksize, stride):
+        """Valid convolution + bias + ReLU of channels-first ``x``
+        ``(k, C, H, W)`` as one matrix product; returns ``(k, OH, OW, O)``.
         """
-        if channels_first:
-            k, channels, height, width = x.shape
-            sk, sc, sy, sx = x.strides
-        else:
-            k, height, width, channels = x.shape
-            sk, sy, sx, sc = x.strides
+        k, channels, height, width = x.shape
+        sk, sc, sy, sx = x.strides
         kh, kw = ksize
         sh, sw = stride
         out_h = (height - kh) // sh + 1
         out_w = (width - kw) // sw + 1
-        # Innermost axes read contiguous memory: (kh, kw, C) channels-last,
-        # (C, kh, kw) channels-first.
-        if channels_first:
-            shape = (k, out_h, out_w, channels, kh, kw)
-            strides = (sk, sy * sh, sx * sw, sc, sy, sx)
-        else:
-            shape = (k, out_h, out_w, kh, kw, channels)
-            strides = (sk, sy * sh, sx * sw, sy, sx, sc)
-        patches = np.lib.stride_tricks.as_strided(x, shape, strides,
-                                                  writeable=False)
+        # Innermost axes (C, kh, kw): the rows of the weight matrix.
+        patches = np.lib.stride_tricks.as_strided(
+            x, (k, out_h, out_w, channels, kh, kw),
+            (sk, sy * sh, sx * sw, sc, sy, sx), writeable=False)
         out = patches.reshape(k * out_h * out_w, -1) @ weights
         out += bias
         np.maximum(out, 0, out=out)
@@ -121,8 +106,7 @@ class FastFFForward:
         """``(k, C, H, W)`` float32 -> (scores ``(k, n)``, values ``(k,)``).
         """
         h = np.ascontiguousarray(x, dtype=np.float32)
-        return self._from_first_layer(
-            self._conv_relu(h, *self.convs[0], channels_first=True))
+        return self._from_first_layer(self._first_conv_relu(h, *self.first))
 
     def masked(self, state, keep, fill, recurrent_state=None):
         """Scores and values of ``K * I + (1 - K) * F`` for each keep mask.
@@ -139,7 +123,7 @@ class FastFFForward:
                 broadcastable to ``state``; recurrent_state: ignored
                 (the network has no state).
         """
-        weights, bias, (kh, kw), (sh, sw) = self.convs[0]
+        weights, bias, (kh, kw), (sh, sw) = self.first
         channels, height, width = state.shape
         out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
         touched = keep < 1
@@ -150,8 +134,8 @@ class FastFFForward:
         if win_h * win_w > 0.6 * out_h * out_w:
             batch = keep[:, None] * state[None] + (1 - keep[:, None]) * fill
             return self(batch.astype(np.float32))
-        base = self._conv_relu(state[None], weights, bias, (kh, kw),
-                               (sh, sw), channels_first=True)[0]
+        base = self._first_conv_relu(state[None], weights, bias, (kh, kw),
+                                     (sh, sw))[0]
         top = np.clip(rows[0], 0, out_h - win_h)
         left = np.clip(cols[0], 0, out_w - win_w)
         in_h, in_w = (win_h - 1) * sh + kh, (win_w - 1) * sw + kw
@@ -162,16 +146,17 @@ class FastFFForward:
             k = keep[i, y:y + in_h, x:x + in_w]
             windows[i] = (k * state[:, y:y + in_h, x:x + in_w]
                           + (1 - k) * fill[:, y:y + in_h, x:x + in_w])
-        patched = self._conv_relu(windows, weights, bias, (kh, kw), (sh, sw),
-                                  channels_first=True)
+        patched = self._first_conv_relu(windows, weights, bias, (kh, kw),
+                                        (sh, sw))
         h = np.repeat(base[None], len(keep), axis=0)
         for i, (y, x) in enumerate(zip(top, left)):
             h[i, y:y + win_h, x:x + win_w] = patched[i]
         return self._from_first_layer(h)
 
     def _from_first_layer(self, h):
-        for weights, bias, ksize, stride in self.convs[1:]:
-            h = self._conv_relu(h, weights, bias, ksize, stride)
+        for conv in self.convs:
+            h = conv.forward(h)
+            np.maximum(h, 0, out=h)
         h = h.reshape(len(h), -1) @ self.linear[0]
         h += self.linear[1]
         np.maximum(h, 0, out=h)
@@ -264,4 +249,7 @@ def fast_forward_for(model):
     if any(getattr(layer, 'W', None) is None or layer.W.array is None
            for layer in head):
         return None
-    return FastFFForward(model)
+    try:
+        return FastFFForward(model)
+    except ValueError:          # a convolution npconv does not run
+        return None
