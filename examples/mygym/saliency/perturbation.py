@@ -72,6 +72,34 @@ def masked_inputs(state, keep, fill):
     return (keep * state[None] + (1 - keep) * fill).astype(np.float32)
 
 
+def score_masked(model, state, keep, fill, recurrent_state=None, chunk=32):
+    """Actor scores ``(n, n_actions)`` and values ``(n,)`` of the masked
+    inputs ``K * I + (1 - K) * F`` of ``state`` ``(C, H, W)`` for every keep
+    mask of ``keep`` ``[n, H, W]``, each from ``recurrent_state``, in
+    forward passes of ``chunk`` inputs.
+
+    The suite's networks run through the NumPy forwards of
+    :mod:`saliency.fast_forward`, other models through Chainer.
+    """
+    fast = fast_forward_for(model)
+    scores, values = [], []
+    with chainer.no_backprop_mode(), chainer.using_config('train', False):
+        for begin in range(0, len(keep), chunk):
+            part = keep[begin:begin + chunk]
+            if fast is not None:
+                part_scores, part_values = fast.masked(
+                    state, part, fill, recurrent_state)
+            else:
+                restore(model, recurrent_state, batch_size=len(part))
+                policy, value = model.pi_and_v(
+                    masked_inputs(state, part, fill))
+                part_scores = policy_scores(policy).array
+                part_values = value.array[:, 0]
+            scores.append(part_scores)
+            values.append(part_values)
+    return np.concatenate(scores), np.concatenate(values)
+
+
 class PerturbationSaliency(SaliencyMethod):
     """Shared machinery: masks, batched scoring, the unperturbed pass.
 
@@ -88,29 +116,9 @@ class PerturbationSaliency(SaliencyMethod):
         self.chunk = chunk
 
     def score(self, model, state, keep, fill, recurrent_state=None):
-        """Actor scores ``(n, n_actions)`` and values ``(n,)`` of all masks,
-        each evaluated from ``recurrent_state``.
-
-        The suite's networks run through the NumPy forwards of
-        :mod:`saliency.fast_forward`, other models through Chainer.
-        """
-        fast = fast_forward_for(model)
-        scores, values = [], []
-        with chainer.no_backprop_mode(), chainer.using_config('train', False):
-            for begin in range(0, len(keep), self.chunk):
-                chunk = keep[begin:begin + self.chunk]
-                if fast is not None:
-                    chunk_scores, chunk_values = fast.masked(
-                        state, chunk, fill, recurrent_state)
-                else:
-                    restore(model, recurrent_state, batch_size=len(chunk))
-                    policy, value = model.pi_and_v(
-                        masked_inputs(state, chunk, fill))
-                    chunk_scores = policy_scores(policy).array
-                    chunk_values = value.array[:, 0]
-                scores.append(chunk_scores)
-                values.append(chunk_values)
-        return np.concatenate(scores), np.concatenate(values)
+        """:func:`score_masked` in chunks of ``self.chunk``."""
+        return score_masked(model, state, keep, fill, recurrent_state,
+                            self.chunk)
 
     def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state, dtype=np.float32)
