@@ -19,6 +19,7 @@ class FakeResult:
     def __init__(self, actor, critic, value=0.5, action=1):
         self.actor, self.critic, self.value = actor, critic, value
         self.action = action
+        self.signed = None
         self.policy = FakePolicy
         self.action_probs = FakePolicy.all_prob.array[0]
 
@@ -134,6 +135,45 @@ def test_frame_scale_without_maps_keeps_nothing_per_step(tmp_path):
     assert recorder._frames == [] and recorder._maps == []
     recorder.close()
     assert len(read_mp4(recorder.files[0])) == 5
+
+
+def test_composite_stream_has_both_maps_and_the_strips(tmp_path):
+    luma = np.full((210, 160), 100, dtype=np.uint8)
+    recorder = SaliencyRecorder(str(tmp_path), scale='frame', magnify=2,
+                                composite=True, action_names=['NOOP', 'UP'])
+    values = [0.1, 0.4, -0.3, 0.2, 0.9]
+    for value in values:
+        recorder.observe(_step(luma, _square('top-left'),
+                               _square('bottom-right'), value=value))
+    recorder.close()
+    assert [os.path.basename(f) for f in recorder.files] == [
+        'episode-000-composite.mp4']
+    video = read_mp4(recorder.files[0]).astype(int)
+    # Panels 320x420 with an 8-pixel gap, a 96-pixel strip below.
+    assert video.shape == (5, 516, 648, 3)
+    actor, critic = video[:, :420, :320], video[:, :420, 328:]
+    assert actor[:, 40:180, 20:140, 1].min() >= 247        # green square
+    assert critic[:, 300:360, 200:280, 0].min() >= 247     # red square
+    assert critic[:, 40:120, 40:120, 0].max() <= 8
+    strip = video[:, 420:]
+    # Action 1 (probability 0.75, taken) is drawn in white and longer than
+    # action 0's grey bar.
+    first, second = strip[:, 2:44, 100:300], strip[:, 50:94, 100:300]
+    assert (second > 240).all(axis=-1).sum() > 2 * (first > 240).all(
+        axis=-1).sum()
+    assert (first[..., 0] > 90).sum() > 0
+    # The value line is red and reaches the right edge in the last frame.
+    line = strip[-1, 14:, 328:]
+    red = (line[..., 0] > 150) & (line[..., 1] < 140)
+    assert red[:, -6:].any() and red.sum() > 20
+
+
+def test_composite_value_strip_follows_the_values():
+    from composite import value_strip
+    rising = value_strip((300, 96), list(np.linspace(-1, 1, 150)))
+    red = (rising[..., 0] > 150) & (rising[..., 1] < 140)
+    rows = [np.nonzero(red[:, x])[0].mean() for x in (5, 150, 295)]
+    assert rows[0] > rows[1] > rows[2]        # up the strip as V rises
 
 
 def test_red_overlay_adds_and_clips():

@@ -259,6 +259,28 @@ def test_demo_writes_actor_and_critic_videos(trained_run, tmp_path, capsys):
     assert np.abs(a[..., 1] - a[..., 0]).mean() > 10
 
 
+def test_composite_demo_with_a_new_method(trained_run, tmp_path, capsys):
+    video_dir = tmp_path / 'composite'
+    rc = run_launcher([1, '--env', 'PongNoFrameskip-v4', '--demo', '--load',
+                       _finish(trained_run), '--eval-n-runs', 1,
+                       '--max-episode-len', 6, '--video-dir', video_dir,
+                       '--saliency', 'sarfa', '--saliency-chunk', 96,
+                       '--composite', '--save-maps'])
+    assert rc == 0
+    assert sorted(p.name for p in video_dir.iterdir()) == [
+        'episode-000-composite.mp4', 'episode-000-maps.npz']
+    assert read_mp4(video_dir / 'episode-000-composite.mp4').shape == (
+        6, 516, 648, 3)
+    maps = np.load(video_dir / 'episode-000-maps.npz')
+    assert maps['critic_signed'].shape == (6, 84, 84)
+    # At the blobs' grid points (every 5th pixel) the critic map is the
+    # positive part of the signed one (in between both are interpolated).
+    np.testing.assert_allclose(maps['critic'][:, ::5, ::5],
+                               np.maximum(maps['critic_signed'][:, ::5, ::5],
+                                          0), atol=1e-6)
+    assert (maps['critic_signed'] < 0).any()
+
+
 def test_saliency_none_writes_no_video(trained_run, tmp_path):
     video_dir = tmp_path / 'none'
     rc = run_launcher([1, '--demo', '--load', _finish(trained_run),

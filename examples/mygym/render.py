@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 import viewer
+from composite import composite_frame
 from outputs import OutputError, save_npz
 from resample import bilinear_matrix, resize
 from video import Mp4Writer
@@ -77,8 +78,12 @@ class SaliencyRecorder:
     ``episode-<k>-critic.mp4`` (one video frame per agent step) and, with
     ``save_maps``, ``episode-<k>-maps.npz`` holding ``actor`` and ``critic``
     ``(T, H, W)`` float32 raw maps, ``actions`` ``(T,)``, ``action_probs``
-    ``(T, n_actions)`` and ``values`` ``(T,)``. Only what the episode's
-    end needs is kept in memory: nothing with ``scale='frame'`` and no
+    ``(T, n_actions)`` and ``values`` ``(T,)`` (and ``actor_signed``,
+    ``critic_signed`` from methods with signed maps). With ``composite``,
+    one ``episode-<k>-composite.mp4`` (:mod:`composite`: both maps side by
+    side over strips of the action probabilities and the value estimate)
+    takes the place of the two streams. Only what the episode's end needs
+    is kept in memory: the values alone with ``scale='frame'`` and no
     ``save_maps``.
 
     Each step comes as an object with ``luma`` (the game frame's
@@ -92,10 +97,13 @@ class SaliencyRecorder:
         magnify (int): integer magnification of the raw frame.
         live (bool): also show both streams in live windows.
         save_maps (bool): write the ``.npz`` per episode.
+        composite (bool): one composite stream instead of two.
+        action_names (list or None): labels of the actions (composite).
     """
 
     def __init__(self, video_dir, scale='frame', fps=15, magnify=2,
-                 live=False, save_maps=False):
+                 live=False, save_maps=False, composite=False,
+                 action_names=None):
         if scale not in ('frame', 'episode'):
             raise ValueError('scale must be frame or episode, got %r' % scale)
         os.makedirs(video_dir, exist_ok=True)
@@ -104,6 +112,8 @@ class SaliencyRecorder:
         self.fps = fps
         self.magnify = magnify
         self.save_maps = save_maps
+        self.composite = composite
+        self.action_names = action_names
         self.files = []
         self.episode = 0
         # Side by side: the frame is 160 pixels wide before magnification.
@@ -120,10 +130,12 @@ class SaliencyRecorder:
             self.episode, stream, ext))
 
     def _start_episode(self):
-        self._writers = {'actor': Mp4Writer(self._path('actor'), self.fps),
-                         'critic': Mp4Writer(self._path('critic'), self.fps)}
-        self._frames = []   # (luma, actor, critic): scale 'episode' only
-        self._maps = []     # (actor, critic, action, probs, value)
+        streams = ('composite',) if self.composite else ('actor', 'critic')
+        self._writers = {stream: Mp4Writer(self._path(stream), self.fps)
+                         for stream in streams}
+        self._frames = []   # (luma, actor, critic, step): 'episode' only
+        self._maps = []     # (actor, critic, action, probs, value, signed)
+        self._values = []   # the value of every step (composite strip)
         self._peaks = [0.0, 0.0]
 
     def observe(self, step):
@@ -131,14 +143,20 @@ class SaliencyRecorder:
         result = step.result
         self._peaks = [max(self._peaks[0], float(result.actor.max())),
                        max(self._peaks[1], float(result.critic.max()))]
+        self._values.append(result.value)
+        # What the composite strips show of this step.
+        shown = (result.action_probs, result.action, len(self._values))
         if self.scale == 'episode':
-            self._frames.append((step.luma, result.actor, result.critic))
+            self._frames.append((step.luma, result.actor, result.critic,
+                                 shown))
         if self.save_maps:
             self._maps.append((result.actor, result.critic, result.action,
-                               result.action_probs, result.value))
+                               result.action_probs, result.value,
+                               result.signed))
         if self.scale == 'frame':
             self._emit(step.luma, result.actor, result.critic,
-                       float(result.actor.max()), float(result.critic.max()))
+                       float(result.actor.max()), float(result.critic.max()),
+                       shown)
         elif self._windows is not None:
             # Live view cannot wait for the episode's end: peak so far.
             self._show(*self._compose(step.luma, result.actor, result.critic,
@@ -153,25 +171,32 @@ class SaliencyRecorder:
             self._windows[0].show(actor_frame)
             self._windows[1].show(critic_frame)
 
-    def _emit(self, luma, actor, critic, actor_peak, critic_peak):
+    def _emit(self, luma, actor, critic, actor_peak, critic_peak, shown):
         actor_frame, critic_frame = self._compose(luma, actor, critic,
                                                   actor_peak, critic_peak)
-        self._writers['actor'].append(actor_frame)
-        self._writers['critic'].append(critic_frame)
+        if self.composite:
+            probs, action, n_values = shown
+            self._writers['composite'].append(composite_frame(
+                actor_frame, critic_frame, probs, action,
+                self._values[:n_values], self.action_names, self.magnify))
+        else:
+            self._writers['actor'].append(actor_frame)
+            self._writers['critic'].append(critic_frame)
         self._show(actor_frame, critic_frame)
 
     def _finish_episode(self):
         """Close this episode's files; list those complete. Raises the
         first OutputError after trying every file."""
-        if not self._writers['actor'].frames_written and not self._frames:
+        first = next(iter(self._writers.values()))
+        if not first.frames_written and not self._frames:
             return False
         errors = []
         try:
-            for luma, actor, critic in self._frames:
-                self._emit(luma, actor, critic, *self._peaks)
+            for luma, actor, critic, shown in self._frames:
+                self._emit(luma, actor, critic, *self._peaks, shown)
         except OutputError as e:
             errors.append(e)
-        for stream in ('actor', 'critic'):
+        for stream in self._writers:
             try:
                 self._writers[stream].close()
             except OutputError as e:
@@ -182,12 +207,18 @@ class SaliencyRecorder:
         if self.save_maps and self._maps:
             path = self._path('maps', 'npz')
             columns = list(zip(*self._maps))
+            signed = {}
+            if all(s is not None for s in columns[5]):
+                signed = {name + '_signed': np.stack([s[name]
+                                                      for s in columns[5]])
+                          for name in columns[5][0]}
             try:
                 save_npz(path, actor=np.stack(columns[0]),
                          critic=np.stack(columns[1]),
                          actions=np.array(columns[2], dtype=np.int64),
                          action_probs=np.stack(columns[3]),
-                         values=np.array(columns[4], dtype=np.float32))
+                         values=np.array(columns[4], dtype=np.float32),
+                         **signed)
             except OutputError as e:
                 errors.append(e)
             else:
@@ -207,7 +238,7 @@ class SaliencyRecorder:
         try:
             self._finish_episode()
         finally:
-            self._frames, self._maps = [], []
+            self._frames, self._maps, self._values = [], [], []
             for writer in self._writers.values():
                 try:
                     writer.close()

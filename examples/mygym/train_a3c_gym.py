@@ -145,12 +145,17 @@ def build_parser():
     demo.add_argument('--saliency', default='guided',
                       choices=sorted(SALIENCY_METHODS) + ['none'],
                       help='saliency of actor and critic in --demo: guided '
-                           'backprop, plain gradient, greydanus (blurred '
-                           'blobs), occlusion or rise (XAITK), or none (fast '
-                           'evaluation, no videos)')
+                           'backprop, plain gradient (-all: over every '
+                           'stacked frame), greydanus (blurred blobs), '
+                           'occlusion or rise (XAITK), sarfa or logprob '
+                           '(blobs scored by the chosen action), '
+                           'occlusion-blur or rise-blur (blurred fill, raw '
+                           'scores), or none (fast evaluation, no videos); '
+                           'faithfulness.py reports which maps mean '
+                           'anything')
     demo.add_argument('--saliency-chunk', type=int_in(1, 4096), default=32,
-                      help='perturbed inputs per forward pass (greydanus, '
-                           'occlusion, rise)')
+                      help='perturbed inputs per forward pass (perturbation '
+                           'methods)')
     demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
                       default='frame',
                       help='normalise each map by its own maximum (frame: '
@@ -163,9 +168,15 @@ def build_parser():
     demo.add_argument('--video-scale', type=int_in(1, 8), default=2,
                       help='magnification of the 160x210 game frame in the '
                            'videos (2: 320x420)')
+    demo.add_argument('--composite', action='store_true',
+                      help='write one video per episode with both maps side '
+                           'by side over strips of the action probabilities '
+                           'and the value estimate, instead of the two '
+                           'streams')
     demo.add_argument('--save-maps', action='store_true',
-                      help='also write each episode\'s raw maps, actions, '
-                           'action probabilities and values to an .npz')
+                      help='also write each episode\'s raw maps (and signed '
+                           'maps of sarfa/logprob), actions, action '
+                           'probabilities and values to an .npz')
     demo.add_argument('--record-rollout', default=None, metavar='PATH',
                       help='save raw frames, observations, actions, logits '
                            'and values of the demo to PATH (.npz) for '
@@ -323,7 +334,8 @@ def run_demo(args, agent, make_env, video_dir):
         recorder = SaliencyRecorder(
             video_dir, scale=args.saliency_scale, fps=60 / env.frame_skip,
             magnify=args.video_scale, live=args.render,
-            save_maps=args.save_maps)
+            save_maps=args.save_maps, composite=args.composite,
+            action_names=env.action_meanings)
         observers.append(recorder)
     if args.record_rollout:
         # Without maps to draw, the rollout still needs each step's policy.

@@ -71,6 +71,23 @@ def test_maps_equal_a_hand_written_backward_pass(guided):
     assert result.actor.shape == (3, 3) and result.actor.dtype == np.float32
 
 
+@pytest.mark.parametrize('guided', [True, False])
+def test_all_frames_map_sums_every_frame_of_the_backward_pass(guided):
+    model = TinyModel()
+    x = _input()
+    result = GradientSaliency(guided=guided, frames='all')(model, x)
+    actor_grad, critic_grad = numpy_input_gradients(model, x[0], guided)
+    np.testing.assert_allclose(result.actor, np.abs(actor_grad).sum(axis=0),
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(result.critic,
+                               np.abs(critic_grad).sum(axis=0),
+                               rtol=1e-4, atol=1e-6)
+    # Not just the newest frame: the first frame's gradient is in it.
+    assert (result.actor > np.abs(actor_grad[-1]) + 1e-6).any()
+    with pytest.raises(ValueError, match='frames'):
+        GradientSaliency(frames='oldest')
+
+
 def test_guided_differs_from_vanilla_and_drops_negative_paths():
     model = TinyModel()
     x = _input()

@@ -17,7 +17,8 @@ from xaitk_saliency.utils.masking import occlude_image_batch
 
 from agents import A3CFF, load_agent
 from recurrent_state import restore
-from saliency import GreydanusSaliency, XAITKSaliency, make_saliency
+from saliency import (ActionSaliency, BlurredWindowSaliency,
+                      GreydanusSaliency, XAITKSaliency, make_saliency)
 from saliency.perturbation import blob_masks, masked_inputs
 
 
@@ -147,7 +148,114 @@ def test_xaitk_path_equals_xaitk_itself(perturber, generator):
                                rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize('name', ['greydanus', 'occlusion', 'rise'])
+def _one_at_a_time(model, image, perturbed_images):
+    """Logits and values of the input, then of each perturbed image, one
+    forward pass each."""
+    with chainer.no_backprop_mode():
+        p, v = model.pi_and_v(image[None])
+        ref = (p.logits.array[0].astype(np.float64), float(v.array[0, 0]))
+        outputs = []
+        for img in perturbed_images:
+            p, v = model.pi_and_v(img[None].astype(np.float32))
+            outputs.append((p.logits.array[0].astype(np.float64),
+                            float(v.array[0, 0])))
+    return ref, outputs
+
+
+def _softmax(logits):
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+def _sarfa_by_hand(ref_logits, logits):
+    """SARFA of the most probable action for one perturbed input, written
+    out term by term (Puri et al. 2020)."""
+    p, q = _softmax(ref_logits), _softmax(logits)
+    a = int(np.argmax(p))
+    dp = p[a] - q[a]
+    if dp <= 0:
+        return 0.0
+    others = [i for i in range(len(p)) if i != a]
+    p_rest = np.array([p[i] for i in others]) / sum(p[i] for i in others)
+    q_rest = np.array([q[i] for i in others]) / sum(q[i] for i in others)
+    kl = sum(x * np.log(x / y) for x, y in zip(p_rest, q_rest))
+    k = 1 / (1 + kl)
+    return 2 * k * dp / (k + dp)
+
+
+@pytest.mark.parametrize('score', ['sarfa', 'logprob'])
+def test_action_saliency_equals_the_one_blob_loop(score):
+    model = TinyConvModel()
+    state = _state()
+    # Scale the policy up so that blobs move the most probable action.
+    model.pi.model.output.W.array *= 20
+    result = ActionSaliency(score, radius=2, stride=3, blur_sigma=1,
+                            chunk=5)(model, state)
+    image = state[0]
+    blurred = gaussian_filter(image, sigma=(0, 1, 1))
+    blobs, grid = blob_masks(image.shape[1:], 2, 3)
+    (ref_logits, ref_value), outputs = _one_at_a_time(
+        model, image, [image * (1 - b) + blurred * b for b in blobs])
+    best = int(np.argmax(ref_logits))
+    actor, critic, change, drop = [], [], [], []
+    for logits, value in outputs:
+        log_change = (np.log(_softmax(ref_logits)[best])
+                      - np.log(_softmax(logits)[best]))
+        actor.append(_sarfa_by_hand(ref_logits, logits) if score == 'sarfa'
+                     else abs(log_change))
+        change.append(log_change)
+        critic.append(max(ref_value - value, 0.0))
+        drop.append(ref_value - value)
+    assert sum(a > 0 for a in actor) >= 5       # the check is not vacuous
+    for got, want in ((result.actor, actor), (result.critic, critic),
+                      (result.signed['actor'], change),
+                      (result.signed['critic'], drop)):
+        # Grid point (i, j) sits at pixel (3 i, 3 j).
+        np.testing.assert_allclose(got[::3, ::3],
+                                   np.reshape(want, grid), rtol=1e-3,
+                                   atol=1e-6)
+    assert (result.actor >= 0).all() and (result.critic >= 0).all()
+    assert (result.signed['critic'] < 0).any()  # signed keeps the rises
+
+
+@pytest.mark.parametrize('perturber', [
+    SlidingWindow(window_size=(3, 3), stride=(2, 2)),
+    RISEGrid(n=12, s=3, p1=0.5, seed=1, threads=0)])
+def test_blurred_window_saliency_equals_the_one_mask_loop(perturber):
+    model = TinyConvModel()
+    state = _state()
+    result = BlurredWindowSaliency(perturber, blur_sigma=1, chunk=4)(
+        model, state)
+    image = state[0]
+    blurred = gaussian_filter(image, sigma=(0, 1, 1))
+    masks = perturber(np.ascontiguousarray(image.transpose(1, 2, 0)))
+    (ref_logits, ref_value), outputs = _one_at_a_time(
+        model, image, [k * image + (1 - k) * blurred for k in masks])
+    policy = _softmax(ref_logits)
+    actor_num = np.zeros(image.shape[1:])
+    critic_num = np.zeros(image.shape[1:])
+    weight = np.zeros(image.shape[1:])
+    for k, (logits, value) in zip(masks, outputs):
+        score = sum(policy[a] * abs(logits[a] - ref_logits[a])
+                    for a in range(len(policy)))
+        for y in range(k.shape[0]):
+            for x in range(k.shape[1]):
+                actor_num[y, x] += (1 - k[y, x]) * score
+                critic_num[y, x] += (1 - k[y, x]) * abs(value - ref_value)
+                weight[y, x] += 1 - k[y, x]
+    touched = weight > 0
+    np.testing.assert_allclose(result.actor[touched],
+                               actor_num[touched] / weight[touched],
+                               rtol=1e-3, atol=1e-7)
+    np.testing.assert_allclose(result.critic[touched],
+                               critic_num[touched] / weight[touched],
+                               rtol=1e-3, atol=1e-7)
+    assert (result.actor[~touched] == 0).all()
+
+
+@pytest.mark.parametrize('name', ['greydanus', 'occlusion', 'rise', 'sarfa',
+                                  'logprob', 'occlusion-blur', 'rise-blur',
+                                  'guided-all', 'gradient-all'])
 def test_methods_on_the_real_network(name):
     model = A3CFF(6)
     state = _state((1, 4, 84, 84))

@@ -6,37 +6,56 @@ Every method follows the contract of :mod:`saliency.base`:
 
 ``make_saliency(name, chunk=...)`` builds one by its ``--saliency`` name:
 
-==========  ==============================================================
-guided      guided backpropagation (:mod:`saliency.gradient`)
-gradient    plain input gradient through the same network
-greydanus   Gaussian-blob blur perturbation, r=5, d=5 (Greydanus et al.)
-occlusion   XAITK SlidingWindow 5x5, stride 5 + OcclusionScoring
-rise        XAITK RISEGrid (300 masks, 8x8 cells, p1=0.5, seed 0)
-            + RISEScoring(p1=0.5)
-==========  ==============================================================
+==============  ==========================================================
+guided          guided backpropagation (:mod:`saliency.gradient`)
+gradient        plain input gradient through the same network
+guided-all      guided, summed over every stacked frame
+gradient-all    gradient, summed over every stacked frame
+greydanus       Gaussian-blob blur perturbation, r=5, d=5 (Greydanus et al.)
+occlusion       XAITK SlidingWindow 5x5, stride 5 + OcclusionScoring
+rise            XAITK RISEGrid (300 masks, 8x8 cells, p1=0.5, seed 0)
+                + RISEScoring(p1=0.5)
+sarfa           Greydanus' blobs and blur; actor: SARFA of the most probable
+                action (Puri et al. 2020); critic: the value's drop
+logprob         the same blobs; actor: change of log pi(a*); critic: the
+                value's drop
+occlusion-blur  occlusion's windows with a blurred fill and raw scores
+rise-blur       RISE's masks with a blurred fill and raw scores
+==============  ==========================================================
+
+The first six are the faithful rebuilds; the last four
+(:class:`ActionSaliency`, :class:`BlurredWindowSaliency`) answer what the
+faithfulness report (``faithfulness.py``) found about them.
 """
 from saliency.base import (SaliencyMethod, SaliencyResult, policy_only,
                            policy_scores)
 from saliency.gradient import GradientSaliency
-from saliency.perturbation import (GreydanusSaliency, PerturbationSaliency,
+from saliency.perturbation import (ActionSaliency, BlurredWindowSaliency,
+                                   GreydanusSaliency, PerturbationSaliency,
                                    XAITKSaliency)
+
+
+def _windows():
+    from xaitk_saliency.impls.perturb_image.sliding_window import \
+        SlidingWindow
+    return SlidingWindow(window_size=(5, 5), stride=(5, 5))
+
+
+def _rise_masks():
+    from xaitk_saliency.impls.perturb_image.rise import RISEGrid
+    return RISEGrid(n=300, s=8, p1=0.5, seed=0, threads=0)
 
 
 def _occlusion(chunk):
     from xaitk_saliency.impls.gen_classifier_conf_sal.occlusion_scoring \
         import OcclusionScoring
-    from xaitk_saliency.impls.perturb_image.sliding_window import \
-        SlidingWindow
-    return XAITKSaliency(SlidingWindow(window_size=(5, 5), stride=(5, 5)),
-                         OcclusionScoring(), chunk=chunk)
+    return XAITKSaliency(_windows(), OcclusionScoring(), chunk=chunk)
 
 
 def _rise(chunk):
     from xaitk_saliency.impls.gen_classifier_conf_sal.rise_scoring import \
         RISEScoring
-    from xaitk_saliency.impls.perturb_image.rise import RISEGrid
-    return XAITKSaliency(RISEGrid(n=300, s=8, p1=0.5, seed=0, threads=0),
-                         RISEScoring(p1=0.5), chunk=chunk)
+    return XAITKSaliency(_rise_masks(), RISEScoring(p1=0.5), chunk=chunk)
 
 
 METHODS = {
@@ -45,6 +64,15 @@ METHODS = {
     'greydanus': lambda chunk: GreydanusSaliency(chunk=chunk),
     'occlusion': _occlusion,
     'rise': _rise,
+    'guided-all': lambda chunk: GradientSaliency(guided=True, frames='all'),
+    'gradient-all': lambda chunk: GradientSaliency(guided=False,
+                                                   frames='all'),
+    'sarfa': lambda chunk: ActionSaliency('sarfa', chunk=chunk),
+    'logprob': lambda chunk: ActionSaliency('logprob', chunk=chunk),
+    'occlusion-blur': lambda chunk: BlurredWindowSaliency(_windows(),
+                                                          chunk=chunk),
+    'rise-blur': lambda chunk: BlurredWindowSaliency(_rise_masks(),
+                                                     chunk=chunk),
 }
 
 
@@ -60,6 +88,7 @@ def make_saliency(name, chunk=32):
     return METHODS[name](chunk)
 
 
-__all__ = ['METHODS', 'GradientSaliency', 'GreydanusSaliency',
+__all__ = ['METHODS', 'ActionSaliency', 'BlurredWindowSaliency',
+           'GradientSaliency', 'GreydanusSaliency',
            'PerturbationSaliency', 'SaliencyMethod', 'SaliencyResult',
            'XAITKSaliency', 'make_saliency', 'policy_only', 'policy_scores']

@@ -42,6 +42,9 @@ class SaliencyResult:
         recurrent_state (np.ndarray or None): the flat recurrent state the
             input was evaluated with (see :mod:`recurrent_state`).
         action (int or None): the action the agent took (set by the agent).
+        signed (dict or None): signed maps of methods that have them
+            (``{'actor': ..., 'critic': ...}``, ``(H, W)`` float32), which
+            ``--save-maps`` keeps beside the maps.
     """
 
     actor: np.ndarray
@@ -50,6 +53,7 @@ class SaliencyResult:
     value: float
     recurrent_state: np.ndarray = None
     action: int = None
+    signed: dict = None
 
     @property
     def action_probs(self):

@@ -2,7 +2,8 @@
 
 Actor map: ``|d logit[a*] / d input|`` with ``a*`` the most probable action;
 critic map: ``|d V / d input|``; both for the newest of the stacked frames,
-``(H, W)`` float32. The two gradients are taken separately with
+``(H, W)`` float32, or (``frames='all'``) summed over every stacked frame
+the network read. The two gradients are taken separately with
 ``chainer.grad`` (input gradients only, nothing accumulates: the original
 summed the actor's gradient into its "critic" map).
 
@@ -25,10 +26,16 @@ class GradientSaliency(SaliencyMethod):
 
     Args:
         guided (bool): guided backpropagation (True) or vanilla gradient.
+        frames (str): ``'newest'`` (the newest stacked frame's gradient) or
+            ``'all'`` (``|gradient|`` summed over the stacked frames).
     """
 
-    def __init__(self, guided=True):
+    def __init__(self, guided=True, frames='newest'):
+        if frames not in ('newest', 'all'):
+            raise ValueError("frames must be 'newest' or 'all', got {!r}"
+                             .format(frames))
         self.guided = guided
+        self.frames = frames
 
     def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state)
@@ -47,9 +54,13 @@ class GradientSaliency(SaliencyMethod):
         best = int(scores.array[0].argmax())
         with chainer.using_config('train', not self.guided):
             grad, = chainer.grad([scores[0, best] + value[1, 0]], [x])
+        grad = np.abs(grad.array)
+        if self.frames == 'all':
+            actor, critic = grad[0].sum(axis=0), grad[1].sum(axis=0)
+        else:
+            actor, critic = grad[0, -1], grad[1, -1]
         return SaliencyResult(
-            actor=np.abs(grad.array[0, -1]),
-            critic=np.abs(grad.array[1, -1]),
+            actor=actor, critic=critic,
             policy=policy[0:1],
             value=float(value.array[0, 0]),
             recurrent_state=recurrent_state)

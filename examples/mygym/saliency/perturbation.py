@@ -104,7 +104,8 @@ class PerturbationSaliency(SaliencyMethod):
     """Shared machinery: masks, batched scoring, the unperturbed pass.
 
     Subclasses provide ``masks_and_fill(state) -> (keep, fill)`` and
-    ``maps(ref_scores, ref_value, scores, values, keep) -> (actor, critic)``.
+    ``maps(ref_scores, ref_value, scores, values, keep) -> (actor, critic)``
+    or ``(actor, critic, {name: signed map})``.
 
     Args:
         chunk (int): masked inputs per forward pass.
@@ -133,11 +134,15 @@ class PerturbationSaliency(SaliencyMethod):
         keep, fill = self.masks_and_fill(state[0])
         scores, values = self.score(model, state[0], keep, fill,
                                     recurrent_state)
-        actor, critic = self.maps(ref_scores, ref_value, scores, values, keep)
-        return SaliencyResult(actor=actor.astype(np.float32),
-                              critic=critic.astype(np.float32),
+        maps = self.maps(ref_scores, ref_value, scores, values, keep)
+        signed = None
+        if len(maps) == 3:
+            signed = {name: m.astype(np.float32)
+                      for name, m in maps[2].items()}
+        return SaliencyResult(actor=maps[0].astype(np.float32),
+                              critic=maps[1].astype(np.float32),
                               policy=policy, value=ref_value,
-                              recurrent_state=recurrent_state)
+                              recurrent_state=recurrent_state, signed=signed)
 
 
 class GreydanusSaliency(PerturbationSaliency):
@@ -210,3 +215,116 @@ class XAITKSaliency(PerturbationSaliency):
         critic = self.generator(np.array([ref_value], dtype=np.float32),
                                 values[:, None], keep)
         return np.abs(actor).sum(axis=0), np.abs(critic[0])
+
+
+def log_softmax(scores):
+    """Row-wise log-probabilities of action scores, float64."""
+    z = np.asarray(scores, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def chosen_action_change(ref_scores, scores):
+    """How the perturbed policies move the most probable action ``a*``:
+    ``log pi(a*) - log pi'(a*)`` per perturbed input (positive where the
+    perturbation makes the action less likely)."""
+    ref = log_softmax(ref_scores)
+    best = int(np.argmax(ref))
+    return ref[best] - log_softmax(scores)[:, best]
+
+
+def sarfa(ref_scores, scores):
+    """SARFA saliency (Puri et al. 2020) of the most probable action per
+    perturbed input: ``2 K dp / (K + dp)`` where the perturbation lowers
+    the action's probability by ``dp > 0``, else 0, with specificity
+    ``K = 1 / (1 + KL(P_rest || P'_rest))`` over the other actions'
+    renormalised probabilities."""
+    ref = np.exp(log_softmax(ref_scores))
+    probs = np.exp(log_softmax(scores))
+    best = int(np.argmax(ref))
+    drop = ref[best] - probs[:, best]
+    rest = np.arange(len(ref)) != best
+    ref_rest = ref[rest] / ref[rest].sum()
+    rest_probs = probs[:, rest]
+    rest_probs = rest_probs / rest_probs.sum(axis=1, keepdims=True)
+    kl = (ref_rest * (np.log(ref_rest) - np.log(rest_probs))).sum(axis=1)
+    specificity = 1.0 / (1.0 + kl)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        harmonic = 2 * specificity * drop / (specificity + drop)
+    return np.where(drop > 0, harmonic, 0.0)
+
+
+class ActionSaliency(GreydanusSaliency):
+    """Greydanus' blobs and blurred fill, scored by what the agent does.
+
+    Actor: how a blob changes the most probable action ``a*``: ``'sarfa'``
+    (:func:`sarfa`) or ``'logprob'`` (``|log pi(a*) - log pi'(a*)|``).
+    Critic: how much the blob *lowers* the value, ``max(V - V', 0)``: the
+    parts of the frame the value estimate rests on. Signed maps (in
+    ``SaliencyResult.signed``): ``actor`` ``log pi(a*) - log pi'(a*)``,
+    ``critic`` ``V - V'``, interpolated as the others.
+
+    Args:
+        score (str): ``'sarfa'`` or ``'logprob'``.
+        radius, stride, blur_sigma, chunk: as :class:`GreydanusSaliency`.
+    """
+
+    SCORES = ('sarfa', 'logprob')
+
+    def __init__(self, score='sarfa', radius=5, stride=5, blur_sigma=3,
+                 chunk=32):
+        if score not in self.SCORES:
+            raise ValueError('score must be one of {}, got {!r}'.format(
+                self.SCORES, score))
+        super().__init__(radius, stride, blur_sigma, chunk)
+        self.score_name = score
+
+    def maps(self, ref_scores, ref_value, scores, values, keep):
+        _, grid, rows, cols = self._grid(keep.shape[1:])
+
+        def spread(per_blob):
+            return rows @ np.asarray(per_blob).reshape(grid) @ cols.T
+
+        change = chosen_action_change(ref_scores, scores)
+        actor = (sarfa(ref_scores, scores) if self.score_name == 'sarfa'
+                 else np.abs(change))
+        value_drop = ref_value - np.asarray(values, dtype=np.float64)
+        return (spread(actor), spread(np.maximum(value_drop, 0)),
+                {'actor': spread(change), 'critic': spread(value_drop)})
+
+
+class BlurredWindowSaliency(XAITKSaliency):
+    """An XAITK perturber's masks with a blurred fill and raw scores.
+
+    The perturbed pixels take a blurred copy of the input (each stacked
+    frame, sigma ``blur_sigma``) instead of a constant; each perturbed
+    input is scored by raw changes, not by an XAITK scorer that scales each
+    action's map to its own peak: actor ``sum_a pi(a) |s'_a - s_a|`` (the
+    action scores' changes weighted by the unperturbed policy), critic
+    ``|V' - V|``. A pixel's saliency is the mean score of the inputs that
+    perturbed it, weighted by how much (``1 - keep``); 0 where none did.
+
+    Args:
+        perturber: XAITK ``PerturbImage``.
+        blur_sigma (float): sigma of the fill.
+        chunk (int): masked inputs per forward pass.
+    """
+
+    def __init__(self, perturber, blur_sigma=3, chunk=32):
+        super().__init__(perturber, generator=None, chunk=chunk)
+        self.blur_sigma = blur_sigma
+
+    def masks_and_fill(self, state):
+        keep, _ = super().masks_and_fill(state)
+        return keep, gaussian_filter(state, sigma=(0, self.blur_sigma,
+                                                   self.blur_sigma))
+
+    def maps(self, ref_scores, ref_value, scores, values, keep):
+        policy = np.exp(log_softmax(ref_scores))
+        actor = (np.abs(scores - ref_scores) * policy).sum(axis=1)
+        critic = np.abs(np.asarray(values) - ref_value)
+        perturbed = 1.0 - keep
+        weight = perturbed.sum(axis=0)
+        weight[weight == 0] = np.inf
+        return (np.tensordot(actor, perturbed, 1) / weight,
+                np.tensordot(critic, perturbed, 1) / weight)
