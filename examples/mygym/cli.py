@@ -113,6 +113,20 @@ positive_float.__doc__ = 'argparse type: a finite float > 0.'
 SEED = int_in(0, 2 ** 20 - 1)
 
 
+DEVICE_HELP = ('where perturbed inputs are scored: cpu, or cuda (ONNX '
+               'Runtime\'s CUDA provider; needs the packages of '
+               'requirements-gpu.txt and a GPU)')
+
+
+def check_device(device):
+    """Refuse, before any work, a ``--device`` this machine cannot run."""
+    from engine import EngineError, providers
+    try:
+        providers(device)
+    except EngineError as e:
+        raise UsageError(str(e))
+
+
 def run_main(parser, run, argv=None):
     """Parse ``argv`` and call ``run(args)``; returns the exit status."""
     try:

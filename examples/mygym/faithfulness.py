@@ -41,8 +41,8 @@ import objects
 from agents import ARCHS, load_agent, phi
 from checkpoint import CheckpointError
 from chainerrl import misc
-from cli import (SEED, OneLineParser, UsageError, check_writable_folder,
-                 finite_float, int_in, run_main)
+from cli import (DEVICE_HELP, SEED, OneLineParser, UsageError, check_device,
+                 check_writable_folder, finite_float, int_in, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from env_gym_chainer import game_of
 from outputs import written_whole
@@ -107,6 +107,8 @@ def build_parser():
                         'as on it')
     p.add_argument('--chunk', type=int_in(1, 4096), default=64,
                    help='perturbed inputs per forward pass')
+    p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
+                   help=DEVICE_HELP)
     return p
 
 
@@ -238,7 +240,8 @@ class Evaluation:
                       for _ in range(self.args.random_orderings)]
             curve = fm.deletion_insertion(
                 self.model, state, orders, int(self.actions[i]),
-                self._state(i), chunk=self.args.chunk)
+                self._state(i), chunk=self.args.chunk,
+                device=self.args.device)
             aucs.append(_curve_aucs(curve))
             curves.append({k: {s: v.mean(axis=0) for s, v in c.items()}
                            for k, c in curve.items()})
@@ -252,7 +255,8 @@ class Evaluation:
             order = fm.salient_order(maps[i], rng)
             curve = fm.deletion_insertion(
                 self.model, state, [order], int(self.actions[i]),
-                self._state(i), chunk=self.args.chunk)
+                self._state(i), chunk=self.args.chunk,
+                device=self.args.device)
             aucs.append(_curve_aucs(curve))
             curves.append({k: {s: v[0] for s, v in c.items()}
                            for k, c in curve.items()})
@@ -267,7 +271,8 @@ class Evaluation:
         rng = np.random.RandomState(self.args.seed + 1)
         for name in methods:
             bar.set_description(name)
-            method = make_saliency(name, chunk=self.args.chunk)
+            method = make_saliency(name, chunk=self.args.chunk,
+                                   device=self.args.device)
             start = time.perf_counter()
             trained = compute_maps(method, self.model, self.states,
                                    self.recurrent, bar)
@@ -574,6 +579,7 @@ def run(args):
     elif not os.path.isfile(args.rollout):
         raise UsageError('no rollout file at {}'.format(args.rollout))
     check_writable_folder(args.out, '--out')
+    check_device(args.device)
     meta = {}
     if args.rollout:
         frames, meta = rollout_frames(args.rollout, args.frames, args.stride)

@@ -180,7 +180,7 @@ def curve_scores(ref_scores, ref_value, action, scores, values):
 
 
 def deletion_insertion(model, state, orders, action, recurrent_state=None,
-                       steps=20, chunk=64):
+                       steps=20, chunk=64, device='cpu'):
     """Deletion and insertion curves of ``state`` ``(C, H, W)`` for each
     pixel ordering in ``orders``.
 
@@ -196,9 +196,9 @@ def deletion_insertion(model, state, orders, action, recurrent_state=None,
     keep = np.concatenate([k for pair in keeps for k in pair])
     ref_scores, ref_values = score_masked(
         model, state, np.ones((1,) + state.shape[1:], np.float32), fill,
-        recurrent_state)
+        recurrent_state, device=device)
     scores, values = score_masked(model, state, keep, fill, recurrent_state,
-                                  chunk)
+                                  chunk, device)
     measured = curve_scores(ref_scores[0], float(ref_values[0]), action,
                             scores, values)
     out = {'deletion': {}, 'insertion': {}}

@@ -34,8 +34,10 @@ from tqdm import tqdm
 
 from agents import ARCHS, load_agent, phi
 from checkpoint import CheckpointError, read_checkpoint_info
-from cli import (OneLineParser, UsageError, finite_float, int_at_least,
-                 int_in, run_main)
+import engine
+from cli import (DEVICE_HELP, OneLineParser, UsageError, check_device,
+                 finite_float,
+                 int_at_least, int_in, run_main)
 from recurrent_state import snapshot
 from outputs import save_npz
 from render import red_overlay, to_unit
@@ -66,8 +68,10 @@ def build_parser():
     p.add_argument('--load', default=None,
                    help='checkpoint folder (default: the one the rollout '
                         'was recorded with)')
-    p.add_argument('--chunk', type=int_in(1, 4096), default=32,
+    p.add_argument('--chunk', type=int_in(1, 4096), default=64,
                    help='perturbed inputs per forward pass')
+    p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
+                   help=DEVICE_HELP)
     p.add_argument('--scale', choices=('frame', 'range'), default='frame',
                    help='normalise each map by its own maximum or by the '
                         'maximum over the frame range')
@@ -115,6 +119,7 @@ def _init_worker():
     # Workers share the cores: one BLAS thread each. Ctrl-C is the parent's
     # to handle (it keeps the finished frames); workers just get terminated.
     threadpool_limits(limits=1)
+    engine.set_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -209,6 +214,7 @@ def run(args):
         raise UsageError('frame range {}..{} is outside the rollout\'s '
                          'frames 0..{}'.format(args.start_frame,
                                                args.end_frame, n - 1))
+    check_device(args.device)
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
@@ -229,7 +235,8 @@ def run(args):
                              else 'present',
                              'recurrent' if recurrent_states is None
                              else 'feed-forward'))
-    method = make_saliency(args.method, chunk=args.chunk)
+    method = make_saliency(args.method, chunk=args.chunk,
+                           device=args.device)
     frames = list(range(args.start_frame, args.end_frame + 1))
     status = 0
     try:

@@ -31,7 +31,8 @@ import demo
 import training
 from agents import ARCHS, build_agent, load_agent, stacked_frames
 from checkpoint import CheckpointError, clean_folder
-from cli import (SEED, OneLineParser, UsageError, check_writable_folder,
+from cli import (DEVICE_HELP, SEED, OneLineParser, UsageError, check_device,
+                 check_writable_folder,
                  finite_float, int_at_least, int_in, positive_float,
                  run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
@@ -153,7 +154,9 @@ def build_parser():
                            'scores), or none (fast evaluation, no videos); '
                            'faithfulness.py reports which maps mean '
                            'anything')
-    demo.add_argument('--saliency-chunk', type=int_in(1, 4096), default=32,
+    demo.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
+                      help=DEVICE_HELP)
+    demo.add_argument('--saliency-chunk', type=int_in(1, 4096), default=64,
                       help='perturbed inputs per forward pass (perturbation '
                            'methods)')
     demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
@@ -252,6 +255,7 @@ def run(args):
                 '%Y%m%dT%H%M%S'))
         if args.saliency != 'none' or args.monitor:
             check_writable_folder(run_dir, '--video-dir')
+        check_device(args.device)
         if args.record_rollout:
             if os.path.isdir(args.record_rollout):
                 raise UsageError('--record-rollout {} is a folder; give a '
@@ -330,7 +334,8 @@ def run_demo(args, agent, make_env, video_dir):
     observers = []
     if args.saliency != 'none':
         agent.saliency = make_saliency(args.saliency,
-                                       chunk=args.saliency_chunk)
+                                       chunk=args.saliency_chunk,
+                                       device=args.device)
         recorder = SaliencyRecorder(
             video_dir, scale=args.saliency_scale, fps=60 / env.frame_skip,
             magnify=args.video_scale, live=args.render,

@@ -296,8 +296,11 @@ def test_recurrent_perturbation_equals_a_one_mask_reference(trained_lstm):
             x = (state[0] * (1 - blob) + blurred * blob)[None]
             p, v = model.pi_and_v(x.astype(np.float32))
             actor[k] = 0.5 * ((p.logits.array[0] - ref_logits) ** 2).sum()
+    # Scores are squared logit differences of ~3e-3: float32 rounding of
+    # the logits (ONNX Runtime and Chainer sum in other orders) is ~1e-4 of
+    # them.
     np.testing.assert_allclose(result.actor[::20, ::20], actor.reshape(grid),
-                               rtol=1e-4, atol=1e-10)
+                               rtol=1e-3, atol=1e-10)
     assert result.value == pytest.approx(float(ref_value), rel=1e-5)
     # From another state the maps differ: the state really is used.
     other = method(model, state, np.zeros(512, dtype=np.float32))

@@ -46,46 +46,54 @@ def _rise_masks():
     return RISEGrid(n=300, s=8, p1=0.5, seed=0, threads=0)
 
 
-def _occlusion(chunk):
+def _occlusion(chunk, device):
     from xaitk_saliency.impls.gen_classifier_conf_sal.occlusion_scoring \
         import OcclusionScoring
-    return XAITKSaliency(_windows(), OcclusionScoring(), chunk=chunk)
+    return XAITKSaliency(_windows(), OcclusionScoring(), chunk=chunk,
+                         device=device)
 
 
-def _rise(chunk):
+def _rise(chunk, device):
     from xaitk_saliency.impls.gen_classifier_conf_sal.rise_scoring import \
         RISEScoring
-    return XAITKSaliency(_rise_masks(), RISEScoring(p1=0.5), chunk=chunk)
+    return XAITKSaliency(_rise_masks(), RISEScoring(p1=0.5), chunk=chunk,
+                         device=device)
 
 
+# name -> factory(chunk, device); gradients run in Chainer on the CPU.
 METHODS = {
-    'guided': lambda chunk: GradientSaliency(guided=True),
-    'gradient': lambda chunk: GradientSaliency(guided=False),
-    'greydanus': lambda chunk: GreydanusSaliency(chunk=chunk),
+    'guided': lambda chunk, device: GradientSaliency(guided=True),
+    'gradient': lambda chunk, device: GradientSaliency(guided=False),
+    'greydanus': lambda chunk, device: GreydanusSaliency(chunk=chunk,
+                                                         device=device),
     'occlusion': _occlusion,
     'rise': _rise,
-    'guided-all': lambda chunk: GradientSaliency(guided=True, frames='all'),
-    'gradient-all': lambda chunk: GradientSaliency(guided=False,
-                                                   frames='all'),
-    'sarfa': lambda chunk: ActionSaliency('sarfa', chunk=chunk),
-    'logprob': lambda chunk: ActionSaliency('logprob', chunk=chunk),
-    'occlusion-blur': lambda chunk: BlurredWindowSaliency(_windows(),
-                                                          chunk=chunk),
-    'rise-blur': lambda chunk: BlurredWindowSaliency(_rise_masks(),
-                                                     chunk=chunk),
+    'guided-all': lambda chunk, device: GradientSaliency(guided=True,
+                                                         frames='all'),
+    'gradient-all': lambda chunk, device: GradientSaliency(guided=False,
+                                                           frames='all'),
+    'sarfa': lambda chunk, device: ActionSaliency('sarfa', chunk=chunk,
+                                                  device=device),
+    'logprob': lambda chunk, device: ActionSaliency('logprob', chunk=chunk,
+                                                    device=device),
+    'occlusion-blur': lambda chunk, device: BlurredWindowSaliency(
+        _windows(), chunk=chunk, device=device),
+    'rise-blur': lambda chunk, device: BlurredWindowSaliency(
+        _rise_masks(), chunk=chunk, device=device),
 }
 
 
-def make_saliency(name, chunk=32):
+def make_saliency(name, chunk=64, device='cpu'):
     """The saliency method called ``name`` (a key of METHODS).
 
     ``chunk`` is the number of perturbed inputs per forward pass of the
-    perturbation methods.
+    perturbation methods, ``device`` where they run them (``'cpu'`` or
+    ``'cuda'``, :mod:`engine`).
     """
     if name not in METHODS:
         raise ValueError('unknown saliency method {!r}; choose from {}'
                          .format(name, ', '.join(sorted(METHODS))))
-    return METHODS[name](chunk)
+    return METHODS[name](chunk, device)
 
 
 __all__ = ['METHODS', 'ActionSaliency', 'BlurredWindowSaliency',

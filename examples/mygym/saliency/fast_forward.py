@@ -229,14 +229,12 @@ def _runs_lstm_cnn(model):
             and _softmax_heads(model))
 
 
-def fast_forward_for(model):
-    """A NumPy forward for ``model``, or None if it cannot run it:
-    :class:`FastFFForward`, :class:`FastLSTMForward`."""
+def network_kind(model):
+    """``'lstm'`` (an LSTM-CNN), ``'ff'`` (an ICLR-ACER A3CFF) or None:
+    which of the suite's networks ``model`` is, as far as inference-only
+    forwards (these and :mod:`engine`) can run it."""
     if _runs_lstm_cnn(model):
-        try:
-            return FastLSTMForward(model)
-        except ValueError:
-            return None
+        return 'lstm'
     head = getattr(model, 'head', None)
     if head is None or getattr(head, 'activation', None) not in (
             guided_relu, F.relu):
@@ -249,7 +247,18 @@ def fast_forward_for(model):
     if any(getattr(layer, 'W', None) is None or layer.W.array is None
            for layer in head):
         return None
+    return 'ff'
+
+
+def fast_forward_for(model):
+    """A NumPy forward for ``model``, or None if it cannot run it:
+    :class:`FastFFForward`, :class:`FastLSTMForward`."""
+    kind = network_kind(model)
     try:
-        return FastFFForward(model)
+        if kind == 'lstm':
+            return FastLSTMForward(model)
+        if kind == 'ff':
+            return FastFFForward(model)
     except ValueError:          # a convolution npconv does not run
         return None
+    return None

@@ -21,8 +21,8 @@ input is ``K * I + (1 - K) * F`` on every stacked frame, ``F`` the fill:
   ``critic = |map|``.
 
 All masked inputs are scored in batched forward passes of ``chunk`` inputs,
-actor and critic from the same pass (the ICLR-ACER network through the
-NumPy forward of :mod:`saliency.fast_forward`); in a recurrent model every
+actor and critic from the same pass (the suite's networks through ONNX
+Runtime, :mod:`engine`, on CPU or CUDA); in a recurrent model every
 pass starts from the state the agent had when it saw the input. Maps are
 ``(H, W)`` float32 >= 0.
 """
@@ -33,9 +33,9 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from recurrent_state import restore
+from engine import engine_for
 from resample import grid_matrix
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
-from saliency.fast_forward import fast_forward_for
 
 
 def blob_masks(shape, radius=5, stride=5):
@@ -72,22 +72,23 @@ def masked_inputs(state, keep, fill):
     return (keep * state[None] + (1 - keep) * fill).astype(np.float32)
 
 
-def score_masked(model, state, keep, fill, recurrent_state=None, chunk=32):
+def score_masked(model, state, keep, fill, recurrent_state=None, chunk=64,
+                 device='cpu'):
     """Actor scores ``(n, n_actions)`` and values ``(n,)`` of the masked
     inputs ``K * I + (1 - K) * F`` of ``state`` ``(C, H, W)`` for every keep
     mask of ``keep`` ``[n, H, W]``, each from ``recurrent_state``, in
     forward passes of ``chunk`` inputs.
 
-    The suite's networks run through the NumPy forwards of
-    :mod:`saliency.fast_forward`, other models through Chainer.
+    The suite's networks run through ONNX Runtime (:mod:`engine`) on
+    ``device``, other models through Chainer (CPU).
     """
-    fast = fast_forward_for(model)
+    engine = engine_for(model, device)
     scores, values = [], []
     with chainer.no_backprop_mode(), chainer.using_config('train', False):
         for begin in range(0, len(keep), chunk):
             part = keep[begin:begin + chunk]
-            if fast is not None:
-                part_scores, part_values = fast.masked(
+            if engine is not None:
+                part_scores, part_values = engine.masked(
                     state, part, fill, recurrent_state)
             else:
                 restore(model, recurrent_state, batch_size=len(part))
@@ -109,17 +110,19 @@ class PerturbationSaliency(SaliencyMethod):
 
     Args:
         chunk (int): masked inputs per forward pass.
+        device (str): where the suite's networks run (:mod:`engine`).
     """
 
-    def __init__(self, chunk=32):
+    def __init__(self, chunk=64, device='cpu'):
         if chunk < 1:
             raise ValueError('chunk must be >= 1, got %r' % chunk)
         self.chunk = chunk
+        self.device = device
 
     def score(self, model, state, keep, fill, recurrent_state=None):
         """:func:`score_masked` in chunks of ``self.chunk``."""
         return score_masked(model, state, keep, fill, recurrent_state,
-                            self.chunk)
+                            self.chunk, self.device)
 
     def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state, dtype=np.float32)
@@ -155,8 +158,9 @@ class GreydanusSaliency(PerturbationSaliency):
         chunk (int): masked inputs per forward pass.
     """
 
-    def __init__(self, radius=5, stride=5, blur_sigma=3, chunk=32):
-        super().__init__(chunk)
+    def __init__(self, radius=5, stride=5, blur_sigma=3, chunk=64,
+                 device='cpu'):
+        super().__init__(chunk, device)
         self.radius = radius
         self.stride = stride
         self.blur_sigma = blur_sigma
@@ -195,8 +199,9 @@ class XAITKSaliency(PerturbationSaliency):
         chunk (int): masked inputs per forward pass.
     """
 
-    def __init__(self, perturber, generator, fill=0.0, chunk=32):
-        super().__init__(chunk)
+    def __init__(self, perturber, generator, fill=0.0, chunk=64,
+                 device='cpu'):
+        super().__init__(chunk, device)
         self.perturber = perturber
         self.generator = generator
         self.fill = fill
@@ -272,11 +277,11 @@ class ActionSaliency(GreydanusSaliency):
     SCORES = ('sarfa', 'logprob')
 
     def __init__(self, score='sarfa', radius=5, stride=5, blur_sigma=3,
-                 chunk=32):
+                 chunk=64, device='cpu'):
         if score not in self.SCORES:
             raise ValueError('score must be one of {}, got {!r}'.format(
                 self.SCORES, score))
-        super().__init__(radius, stride, blur_sigma, chunk)
+        super().__init__(radius, stride, blur_sigma, chunk, device)
         self.score_name = score
 
     def maps(self, ref_scores, ref_value, scores, values, keep):
@@ -310,8 +315,9 @@ class BlurredWindowSaliency(XAITKSaliency):
         chunk (int): masked inputs per forward pass.
     """
 
-    def __init__(self, perturber, blur_sigma=3, chunk=32):
-        super().__init__(perturber, generator=None, chunk=chunk)
+    def __init__(self, perturber, blur_sigma=3, chunk=64, device='cpu'):
+        super().__init__(perturber, generator=None, chunk=chunk,
+                         device=device)
         self.blur_sigma = blur_sigma
 
     def masks_and_fill(self, state):

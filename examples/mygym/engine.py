@@ -1,0 +1,286 @@
+"""ONNX Runtime inference of the suite's networks (no gradients).
+
+Chainer trains and stays the reference; every forward pass that needs no
+gradient (perturbation scoring, the report's curves) can run through an
+ONNX graph built here from the Chainer weights with ``onnx.helper`` and
+executed by ONNX Runtime, on the CPU or, with ``onnxruntime-gpu``, on CUDA.
+
+* :func:`ff_graph`: ``A3CFF`` (the ICLR-ACER head, ReLU): input ``x``
+  ``(N, C, H, W)``; outputs ``scores`` ``(N, n_actions)`` (the policy's
+  logits) and ``values`` ``(N,)``.
+* :func:`lstm_graph`: one step of ``A3CLSTMCNN``: inputs ``x``
+  ``(N, 1, 80, 80)``, ``c`` and ``h`` ``(N, 256)``; outputs ``scores``,
+  ``values``, ``c_next``, ``h_next`` (gates as Chainer's ``F.lstm``: the
+  four pre-activations of a unit adjacent, ``a, i, f, o``).
+
+:class:`Engine` wraps a session with the interface of
+:mod:`saliency.fast_forward` (``masked(state, keep, fill,
+recurrent_state)``). :func:`engine_for` returns one for a model it can run
+(None otherwise), rebuilt when the model's weights change.
+"""
+import weakref
+
+import numpy as np
+
+DEVICES = ('cpu', 'cuda')
+
+
+class EngineError(RuntimeError):
+    """The engine cannot run here (missing package, no GPU)."""
+
+
+def _onnx():
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError as e:          # pragma: no cover - in requirements
+        raise EngineError('the onnx package is missing: {}'.format(e))
+    return onnx, TensorProto, helper, numpy_helper
+
+
+class _Graph:
+    """A small builder: named initialisers and nodes, unique names."""
+
+    def __init__(self):
+        _, self.TensorProto, self.helper, self.numpy_helper = _onnx()
+        self.nodes, self.inits, self.count = [], [], 0
+
+    def name(self, prefix):
+        self.count += 1
+        return '{}_{}'.format(prefix, self.count)
+
+    def const(self, array, prefix='w'):
+        name = self.name(prefix)
+        self.inits.append(self.numpy_helper.from_array(
+            np.ascontiguousarray(array), name))
+        return name
+
+    def op(self, op_type, inputs, n_out=1, **attrs):
+        outs = [self.name(op_type.lower()) for _ in range(n_out)]
+        self.nodes.append(self.helper.make_node(op_type, inputs, outs,
+                                                **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def conv(self, x, link, activation):
+        ksize = link.W.shape[2:]
+        stride = link.stride if isinstance(link.stride, tuple) \
+            else (link.stride,) * 2
+        pad = link.pad if isinstance(link.pad, tuple) else (link.pad,) * 2
+        inputs = [x, self.const(link.W.array.astype(np.float32))]
+        if link.b is not None:
+            inputs.append(self.const(link.b.array.astype(np.float32)))
+        y = self.op('Conv', inputs, kernel_shape=list(ksize),
+                    strides=list(stride), pads=[pad[0], pad[1]] * 2)
+        return self.op(activation, [y])
+
+    def linear(self, x, link):
+        """``x @ W.T + b`` (Chainer's Linear; flattens 4-D input)."""
+        inputs = [x, self.const(link.W.array.astype(np.float32))]
+        if link.b is not None:
+            inputs.append(self.const(link.b.array.astype(np.float32)))
+        return self.op('Gemm', inputs, transB=1)
+
+    def masking(self, channels, size):
+        """Nodes that make ``x`` from the inputs ``keep`` ``(N, H, W)``,
+        ``image`` and ``fill`` ``(C, H, W)``: ``fill + keep * (image -
+        fill)``, i.e. ``K * I + (1 - K) * F`` for every mask."""
+        keep = self.op('Unsqueeze', ['keep', self.const(
+            np.array([1], np.int64), 'ax')])
+        diff = self.op('Sub', ['image', 'fill'])
+        x = self.op('Add', ['fill', self.op('Mul', [keep, diff])])
+        return x, [('keep', ['N', size, size]),
+                   ('image', [channels, size, size]),
+                   ('fill', [channels, size, size])]
+
+    def model(self, inputs, outputs):
+        helper, tp = self.helper, self.TensorProto
+
+        def info(name, shape):
+            return helper.make_tensor_value_info(name, tp.FLOAT, shape)
+        graph = helper.make_graph(self.nodes, 'a3c',
+                                  [info(n, s) for n, s in inputs],
+                                  [info(n, s) for n, s in outputs],
+                                  self.inits)
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid('', 17)])
+        model.ir_version = 8
+        return model
+
+
+def _output_links(model):
+    return model.pi.model.output, model.v.model.output
+
+
+def ff_graph(model, masked=False):
+    """The ONNX graph of an ``A3CFF`` (see the module); ``masked``: the
+    inputs are ``keep``, ``image`` and ``fill`` (:meth:`_Graph.masking`)
+    instead of ``x``."""
+    g = _Graph()
+    head = list(model.head)
+    channels = head[0].W.shape[1]
+    size = type(model.head).input_size
+    inputs = [('x', ['N', channels, size, size])]
+    h = 'x'
+    if masked:
+        h, inputs = g.masking(channels, size)
+    for conv in head[:-1]:
+        h = g.conv(h, conv, 'Relu')
+    h = g.op('Flatten', [h], axis=1)
+    h = g.op('Relu', [g.linear(h, head[-1])])
+    pi, v = _output_links(model)
+    g.nodes.append(g.helper.make_node('Identity', [g.linear(h, pi)],
+                                      ['scores']))
+    g.nodes.append(g.helper.make_node(
+        'Squeeze', [g.linear(h, v), g.const(np.array([1], np.int64), 'ax')],
+        ['values']))
+    return g.model(inputs,
+                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])])
+
+
+def lstm_graph(model, masked=False):
+    """The ONNX graph of one step of an ``A3CLSTMCNN`` (see the module);
+    ``masked``: inputs ``keep``, ``image``, ``fill`` as :func:`ff_graph`'s,
+    and one state ``c``, ``h`` ``(1, 256)`` for every mask."""
+    g = _Graph()
+    channels = model.convs[0].W.shape[1]
+    units = model.lstm.state_size
+    inputs = [('x', ['N', channels, 80, 80])]
+    h = 'x'
+    state_rows = 'N'
+    if masked:
+        h, inputs = g.masking(channels, 80)
+        state_rows = 1
+    for conv in model.convs:
+        h = g.conv(h, conv, 'Elu')
+    h = g.op('Flatten', [h], axis=1)
+    z = g.op('Add', [g.linear(h, model.lstm.upward),
+                     g.op('MatMul', ['h', g.const(
+                         model.lstm.lateral.W.array.T.astype(np.float32))])])
+    z = g.op('Reshape', [z, g.const(np.array([-1, units, 4], np.int64),
+                                    'shape')])
+    a, i, f, o = g.op('Split', [z, g.const(np.array([1, 1, 1, 1], np.int64),
+                                           'split')], n_out=4, axis=2)
+    squeeze = g.const(np.array([2], np.int64), 'ax')
+    a, i, f, o = [g.op('Squeeze', [t, squeeze]) for t in (a, i, f, o)]
+    a = g.op('Tanh', [a])
+    i, f, o = [g.op('Sigmoid', [t]) for t in (i, f, o)]
+    c = g.op('Add', [g.op('Mul', [a, i]), g.op('Mul', [f, 'c'])])
+    h_next = g.op('Mul', [o, g.op('Tanh', [c])])
+    g.nodes.append(g.helper.make_node('Identity', [c], ['c_next']))
+    g.nodes.append(g.helper.make_node('Identity', [h_next], ['h_next']))
+    pi, v = _output_links(model)
+    g.nodes.append(g.helper.make_node('Identity', [g.linear(h_next, pi)],
+                                      ['scores']))
+    g.nodes.append(g.helper.make_node(
+        'Squeeze', [g.linear(h_next, v),
+                    g.const(np.array([1], np.int64), 'ax')], ['values']))
+    return g.model(inputs + [('c', [state_rows, units]),
+                             ('h', [state_rows, units])],
+                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N']),
+                    ('c_next', ['N', units]), ('h_next', ['N', units])])
+
+
+def providers(device):
+    """ONNX Runtime execution providers for ``device``; an
+    :class:`EngineError` (one line) if it is not available."""
+    if device not in DEVICES:
+        raise EngineError('unknown device {!r}; choose from {}'.format(
+            device, ', '.join(DEVICES)))
+    try:
+        import onnxruntime as ort
+    except ImportError as e:          # pragma: no cover - in requirements
+        raise EngineError('onnxruntime is missing: {}'.format(e))
+    if device == 'cpu':
+        return ['CPUExecutionProvider']
+    if 'CUDAExecutionProvider' not in ort.get_available_providers():
+        raise EngineError(
+            '--device cuda needs onnxruntime-gpu and a CUDA GPU (pip install '
+            '-r requirements-gpu.txt); this onnxruntime offers {}'.format(
+                ', '.join(ort.get_available_providers())))
+    return ['CUDAExecutionProvider', 'CPUExecutionProvider']
+
+
+class Engine:
+    """An ONNX Runtime session of one of the suite's networks.
+
+    Args:
+        model: an ``A3CFF`` or ``A3CLSTMCNN`` (see :func:`supports`).
+        device (str): ``'cpu'`` or ``'cuda'``.
+        threads (int or None): intra-op threads (None: ONNX Runtime's
+            choice, all cores).
+    """
+
+    def __init__(self, model, device='cpu', threads=None):
+        import onnxruntime as ort
+        self.recurrent = hasattr(model, 'lstm')
+        build = lstm_graph if self.recurrent else ff_graph
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.device = device
+        self.session, self.masked_session = [
+            ort.InferenceSession(build(model, masked).SerializeToString(),
+                                 options, providers=providers(device))
+            for masked in (False, True)]
+        self.state_size = model.lstm.state_size if self.recurrent else 0
+
+    def __call__(self, x, state=None):
+        """``x`` ``(k, C, H, W)`` -> ``(scores, values)``, and for the
+        LSTM-CNN the next ``(c, h)`` (``state`` None: zeros)."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if not self.recurrent:
+            return tuple(self.session.run(['scores', 'values'], {'x': x}))
+        if state is None:
+            zeros = np.zeros((len(x), self.state_size), np.float32)
+            state = (zeros, zeros)
+        scores, values, c, h = self.session.run(
+            ['scores', 'values', 'c_next', 'h_next'],
+            {'x': x, 'c': np.ascontiguousarray(state[0], np.float32),
+             'h': np.ascontiguousarray(state[1], np.float32)})
+        return scores, values, (c, h)
+
+    def masked(self, state, keep, fill, recurrent_state=None):
+        """Scores and values of ``K * I + (1 - K) * F`` for each keep mask
+        (every one from the flat ``recurrent_state``; None: zeros)."""
+        feed = {'keep': np.ascontiguousarray(keep, dtype=np.float32),
+                'image': np.ascontiguousarray(state, dtype=np.float32),
+                'fill': np.ascontiguousarray(np.broadcast_to(
+                    np.asarray(fill, np.float32), state.shape))}
+        if self.recurrent:
+            flat = (np.zeros(2 * self.state_size, np.float32)
+                    if recurrent_state is None
+                    else np.asarray(recurrent_state, np.float32))
+            feed['c'], feed['h'] = [part[None] for part in np.split(flat, 2)]
+        return tuple(self.masked_session.run(['scores', 'values'], feed))
+
+
+def _fingerprint(model):
+    """Changes when any weight changes (in place or replaced)."""
+    return tuple((path, p.array.ctypes.data, float(p.array.sum()))
+                 for path, p in sorted(model.namedparams()))
+
+
+_ENGINES = weakref.WeakKeyDictionary()
+_THREADS = [None]
+
+
+def set_threads(threads):
+    """Intra-op threads of engines built from now on (None: all cores);
+    worker processes that share the cores set 1."""
+    _THREADS[0] = threads
+
+
+def engine_for(model, device='cpu'):
+    """The cached :class:`Engine` of ``model`` (rebuilt when its weights
+    change), or None for a model the engine does not run."""
+    from saliency.fast_forward import network_kind
+    if network_kind(model) is None:
+        return None
+    key = (device, _THREADS[0], _fingerprint(model))
+    cached = _ENGINES.get(model)
+    if cached is None or cached[0] != key:
+        cached = (key, Engine(model, device, _THREADS[0]))
+        _ENGINES[model] = cached
+    return cached[1]

@@ -1,0 +1,119 @@
+"""The ONNX Runtime engine against the Chainer models it was built from."""
+import os
+
+import chainer
+import numpy as np
+import pytest
+
+import engine
+from agents import A3CFF, A3CLSTMCNN, load_agent
+from iclr_acer_link import ICLRACERHeadMini
+from recurrent_state import restore
+from saliency.perturbation import masked_inputs
+
+SHIPPED = os.path.join(os.path.dirname(__file__), '..', 'examples', 'mygym',
+                       'pretrained', 'pong')
+
+
+def _chainer(model, x, state=None):
+    restore(model, state, batch_size=len(x))
+    with chainer.no_backprop_mode(), chainer.using_config('train', False):
+        policy, value = model.pi_and_v(x)
+    return policy.logits.array, value.array[:, 0]
+
+
+def _close(got, want):
+    """Equal to float32 rounding of the values' own scale."""
+    scale = max(1.0, float(np.abs(want).max()))
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6 * scale)
+
+
+@pytest.mark.parametrize('which', ['shipped', 'mini'])
+def test_feed_forward_scores_equal_chainer(which):
+    if which == 'shipped':
+        model = load_agent(SHIPPED)[0].model
+        x = np.random.RandomState(0).rand(7, 4, 84, 84).astype(np.float32)
+    else:
+        model = A3CFF(5, 3, head_class=ICLRACERHeadMini)
+        x = np.random.RandomState(1).rand(7, 3, 60, 60).astype(np.float32)
+    scores, values = engine.Engine(model)(x)
+    want_scores, want_values = _chainer(model, x)
+    assert scores.shape == want_scores.shape and values.shape == (7,)
+    _close(scores, want_scores)
+    _close(values, want_values)
+
+
+def test_lstm_step_equals_chainer_from_a_given_state():
+    model = A3CLSTMCNN(4)
+    rng = np.random.RandomState(2)
+    x = rng.rand(5, 1, 80, 80).astype(np.float32)
+    flat = (rng.normal(size=512) * 0.5).astype(np.float32)
+    c, h = np.split(flat, 2)
+    run = engine.Engine(model)
+    scores, values, (c_next, h_next) = run(
+        x, (np.repeat(c[None], 5, 0), np.repeat(h[None], 5, 0)))
+    want_scores, want_values = _chainer(model, x, flat)
+    _close(scores, want_scores)
+    _close(values, want_values)
+    _close(c_next, model.lstm.c.array)
+    _close(h_next, model.lstm.h.array)
+    # None is the zero state, as recurrent_state.restore has it.
+    zero_scores, _, _ = run(x)
+    _close(zero_scores, _chainer(model, x, None)[0])
+    assert not np.allclose(zero_scores, scores)
+
+
+def test_masked_inputs_score_as_in_chainer():
+    model = A3CLSTMCNN(3)
+    rng = np.random.RandomState(3)
+    state = rng.rand(1, 80, 80).astype(np.float32)
+    keep = (rng.rand(6, 80, 80) > 0.3).astype(np.float32)
+    fill = np.float32(0.25)
+    flat = (rng.normal(size=512) * 0.3).astype(np.float32)
+    scores, values = engine.engine_for(model).masked(state, keep, fill, flat)
+    want_scores, want_values = _chainer(
+        model, masked_inputs(state, keep, fill), flat)
+    _close(scores, want_scores)
+    _close(values, want_values)
+
+
+def test_engine_is_cached_and_follows_weight_changes():
+    model = A3CFF(4, 4)
+    x = np.random.RandomState(4).rand(3, 4, 84, 84).astype(np.float32)
+    first = engine.engine_for(model)
+    assert engine.engine_for(model) is first
+    model.pi.model.output.b.array[:] += 1.0          # a training update
+    second = engine.engine_for(model)
+    assert second is not first
+    _close(second(x)[0], _chainer(model, x)[0])
+
+
+def test_models_it_cannot_run_get_none():
+    class Other(chainer.Chain):
+        def pi_and_v(self, state):
+            raise AssertionError('not called')
+    assert engine.engine_for(Other()) is None
+
+
+def test_cuda_without_a_gpu_is_one_clear_error():
+    import onnxruntime
+    if 'CUDAExecutionProvider' in onnxruntime.get_available_providers():
+        pytest.skip('this machine has the CUDA provider')
+    with pytest.raises(engine.EngineError, match='onnxruntime-gpu') as e:
+        engine.providers('cuda')
+    assert '\n' not in str(e.value)
+    with pytest.raises(engine.EngineError, match='unknown device'):
+        engine.providers('tpu')
+
+
+def test_cuda_flag_without_a_gpu_exits_2(tmp_path, capsys):
+    import onnxruntime
+    import faithfulness
+    if 'CUDAExecutionProvider' in onnxruntime.get_available_providers():
+        pytest.skip('this machine has the CUDA provider')
+    rc = faithfulness.main(['--load', SHIPPED, '--env', 'PongNoFrameskip-v4',
+                            '--frames', '2', '--device', 'cuda', '--out',
+                            str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert 'needs onnxruntime-gpu' in err
