@@ -253,6 +253,19 @@ def test_blurred_window_saliency_equals_the_one_mask_loop(perturber):
     assert (result.actor[~touched] == 0).all()
 
 
+def test_masks_made_once_per_shape_give_the_same_maps():
+    model = TinyConvModel()
+    fresh = XAITKSaliency(RISEGrid(n=20, s=3, p1=0.5, seed=1, threads=0),
+                          RISEScoring(p1=0.5))
+    cached = XAITKSaliency(RISEGrid(n=20, s=3, p1=0.5, seed=1, threads=0),
+                           RISEScoring(p1=0.5), same_masks=True)
+    for seed in (0, 1):                       # two frames, one mask set
+        state = _state(seed=seed)
+        np.testing.assert_array_equal(cached(model, state).actor,
+                                      fresh(model, state).actor)
+    assert len(cached._masks) == 1
+
+
 @pytest.mark.parametrize('name', ['greydanus', 'occlusion', 'rise', 'sarfa',
                                   'logprob', 'occlusion-blur', 'rise-blur',
                                   'guided-all', 'gradient-all'])

@@ -50,14 +50,14 @@ def _occlusion(chunk, device):
     from xaitk_saliency.impls.gen_classifier_conf_sal.occlusion_scoring \
         import OcclusionScoring
     return XAITKSaliency(_windows(), OcclusionScoring(), chunk=chunk,
-                         device=device)
+                         device=device, same_masks=True)
 
 
 def _rise(chunk, device):
     from xaitk_saliency.impls.gen_classifier_conf_sal.rise_scoring import \
         RISEScoring
     return XAITKSaliency(_rise_masks(), RISEScoring(p1=0.5), chunk=chunk,
-                         device=device)
+                         device=device, same_masks=True)
 
 
 # name -> factory(chunk, device); gradients run in Chainer on the CPU.
@@ -77,9 +77,9 @@ METHODS = {
     'logprob': lambda chunk, device: ActionSaliency('logprob', chunk=chunk,
                                                     device=device),
     'occlusion-blur': lambda chunk, device: BlurredWindowSaliency(
-        _windows(), chunk=chunk, device=device),
+        _windows(), chunk=chunk, device=device, same_masks=True),
     'rise-blur': lambda chunk, device: BlurredWindowSaliency(
-        _rise_masks(), chunk=chunk, device=device),
+        _rise_masks(), chunk=chunk, device=device, same_masks=True),
 }
 
 

@@ -197,18 +197,32 @@ class XAITKSaliency(PerturbationSaliency):
         generator: ``GenerateClassifierConfidenceSaliency``.
         fill (float): value of perturbed pixels (inputs are in [0, 1]).
         chunk (int): masked inputs per forward pass.
+        device (str): where the suite's networks run (:mod:`engine`).
+        same_masks (bool): the perturber's masks depend on the image's
+            shape alone (a sliding window, a seeded RISE grid): make them
+            once per shape.
     """
 
     def __init__(self, perturber, generator, fill=0.0, chunk=64,
-                 device='cpu'):
+                 device='cpu', same_masks=False):
         super().__init__(chunk, device)
         self.perturber = perturber
         self.generator = generator
         self.fill = fill
+        self.same_masks = same_masks
+        self._masks = {}
+
+    def _perturb(self, image):
+        if not self.same_masks:
+            return np.asarray(self.perturber(image), dtype=np.float32)
+        if image.shape not in self._masks:
+            self._masks[image.shape] = np.asarray(self.perturber(image),
+                                                  dtype=np.float32)
+        return self._masks[image.shape]
 
     def masks_and_fill(self, state):
         image = np.ascontiguousarray(state.transpose(1, 2, 0))
-        keep = np.asarray(self.perturber(image), dtype=np.float32)
+        keep = self._perturb(image)
         if keep.ndim != 3 or keep.shape[1:] != state.shape[1:]:
             raise ValueError('perturber returned masks of shape {}, expected '
                              '[n, {}, {}]'.format(keep.shape,
@@ -312,12 +326,13 @@ class BlurredWindowSaliency(XAITKSaliency):
     Args:
         perturber: XAITK ``PerturbImage``.
         blur_sigma (float): sigma of the fill.
-        chunk (int): masked inputs per forward pass.
+        chunk, device, same_masks: as :class:`XAITKSaliency`.
     """
 
-    def __init__(self, perturber, blur_sigma=3, chunk=64, device='cpu'):
+    def __init__(self, perturber, blur_sigma=3, chunk=64, device='cpu',
+                 same_masks=False):
         super().__init__(perturber, generator=None, chunk=chunk,
-                         device=device)
+                         device=device, same_masks=same_masks)
         self.blur_sigma = blur_sigma
 
     def masks_and_fill(self, state):
