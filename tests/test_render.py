@@ -184,3 +184,25 @@ def test_red_overlay_adds_and_clips():
     assert out[0, 0, 0] == 255                     # 200 + 255, clipped
     assert out[3, 3, 0] == 200
     np.testing.assert_array_equal(out[..., 1:], rgb[..., 1:])
+
+
+def test_compose_equals_the_dense_bilinear_resampling():
+    from render import compose
+    from resample import bilinear_matrix
+    rng = np.random.RandomState(0)
+    luma = rng.randint(0, 256, (210, 160)).astype(np.uint8)
+    actor, critic = rng.rand(2, 84, 84).astype(np.float32)
+    a_frame, c_frame = compose(luma, actor, critic, 0.8, 1.0, magnify=3)
+    rows, cols = bilinear_matrix(84, 210), bilinear_matrix(84, 160)
+    for frame, raw, peak, channel in ((a_frame, actor, 0.8, ACTOR_CHANNEL),
+                                      (c_frame, critic, 1.0,
+                                       CRITIC_CHANNEL)):
+        assert frame.shape == (630, 480, 3)
+        want = rows @ np.clip(raw / peak, 0, 1) @ cols.T * 255
+        # Every 3x3 block is one game pixel.
+        np.testing.assert_allclose(frame[::3, ::3, channel], want, atol=0.51)
+        np.testing.assert_array_equal(frame[1::3, 2::3, channel],
+                                      frame[::3, ::3, channel])
+        others = [c for c in range(3) if c != channel]
+        np.testing.assert_array_equal(frame[::3, ::3, others[0]], luma)
+        np.testing.assert_array_equal(frame[2::3, 1::3, others[1]], luma)

@@ -257,12 +257,15 @@ class Engine:
 
 
 def _fingerprint(model):
-    """Changes when any weight changes (in place or replaced)."""
-    return tuple((path, p.array.ctypes.data, float(p.array.sum()))
+    """Changes when a weight array is replaced, or changed in place at any
+    of every 31st element (an optimiser step changes them all); a sample,
+    so that checking costs microseconds, not a pass over every weight."""
+    return tuple((path, p.array.ctypes.data, p.array.shape,
+                  float(p.array.ravel()[::31].sum()))
                  for path, p in sorted(model.namedparams()))
 
 
-_ENGINES = weakref.WeakKeyDictionary()
+_CACHE = weakref.WeakKeyDictionary()
 _THREADS = [None]
 
 
@@ -272,15 +275,22 @@ def set_threads(threads):
     _THREADS[0] = threads
 
 
+def per_model(model, tag, build):
+    """``build(model)``, kept with ``model`` under ``tag`` and built again
+    when the model's weights change (in place or replaced)."""
+    fingerprint = _fingerprint(model)
+    entries = _CACHE.setdefault(model, {})
+    if tag not in entries or entries[tag][0] != fingerprint:
+        entries[tag] = (fingerprint, build(model))
+    return entries[tag][1]
+
+
 def engine_for(model, device='cpu'):
     """The cached :class:`Engine` of ``model`` (rebuilt when its weights
     change), or None for a model the engine does not run."""
     from saliency.fast_forward import network_kind
     if network_kind(model) is None:
         return None
-    key = (device, _THREADS[0], _fingerprint(model))
-    cached = _ENGINES.get(model)
-    if cached is None or cached[0] != key:
-        cached = (key, Engine(model, device, _THREADS[0]))
-        _ENGINES[model] = cached
-    return cached[1]
+    threads = _THREADS[0]
+    return per_model(model, ('engine', device, threads),
+                     lambda m: Engine(m, device, threads))

@@ -9,7 +9,7 @@ and clipped to [0, 255]: bright values saturate, never wrap around.
 
 The luminance is the game frame's (210x160, magnified by an integer factor,
 pixels kept sharp), as the environment computed it; the ``(H, W)`` maps are
-resampled onto it bilinearly.
+resampled bilinearly onto the frame's 210x160 grid and magnified with it.
 """
 import os
 
@@ -53,6 +53,11 @@ def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
             cache=None):
     """The actor and critic video frames of one step.
 
+    Both maps are resampled bilinearly onto the game frame's ``(h, w)``
+    grid in one product, then magnified with the frame (sharp pixels), so
+    each video frame is assembled in a few passes without temporaries of
+    its full size.
+
     Args:
         luma: the game frame's ``(h, w)`` uint8 luminance.
         actor, critic: ``(H, W)`` raw maps; divided by their peaks.
@@ -62,13 +67,52 @@ def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
     Returns:
         ``(actor_frame, critic_frame)``, each ``(h*m, w*m, 3)`` uint8.
     """
-    big = np.repeat(np.repeat(luma, magnify, axis=0), magnify, axis=1)
-    actor_unit = resize(to_unit(actor, actor_peak), big.shape,
-                        bilinear_matrix, cache)
-    critic_unit = resize(to_unit(critic, critic_peak), big.shape,
-                         bilinear_matrix, cache)
-    return (overlay(big, actor_unit, ACTOR_CHANNEL),
-            overlay(big, critic_unit, CRITIC_CHANNEL))
+    height, width = luma.shape
+    units = np.stack([to_unit(actor, actor_peak), to_unit(critic,
+                                                          critic_peak)])
+    key = ('two-point', units.shape[1:], luma.shape)
+    taps = None if cache is None else cache.get(key)
+    if taps is None:
+        taps = (_two_taps(bilinear_matrix(units.shape[1], height)),
+                _two_taps(bilinear_matrix(units.shape[2], width)))
+        if cache is not None:
+            cache[key] = taps
+    (r0, r1, rw), (c0, c1, cw) = taps
+    # Bilinear weights have two taps per output pixel: gathers instead of
+    # dense products.
+    maps = units[:, r0] * (1 - rw)[:, None] + units[:, r1] * rw[:, None]
+    maps = maps[:, :, c0] * (1 - cw) + maps[:, :, c1] * cw   # (2, h, w)
+    np.clip(maps, 0.0, 1.0, out=maps)
+    maps *= 255
+    levels = np.rint(maps).astype(np.uint8)
+    frames = []
+    for channel, level in ((ACTOR_CHANNEL, levels[0]),
+                           (CRITIC_CHANNEL, levels[1])):
+        small = np.empty((height, width, 3), np.uint8)
+        for c in range(3):
+            small[..., c] = level if c == channel else luma
+        if magnify != 1:
+            small = np.repeat(np.repeat(small, magnify, axis=0), magnify,
+                              axis=1)
+        frames.append(small)
+    return frames[0], frames[1]
+
+
+def _two_taps(matrix):
+    """A resampling matrix whose rows have at most two nonzero weights, as
+    ``(first, second, weight of second)`` per output index."""
+    first = matrix.argmax(axis=1)
+    order = np.argsort(-matrix, axis=1)[:, :2]
+    low, high = np.minimum(order[:, 0], order[:, 1]), np.maximum(
+        order[:, 0], order[:, 1])
+    rows = np.arange(len(matrix))
+    weight = matrix[rows, high]
+    low = np.where(weight > 0, low, first)
+    high = np.where(weight > 0, high, first)
+    if not np.allclose(matrix[rows, low] + np.where(high != low, weight, 0),
+                       1, atol=1e-5):
+        raise ValueError('not a two-tap resampling matrix')
+    return low, high, np.where(high != low, weight, 0).astype(np.float32)
 
 
 class SaliencyRecorder:
@@ -84,7 +128,8 @@ class SaliencyRecorder:
     side over strips of the action probabilities and the value estimate)
     takes the place of the two streams. Only what the episode's end needs
     is kept in memory: the values alone with ``scale='frame'`` and no
-    ``save_maps``.
+    ``save_maps``. The two streams are drawn at the game's size and
+    magnified by ffmpeg (:class:`video.Mp4Writer`), in its own process.
 
     Each step comes as an object with ``luma`` (the game frame's
     ``(h, w)`` uint8 luminance) and ``result`` (a ``SaliencyResult`` whose
@@ -131,7 +176,10 @@ class SaliencyRecorder:
 
     def _start_episode(self):
         streams = ('composite',) if self.composite else ('actor', 'critic')
-        self._writers = {stream: Mp4Writer(self._path(stream), self.fps)
+        # The two streams go to ffmpeg at the game's size; it magnifies.
+        magnify = 1 if self.composite else self.magnify
+        self._writers = {stream: Mp4Writer(self._path(stream), self.fps,
+                                           magnify)
                          for stream in streams}
         self._frames = []   # (luma, actor, critic, step): 'episode' only
         self._maps = []     # (actor, critic, action, probs, value, signed)
@@ -162,9 +210,11 @@ class SaliencyRecorder:
             self._show(*self._compose(step.luma, result.actor, result.critic,
                                       *self._peaks))
 
-    def _compose(self, luma, actor, critic, actor_peak, critic_peak):
+    def _compose(self, luma, actor, critic, actor_peak, critic_peak,
+                 magnify=None):
         return compose(luma, actor, critic, actor_peak, critic_peak,
-                       self.magnify, self._resizers)
+                       self.magnify if magnify is None else magnify,
+                       self._resizers)
 
     def _show(self, actor_frame, critic_frame):
         if self._windows is not None:
@@ -172,16 +222,21 @@ class SaliencyRecorder:
             self._windows[1].show(critic_frame)
 
     def _emit(self, luma, actor, critic, actor_peak, critic_peak, shown):
+        if not self.composite:
+            small = self._compose(luma, actor, critic, actor_peak,
+                                  critic_peak, magnify=1)
+            self._writers['actor'].append(small[0])
+            self._writers['critic'].append(small[1])
+            if self._windows is not None:
+                self._show(*self._compose(luma, actor, critic, actor_peak,
+                                          critic_peak))
+            return
         actor_frame, critic_frame = self._compose(luma, actor, critic,
                                                   actor_peak, critic_peak)
-        if self.composite:
-            probs, action, n_values = shown
-            self._writers['composite'].append(composite_frame(
-                actor_frame, critic_frame, probs, action,
-                self._values[:n_values], self.action_names, self.magnify))
-        else:
-            self._writers['actor'].append(actor_frame)
-            self._writers['critic'].append(critic_frame)
+        probs, action, n_values = shown
+        self._writers['composite'].append(composite_frame(
+            actor_frame, critic_frame, probs, action,
+            self._values[:n_values], self.action_names, self.magnify))
         self._show(actor_frame, critic_frame)
 
     def _finish_episode(self):

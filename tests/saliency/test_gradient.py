@@ -1,4 +1,6 @@
 """Guided and vanilla input gradients against independent computations."""
+import os
+
 import chainer
 import numpy as np
 import pytest
@@ -165,3 +167,32 @@ def test_recurrent_gradient_uses_the_given_state(trained_lstm):
         value[0, 0].backward()
     np.testing.assert_allclose(result.critic, np.abs(x.grad[0, -1]),
                                rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize('guided,frames', [(True, 'newest'),
+                                           (False, 'newest'), (True, 'all')])
+def test_numpy_backward_of_the_real_network_equals_chainer(guided, frames):
+    model = load_agent(os.path.join(os.path.dirname(__file__), '..', '..',
+                                    'examples', 'mygym', 'pretrained',
+                                    'pong'))[0].model
+    x = np.random.RandomState(5).rand(1, 4, 84, 84).astype(np.float32)
+    method = GradientSaliency(guided=guided, frames=frames)
+    with chainer.using_config('train', False):
+        got, policy, value = method._numpy(model, x)
+        want, want_policy, want_value = method._chainer(model, x, None)
+    if frames == 'newest':                   # only the last frame's
+        want = want[:, -1:]
+    assert got.shape == want.shape == (2, 1 if frames == 'newest' else 4,
+                                       84, 84)
+    scale = np.abs(want).max()
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * scale)
+    assert (np.abs(want) > 1e-3 * scale).mean() > 0.05   # not vacuous
+    # The policy is Chainer's forward of the input alone, exactly what the
+    # agent computes when it acts without saliency.
+    with chainer.no_backprop_mode(), chainer.using_config('train', False):
+        alone, alone_value = model.pi_and_v(x)
+    np.testing.assert_array_equal(policy.logits.array, alone.logits.array)
+    assert value == float(alone_value.array[0, 0])
+    np.testing.assert_allclose(policy.logits.array,
+                               want_policy.logits.array, rtol=1e-5)
+    assert value == pytest.approx(want_value, rel=1e-5)

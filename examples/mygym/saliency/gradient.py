@@ -13,12 +13,63 @@ takes them with it True, so the same ReLUs pass plain gradients. In a
 recurrent model both copies start from the state the agent had when it saw
 the input; the gradient is taken with respect to the input frame, the state
 held fixed.
+
+For the ICLR-ACER network (A3CFF) the backward pass runs in NumPy
+(:class:`FFBackward`, the same rules as the guided ReLU, checked against
+Chainer in tests): Chainer's per-layer overhead made it most of a demo
+step. The policy the agent acts on still comes from Chainer's forward of
+the input alone, as when it acts without saliency.
 """
 import chainer
 import numpy as np
 
+from engine import per_model
+from npconv import Conv
 from recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
+from saliency.fast_forward import network_kind
+
+
+class FFBackward:
+    """Input gradients of an ``A3CFF`` in NumPy: the chosen action's logit
+    and the value, backpropagated through ReLUs with the guided rule
+    (gradient kept where the unit's output and the gradient are positive)
+    or the plain one (where the output is positive)."""
+
+    def __init__(self, model):
+        head = list(model.head)
+        self.convs = [Conv.from_link(c) for c in head[:3]]  # backward only
+        self.fc = (head[3].W.array, head[3].b.array)
+        self.pi = model.pi.model.output.W.array
+        self.v = model.v.model.output.W.array
+
+    def __call__(self, activations, action, guided, newest_only=False):
+        """Input gradients ``(2, C, H, W)`` of the logit of ``action`` (row
+        0) and of the value (row 1), from the head's ``activations`` (the
+        input ``(1, C, H, W)`` and each layer's ReLU output, as the
+        forward computed them); with ``newest_only``, ``(2, 1, H, W)``: the
+        last frame's alone."""
+        shapes = [a.shape for a in activations[:3]]
+        outputs = [np.ascontiguousarray(a.transpose(0, 2, 3, 1))
+                   for a in activations[1:4]]
+        top = activations[4]
+
+        def through_relu(g, out):
+            keep = out > 0
+            if guided:
+                keep = keep & (g > 0)
+            return g * keep
+
+        g = through_relu(np.stack([self.pi[action], self.v[0]]), top)
+        last = outputs[-1]
+        g = (g @ self.fc[0]).reshape((2, last.shape[3]) + last.shape[1:3])
+        g = np.ascontiguousarray(g.transpose(0, 2, 3, 1))
+        for i in reversed(range(len(self.convs))):
+            n_, channels, height, width = shapes[i]
+            g = self.convs[i].input_gradient(
+                through_relu(g, outputs[i]), (2, height, width, channels),
+                slice(-1, None) if newest_only and i == 0 else None)
+        return g.transpose(0, 3, 1, 2)
 
 
 class GradientSaliency(SaliencyMethod):
@@ -41,6 +92,38 @@ class GradientSaliency(SaliencyMethod):
         state = np.asarray(state)
         if state.dtype.kind != 'f':
             state = state.astype(np.float32)
+        if network_kind(model) == 'ff':
+            grad, policy, value = self._numpy(model, state)
+        else:
+            grad, policy, value = self._chainer(model, state,
+                                                recurrent_state)
+        grad = np.abs(grad)
+        if self.frames == 'all':
+            actor, critic = grad[0].sum(axis=0), grad[1].sum(axis=0)
+        else:
+            actor, critic = grad[0, -1], grad[1, -1]
+        return SaliencyResult(
+            actor=actor, critic=critic, policy=policy, value=value,
+            recurrent_state=recurrent_state)
+
+    def _numpy(self, model, state):
+        # A3CFF.pi_and_v, layer by layer (the same operations, so the same
+        # policy as acting without saliency), keeping the activations.
+        activations = [state]
+        with chainer.no_backprop_mode(), \
+                chainer.using_config('train', False):
+            h = state
+            for layer in model.head:
+                h = model.head.activation(layer(h))
+                activations.append(h.array)
+            policy, value = model.pi(h), model.v(h)
+        best = int(policy_scores(policy).array[0].argmax())
+        grad = per_model(model, 'ff-backward', FFBackward)(
+            activations, best, self.guided,
+            newest_only=self.frames == 'newest')
+        return grad, policy, float(value.array[0, 0])
+
+    def _chainer(self, model, state, recurrent_state):
         # Two copies of the input in one batch: the actor's target on row 0
         # and the critic's on row 1 share one backward pass, and their input
         # gradients stay apart (no accumulation), for half of Chainer's
@@ -54,13 +137,4 @@ class GradientSaliency(SaliencyMethod):
         best = int(scores.array[0].argmax())
         with chainer.using_config('train', not self.guided):
             grad, = chainer.grad([scores[0, best] + value[1, 0]], [x])
-        grad = np.abs(grad.array)
-        if self.frames == 'all':
-            actor, critic = grad[0].sum(axis=0), grad[1].sum(axis=0)
-        else:
-            actor, critic = grad[0, -1], grad[1, -1]
-        return SaliencyResult(
-            actor=actor, critic=critic,
-            policy=policy[0:1],
-            value=float(value.array[0, 0]),
-            recurrent_state=recurrent_state)
+        return grad.array, policy[0:1], float(value.array[0, 0])
