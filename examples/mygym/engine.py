@@ -180,6 +180,57 @@ def lstm_graph(model, masked=False):
                     ('c_next', ['N', units]), ('h_next', ['N', units])])
 
 
+def ff_backward_graph(model, guided, newest_only):
+    """The input-gradient pass of an ``A3CFF`` as an ONNX graph.
+
+    Inputs: ``g`` ``(2, 256)``, the gradients at the head's output (the
+    chosen logit's and the value's weights, through the last ReLU), and
+    ``a1``, ``a2``, ``a3``, the three convolutions' ReLU outputs of the
+    forward (batch of one). Output ``gx`` ``(2, C, H, W)`` (``C`` 1 with
+    ``newest_only``: the last stacked frame's alone). Every ReLU passes
+    the gradient where its output is positive, with ``guided`` only where
+    the gradient is positive too; convolutions go back as ConvTranspose
+    with the same weights.
+    """
+    g = _Graph()
+    head = list(model.head)
+    zero = g.const(np.zeros((), np.float32), 'zero')
+
+    def through_relu(grad, out):
+        keep = g.op('Greater', [out, zero])
+        if guided:
+            keep = g.op('And', [keep, g.op('Greater', [grad, zero])])
+        return g.op('Mul', [grad, g.op('Cast', [keep], to=1)])
+
+    last = head[2]
+    out_channels = last.W.shape[0]
+    side = int(round((head[3].W.shape[1] / out_channels) ** 0.5))
+    grad = g.op('MatMul', ['g', g.const(head[3].W.array.astype(np.float32))])
+    grad = g.op('Reshape', [grad, g.const(np.array(
+        [2, out_channels, side, side], np.int64), 'shape')])
+    for i in (2, 1, 0):
+        conv = head[i]
+        grad = through_relu(grad, 'a{}'.format(i + 1))
+        weight = conv.W.array.astype(np.float32)
+        if i == 0 and newest_only:
+            weight = weight[:, -1:]
+        stride = conv.stride if isinstance(conv.stride, tuple) \
+            else (conv.stride,) * 2
+        grad = g.op('ConvTranspose', [grad, g.const(weight)],
+                    strides=list(stride),
+                    kernel_shape=list(weight.shape[2:]))
+    g.nodes.append(g.helper.make_node('Identity', [grad], ['gx']))
+    size = type(model.head).input_size
+    channels = 1 if newest_only else head[0].W.shape[1]
+
+    def feature(i):
+        return [1, head[i].W.shape[0], 'h{}'.format(i), 'w{}'.format(i)]
+    return g.model(
+        [('g', [2, head[3].W.shape[0]]), ('a1', feature(0)),
+         ('a2', feature(1)), ('a3', feature(2))],
+        [('gx', [2, channels, size, size])])
+
+
 def providers(device):
     """ONNX Runtime execution providers for ``device``; an
     :class:`EngineError` (one line) if it is not available."""
@@ -200,6 +251,18 @@ def providers(device):
     return ['CUDAExecutionProvider', 'CPUExecutionProvider']
 
 
+def session(graph, device='cpu', threads=None):
+    """An ONNX Runtime session of ``graph`` on ``device``."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(graph.SerializeToString(), options,
+                                providers=providers(device))
+
+
 class Engine:
     """An ONNX Runtime session of one of the suite's networks.
 
@@ -211,18 +274,11 @@ class Engine:
     """
 
     def __init__(self, model, device='cpu', threads=None):
-        import onnxruntime as ort
         self.recurrent = hasattr(model, 'lstm')
         build = lstm_graph if self.recurrent else ff_graph
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
         self.device = device
         self.session, self.masked_session = [
-            ort.InferenceSession(build(model, masked).SerializeToString(),
-                                 options, providers=providers(device))
+            session(build(model, masked), device, threads)
             for masked in (False, True)]
         self.state_size = model.lstm.state_size if self.recurrent else 0
 

@@ -107,43 +107,21 @@ class Conv:
         self._cols = None
         return gx, gW, gb
 
-    def input_gradient(self, gy, in_shape, channels=None):
+    def input_gradient(self, gy, in_shape):
         """The gradient at the input of ``gy`` ``(N, OH, OW, O)`` at the
         output, for an input of (padded) shape ``in_shape`` ``(N, H, W,
         C)``; needs nothing kept from a forward (the convolution is
-        linear). ``channels`` (a slice): only those input channels'."""
-        n, height, width, channels_in = in_shape
+        linear)."""
+        n, height, width, channels = in_shape
         k, s = self.ksize, self.stride
-        wmat = self.wmat
-        if channels is not None:
-            wmat = wmat.reshape(k, k, channels_in, -1)[:, :, channels]
-            channels_in = wmat.shape[2]
-            wmat = wmat.reshape(-1, wmat.shape[-1])
-            in_shape = (n, height, width, channels_in)
-        channels = channels_in
         out_h, out_w = gy.shape[1:3]
-        gcols = (gy.reshape(-1, gy.shape[-1]) @ wmat.T).reshape(
+        gcols = (gy.reshape(-1, gy.shape[-1]) @ self.wmat.T).reshape(
             n, out_h, out_w, k, k, channels)
-        if k % s == 0 and height % s == 0 and width % s == 0:
-            # The input as (s x s) blocks: kernel rows q*s .. q*s+s-1 of
-            # output row o land in block row o + q, so (k/s)^2 block-sized
-            # additions replace k^2 strided ones.
-            q = k // s
-            blocks = np.zeros((n, height // s, s, width // s, s, channels),
-                              dtype=np.float32)
-            split = gcols.reshape(n, out_h, out_w, q, s, q, s, channels)
-            for qy in range(q):
-                for qx in range(q):
-                    blocks[:, qy:qy + out_h, :, qx:qx + out_w] += \
-                        split[:, :, :, qy, :, qx].transpose(0, 1, 3, 2, 4, 5)
-            gx = blocks.reshape(in_shape)
-        else:
-            gx = np.zeros(in_shape, dtype=np.float32)
-            for ky in range(k):
-                for kx in range(k):
-                    gx[:, ky:ky + s * (out_h - 1) + 1:s,
-                       kx:kx + s * (out_w - 1) + 1:s] += \
-                        gcols[:, :, :, ky, kx]
+        gx = np.zeros(in_shape, dtype=np.float32)
+        for ky in range(k):
+            for kx in range(k):
+                gx[:, ky:ky + s * (out_h - 1) + 1:s,
+                   kx:kx + s * (out_w - 1) + 1:s] += gcols[:, :, :, ky, kx]
         p = self.pad
         if p:
             gx = gx[:, p:height - p, p:width - p]

@@ -14,34 +14,34 @@ recurrent model both copies start from the state the agent had when it saw
 the input; the gradient is taken with respect to the input frame, the state
 held fixed.
 
-For the ICLR-ACER network (A3CFF) the backward pass runs in NumPy
-(:class:`FFBackward`, the same rules as the guided ReLU, checked against
-Chainer in tests): Chainer's per-layer overhead made it most of a demo
-step. The policy the agent acts on still comes from Chainer's forward of
+For the ICLR-ACER network (A3CFF) the backward pass runs through ONNX
+Runtime (:class:`FFBackward`, the same rules as the guided ReLU, checked
+against Chainer in tests): Chainer's per-layer overhead made it most of a
+demo step. The policy the agent acts on still comes from Chainer's forward of
 the input alone, as when it acts without saliency.
 """
 import chainer
 import numpy as np
 
-from engine import per_model
-from npconv import Conv
+from engine import ff_backward_graph, per_model, session
 from recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 from saliency.fast_forward import network_kind
 
 
 class FFBackward:
-    """Input gradients of an ``A3CFF`` in NumPy: the chosen action's logit
-    and the value, backpropagated through ReLUs with the guided rule
-    (gradient kept where the unit's output and the gradient are positive)
-    or the plain one (where the output is positive)."""
+    """Input gradients of an ``A3CFF`` through ONNX Runtime
+    (:func:`engine.ff_backward_graph`): the chosen action's logit and the
+    value, backpropagated through ReLUs with the guided rule (gradient kept
+    where the unit's output and the gradient are positive) or the plain one
+    (where the output is positive), from the activations of the model's own
+    forward pass."""
 
     def __init__(self, model):
-        head = list(model.head)
-        self.convs = [Conv.from_link(c) for c in head[:3]]  # backward only
-        self.fc = (head[3].W.array, head[3].b.array)
+        self.model = model
         self.pi = model.pi.model.output.W.array
         self.v = model.v.model.output.W.array
+        self._sessions = {}
 
     def __call__(self, activations, action, guided, newest_only=False):
         """Input gradients ``(2, C, H, W)`` of the logit of ``action`` (row
@@ -49,27 +49,19 @@ class FFBackward:
         input ``(1, C, H, W)`` and each layer's ReLU output, as the
         forward computed them); with ``newest_only``, ``(2, 1, H, W)``: the
         last frame's alone."""
-        shapes = [a.shape for a in activations[:3]]
-        outputs = [np.ascontiguousarray(a.transpose(0, 2, 3, 1))
-                   for a in activations[1:4]]
-        top = activations[4]
-
-        def through_relu(g, out):
-            keep = out > 0
-            if guided:
-                keep = keep & (g > 0)
-            return g * keep
-
-        g = through_relu(np.stack([self.pi[action], self.v[0]]), top)
-        last = outputs[-1]
-        g = (g @ self.fc[0]).reshape((2, last.shape[3]) + last.shape[1:3])
-        g = np.ascontiguousarray(g.transpose(0, 2, 3, 1))
-        for i in reversed(range(len(self.convs))):
-            n_, channels, height, width = shapes[i]
-            g = self.convs[i].input_gradient(
-                through_relu(g, outputs[i]), (2, height, width, channels),
-                slice(-1, None) if newest_only and i == 0 else None)
-        return g.transpose(0, 3, 1, 2)
+        key = (guided, newest_only)
+        if key not in self._sessions:
+            self._sessions[key] = session(
+                ff_backward_graph(self.model, guided, newest_only),
+                threads=1)
+        g = np.stack([self.pi[action], self.v[0]])
+        keep = activations[4] > 0
+        if guided:
+            keep = keep & (g > 0)
+        feed = {'g': (g * keep).astype(np.float32)}
+        for i in (1, 2, 3):
+            feed['a{}'.format(i)] = np.ascontiguousarray(activations[i])
+        return self._sessions[key].run(['gx'], feed)[0]
 
 
 class GradientSaliency(SaliencyMethod):
