@@ -118,6 +118,16 @@ DEVICE_HELP = ('where perturbed inputs are scored: cpu, or cuda (ONNX '
                'requirements-gpu.txt and a GPU)')
 
 
+def add_scoring_flags(parser, chunk_flag='--chunk'):
+    """The flags of batched perturbation scoring on ``parser`` (or an
+    argument group): inputs per forward pass, and the device."""
+    parser.add_argument(chunk_flag, type=int_in(1, 4096), default=64,
+                        help='perturbed inputs per forward pass '
+                             '(perturbation methods)')
+    parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
+                        help=DEVICE_HELP)
+
+
 def check_device(device):
     """Refuse, before any work, a ``--device`` this machine cannot run."""
     from engine import EngineError, providers

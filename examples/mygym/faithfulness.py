@@ -41,8 +41,9 @@ import objects
 from agents import ARCHS, load_agent, phi
 from checkpoint import CheckpointError
 from chainerrl import misc
-from cli import (DEVICE_HELP, SEED, OneLineParser, UsageError, check_device,
-                 check_writable_folder, finite_float, int_in, run_main)
+from cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
+                 check_device, check_writable_folder, finite_float, int_in,
+                 run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from env_gym_chainer import game_of
 from outputs import written_whole
@@ -105,10 +106,7 @@ def build_parser():
                    default=5.0,
                    help='input pixels around an object\'s centre that count '
                         'as on it')
-    p.add_argument('--chunk', type=int_in(1, 4096), default=64,
-                   help='perturbed inputs per forward pass')
-    p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
-                   help=DEVICE_HELP)
+    add_scoring_flags(p)
     return p
 
 

@@ -33,11 +33,10 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from agents import ARCHS, load_agent, phi
-from checkpoint import CheckpointError, read_checkpoint_info
 import engine
-from cli import (DEVICE_HELP, OneLineParser, UsageError, check_device,
-                 finite_float,
-                 int_at_least, int_in, run_main)
+from checkpoint import CheckpointError, read_checkpoint_info
+from cli import (OneLineParser, UsageError, add_scoring_flags, check_device,
+                 finite_float, int_at_least, int_in, run_main)
 from recurrent_state import snapshot
 from outputs import save_npz
 from render import red_overlay, to_unit
@@ -68,10 +67,7 @@ def build_parser():
     p.add_argument('--load', default=None,
                    help='checkpoint folder (default: the one the rollout '
                         'was recorded with)')
-    p.add_argument('--chunk', type=int_in(1, 4096), default=64,
-                   help='perturbed inputs per forward pass')
-    p.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
-                   help=DEVICE_HELP)
+    add_scoring_flags(p)
     p.add_argument('--scale', choices=('frame', 'range'), default='frame',
                    help='normalise each map by its own maximum or by the '
                         'maximum over the frame range')

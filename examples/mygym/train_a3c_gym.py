@@ -31,10 +31,9 @@ import demo
 import training
 from agents import ARCHS, build_agent, load_agent, stacked_frames
 from checkpoint import CheckpointError, clean_folder
-from cli import (DEVICE_HELP, SEED, OneLineParser, UsageError, check_device,
-                 check_writable_folder,
-                 finite_float, int_at_least, int_in, positive_float,
-                 run_main)
+from cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
+                 check_device, check_writable_folder, finite_float,
+                 int_at_least, int_in, positive_float, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from outputs import OutputError, signals_deferred
 from render import SaliencyRecorder
@@ -154,11 +153,7 @@ def build_parser():
                            'scores), or none (fast evaluation, no videos); '
                            'faithfulness.py reports which maps mean '
                            'anything')
-    demo.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
-                      help=DEVICE_HELP)
-    demo.add_argument('--saliency-chunk', type=int_in(1, 4096), default=64,
-                      help='perturbed inputs per forward pass (perturbation '
-                           'methods)')
+    add_scoring_flags(demo, '--saliency-chunk')
     demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
                       default='frame',
                       help='normalise each map by its own maximum (frame: '
