@@ -106,14 +106,19 @@ def test_cuda_without_a_gpu_is_one_clear_error():
         engine.providers('tpu')
 
 
-def test_cuda_flag_without_a_gpu_exits_2(tmp_path, capsys):
+@pytest.mark.parametrize('tool', ['faithfulness', 'train_a3c_gym'])
+def test_cuda_flag_without_a_gpu_exits_2(tool, tmp_path, capsys):
+    import importlib
     import onnxruntime
-    import faithfulness
     if 'CUDAExecutionProvider' in onnxruntime.get_available_providers():
         pytest.skip('this machine has the CUDA provider')
-    rc = faithfulness.main(['--load', SHIPPED, '--env', 'PongNoFrameskip-v4',
-                            '--frames', '2', '--device', 'cuda', '--out',
-                            str(tmp_path)])
+    argv = {'faithfulness': ['--load', SHIPPED, '--env',
+                             'PongNoFrameskip-v4', '--frames', '2',
+                             '--out', str(tmp_path / 'r')],
+            'train_a3c_gym': ['1', '--demo', '--load', SHIPPED,
+                              '--video-dir', str(tmp_path / 'v')]}[tool]
+    rc = importlib.import_module(tool).main(argv + ['--device', 'cuda'])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1
     assert 'needs onnxruntime-gpu' in err
+    assert not (tmp_path / 'v').exists()          # nothing made first

@@ -248,9 +248,9 @@ def run(args):
         run_dir = args.video_dir or os.path.join(
             args.outdir, 'demo-' + datetime.datetime.now().strftime(
                 '%Y%m%dT%H%M%S'))
+        check_device(args.device)
         if args.saliency != 'none' or args.monitor:
             check_writable_folder(run_dir, '--video-dir')
-        check_device(args.device)
         if args.record_rollout:
             if os.path.isdir(args.record_rollout):
                 raise UsageError('--record-rollout {} is a folder; give a '
