@@ -8,7 +8,7 @@ On the ICLR-ACER network with the shipped Pong agent's weights (A3CFF,
   same batched forward passes of ``--chunk`` inputs, through ONNX Runtime,
   :mod:`engine`);
 * numpy: the same method scored through the NumPy forward with the
-  windowed first layer (``saliency.fast_forward``, chunk 32), the suite's
+  windowed first layer (defined here, chunk 32), the suite's
   path before the engine;
 * one mask at a time, as the paper's code does it: one perturbed image per
   forward pass, once for the actor and once for the critic
@@ -45,10 +45,150 @@ import train_a3c_gym  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 import engine  # noqa: E402
 from saliency import GreydanusSaliency  # noqa: E402
-from saliency.fast_forward import fast_forward_for  # noqa: E402
+from npconv import Conv  # noqa: E402
 from saliency.perturbation import blob_masks  # noqa: E402
 
 SHIPPED = os.path.join(HERE, '..', 'examples', 'mygym', 'pretrained', 'pong')
+
+
+# The NumPy forward the suite scored perturbations with before the engine,
+# kept here as what the engine is measured against.
+
+
+def _first_layer_matrix(conv):
+    """Chainer ``(O, C, kh, kw)`` weights as a ``(C * kh * kw, O)`` matrix:
+    rows in the order of channels-first patches."""
+    w = conv.W.array
+    return np.ascontiguousarray(w.reshape(w.shape[0], -1).T,
+                                dtype=np.float32)
+
+
+def _output_span(touched, ksize, stride, n_out):
+    """First and last output index whose receptive field meets a touched
+    input index, per mask: ``touched`` is ``[k, n_in]`` bool. Masks that
+    touch nothing get an empty span at 0."""
+    any_touched = touched.any(axis=1)
+    first = np.where(any_touched, touched.argmax(axis=1), 0)
+    last = np.where(any_touched,
+                    touched.shape[1] - 1 - touched[:, ::-1].argmax(axis=1), 0)
+    lo = np.maximum(0, -(-(first - ksize + 1) // stride))
+    hi = np.minimum(n_out - 1, last // stride)
+    return lo, np.maximum(hi, lo)
+
+
+class FastFFForward:
+    """``(k, C, H, W)`` float32 -> actor scores and values.
+
+    Args:
+        model: an ``A3CFF`` whose head uses ReLU or guided ReLU, with a
+            softmax policy and a state-value head.
+    """
+
+    def __init__(self, model):
+        head = model.head
+        first = head[0]
+        # The first layer reads the channels-first input itself (masked
+        # windows are cut from it); the others are npconv convolutions.
+        self.first = (_first_layer_matrix(first),
+                      first.b.array.astype(np.float32),
+                      first.ksize if isinstance(first.ksize, tuple)
+                      else (first.ksize, first.ksize),
+                      first.stride if isinstance(first.stride, tuple)
+                      else (first.stride, first.stride))
+        self.convs = [Conv.from_link(c) for c in head[1:3]]
+        linear = head[3]
+        w = linear.W.array                        # (256, C*h*w), C-major
+        channels = head[2].W.shape[0]
+        side = int(round((w.shape[1] / channels) ** 0.5))
+        self.linear = (np.ascontiguousarray(
+            w.reshape(-1, channels, side, side).transpose(2, 3, 1, 0)
+            .reshape(-1, w.shape[0]), dtype=np.float32),
+            linear.b.array.astype(np.float32))
+        pi, v = model.pi.model.output, model.v.model.output
+        self.pi = (np.ascontiguousarray(pi.W.array.T), pi.b.array)
+        self.v = (np.ascontiguousarray(v.W.array.T), v.b.array)
+
+    @staticmethod
+    def _first_conv_relu(x, weights, bias, ksize, stride):
+        """Valid convolution + bias + ReLU of channels-first ``x``
+        ``(k, C, H, W)`` as one matrix product; returns ``(k, OH, OW, O)``.
+        """
+        k, channels, height, width = x.shape
+        sk, sc, sy, sx = x.strides
+        kh, kw = ksize
+        sh, sw = stride
+        out_h = (height - kh) // sh + 1
+        out_w = (width - kw) // sw + 1
+        # Innermost axes (C, kh, kw): the rows of the weight matrix.
+        patches = np.lib.stride_tricks.as_strided(
+            x, (k, out_h, out_w, channels, kh, kw),
+            (sk, sy * sh, sx * sw, sc, sy, sx), writeable=False)
+        out = patches.reshape(k * out_h * out_w, -1) @ weights
+        out += bias
+        np.maximum(out, 0, out=out)
+        return out.reshape(k, out_h, out_w, -1)
+
+    def __call__(self, x):
+        """``(k, C, H, W)`` float32 -> (scores ``(k, n)``, values ``(k,)``).
+        """
+        h = np.ascontiguousarray(x, dtype=np.float32)
+        return self._from_first_layer(self._first_conv_relu(h, *self.first))
+
+    def masked(self, state, keep, fill, recurrent_state=None):
+        """Scores and values of ``K * I + (1 - K) * F`` for each keep mask.
+
+        Equal to ``self(masked_inputs(state, keep, fill))``, but where the
+        masks perturb only a small window (Greydanus blobs, sliding
+        windows), the first convolution is computed once for ``I`` and
+        recomputed per mask only on the outputs whose receptive field meets
+        the mask's perturbed pixels; elsewhere the masked input equals ``I``
+        exactly, and so does the output.
+
+        Args:
+            state: ``(C, H, W)`` float32; keep: ``[k, H, W]``; fill:
+                broadcastable to ``state``; recurrent_state: ignored
+                (the network has no state).
+        """
+        weights, bias, (kh, kw), (sh, sw) = self.first
+        channels, height, width = state.shape
+        out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
+        touched = keep < 1
+        rows = _output_span(touched.any(axis=2), kh, sh, out_h)
+        cols = _output_span(touched.any(axis=1), kw, sw, out_w)
+        win_h = int((rows[1] - rows[0]).max(initial=0)) + 1
+        win_w = int((cols[1] - cols[0]).max(initial=0)) + 1
+        if win_h * win_w > 0.6 * out_h * out_w:
+            batch = keep[:, None] * state[None] + (1 - keep[:, None]) * fill
+            return self(batch.astype(np.float32))
+        base = self._first_conv_relu(state[None], weights, bias, (kh, kw),
+                                     (sh, sw))[0]
+        top = np.clip(rows[0], 0, out_h - win_h)
+        left = np.clip(cols[0], 0, out_w - win_w)
+        in_h, in_w = (win_h - 1) * sh + kh, (win_w - 1) * sw + kw
+        fill = np.broadcast_to(np.asarray(fill, dtype=np.float32),
+                               state.shape)
+        windows = np.empty((len(keep), channels, in_h, in_w), np.float32)
+        for i, (y, x) in enumerate(zip(top * sh, left * sw)):
+            k = keep[i, y:y + in_h, x:x + in_w]
+            windows[i] = (k * state[:, y:y + in_h, x:x + in_w]
+                          + (1 - k) * fill[:, y:y + in_h, x:x + in_w])
+        patched = self._first_conv_relu(windows, weights, bias, (kh, kw),
+                                        (sh, sw))
+        h = np.repeat(base[None], len(keep), axis=0)
+        for i, (y, x) in enumerate(zip(top, left)):
+            h[i, y:y + win_h, x:x + win_w] = patched[i]
+        return self._from_first_layer(h)
+
+    def _from_first_layer(self, h):
+        for conv in self.convs:
+            h = conv.forward(h)
+            np.maximum(h, 0, out=h)
+        h = h.reshape(len(h), -1) @ self.linear[0]
+        h += self.linear[1]
+        np.maximum(h, 0, out=h)
+        scores = h @ self.pi[0] + self.pi[1]
+        values = (h @ self.v[0] + self.v[1])[:, 0]
+        return scores, values
 
 
 class NumpyGreydanus(GreydanusSaliency):
@@ -56,7 +196,7 @@ class NumpyGreydanus(GreydanusSaliency):
     first layer), as the suite did before :mod:`engine`."""
 
     def score(self, model, state, keep, fill, recurrent_state=None):
-        fast = fast_forward_for(model)
+        fast = FastFFForward(model)
         scores, values = [], []
         for begin in range(0, len(keep), self.chunk):
             s, v = fast.masked(state, keep[begin:begin + self.chunk], fill)

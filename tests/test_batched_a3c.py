@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from agents import A3CFF, A3CLSTMCNN, phi
 from batched_a3c import BatchedA3C
-from saliency.fast_forward import FastFFForward
+from engine import ActingEngine
 
 
 def make_pair(mellowmax=False, lstm=False, **kwargs):
@@ -71,10 +71,9 @@ def test_batched_update_equals_chainerrl_a3c(kwargs):
         ref_actions = play(reference, 11, shape)
         actions = play(batched, 11, shape)
     assert actions == ref_actions
-    # The softmax policy of the feed-forward model acts through the NumPy
-    # forward; others through Chainer.
-    assert isinstance(batched._fast_forward, FastFFForward) != (
-        mellowmax or lstm)
+    # The suite's softmax-policy networks (A3CFF, the LSTM-CNN) act through
+    # ONNX Runtime; the mellowmax policy through Chainer.
+    assert isinstance(batched._acting, ActingEngine) != mellowmax
     assert batched._batched_training()
     if lstm:
         # Acting went on with the state ChainerRL's model has: the same

@@ -122,3 +122,43 @@ def test_cuda_flag_without_a_gpu_exits_2(tool, tmp_path, capsys):
     assert rc == 2 and len(err.splitlines()) == 1
     assert 'needs onnxruntime-gpu' in err
     assert not (tmp_path / 'v').exists()          # nothing made first
+
+
+def test_acting_engine_follows_the_weights_without_a_rebuild():
+    rng = np.random.RandomState(6)
+    for model, x in ((A3CFF(4, 4),
+                      rng.rand(1, 4, 84, 84).astype(np.float32)),
+                     (A3CLSTMCNN(4), rng.rand(1, 1, 80, 80)
+                      .astype(np.float32))):
+        run = engine.ActingEngine(model)
+        session = run.session
+        for change in range(3):
+            got = run(x)
+            _close(got[0], _chainer(model, x)[0])
+            _close(got[1], _chainer(model, x)[1])
+            if change == 0:           # a sync: arrays changed in place
+                for _, param in model.namedparams():
+                    param.array[...] += 0.001
+            else:                     # arrays replaced
+                for _, param in model.namedparams():
+                    param.array = param.array * 1.001
+        assert run.session is session
+    # The LSTM step hands out the next state, as Chainer's LSTM has it.
+    flat = (rng.normal(size=512) * 0.5).astype(np.float32)
+    c, h = np.split(flat, 2)
+    _, _, (c_next, h_next) = run(x, (c[None], h[None]))
+    _chainer(model, x, flat)
+    _close(c_next, model.lstm.c.array)
+    _close(h_next, model.lstm.h.array)
+
+
+def test_network_kind_names_only_the_networks_it_runs():
+    import chainer.functions as F
+    from iclr_acer_link import ICLRACERHead
+    model = A3CFF(6)
+    assert engine.network_kind(model) == 'ff'
+    assert engine.network_kind(A3CLSTMCNN(4)) == 'lstm'
+    assert engine.network_kind(A3CFF(6, mellowmax=True)) is None
+    assert engine.network_kind(ICLRACERHead()) is None
+    model.head.activation = F.elu
+    assert engine.network_kind(model) is None

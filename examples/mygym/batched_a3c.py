@@ -3,8 +3,8 @@
 ChainerRL's A3C keeps a Chainer graph alive for each of the ``t_max`` steps
 of a segment and backpropagates through all of them at the update.
 :class:`BatchedA3C` computes the same loss another way for a feed-forward
-model: it acts without a graph (through the NumPy forward of
-:mod:`saliency.fast_forward` where that can run the model) and, at the
+model: it acts without a graph (through ONNX Runtime,
+:class:`engine.ActingEngine`, where that runs the model) and, at the
 update, recomputes the segment's observations, plus the state to bootstrap
 from, in one forward pass. A recurrent model built as ``features`` (the
 convolutions), one ``chainer.links.LSTM`` called ``lstm`` and ``heads``
@@ -12,9 +12,9 @@ convolutions), one ``chainer.links.LSTM`` called ``lstm`` and ``heads``
 convolutions of the whole segment run in one batch, the LSTM runs
 through the segment from the state it started with as one function
 (:mod:`lstm_segment`), and the heads run in one batch. Where the NumPy
-forwards of :mod:`saliency.fast_forward` can run the model, acting goes
-through them, and the LSTM-CNN's convolutions are computed, forward and
-backward, by :mod:`npconv` rather than by Chainer. The local weights do
+engine runs the model, acting goes through it, and the LSTM-CNN's
+convolutions are computed, forward and backward, by :mod:`npconv` rather
+than by Chainer. The local weights do
 not change within a segment, so the actions, the random numbers drawn, the
 loss and the gradient are ChainerRL's (``tests/test_batched_a3c.py`` checks
 it against ChainerRL's own ``A3C``). Other recurrent models train as in
@@ -32,7 +32,8 @@ from chainerrl.recurrent import Recurrent
 
 from lstm_segment import lstm_segment
 from recurrent_state import steps_one_lstm
-from saliency.fast_forward import FastLSTMForward, fast_forward_for
+from engine import ActingEngine, network_kind
+from npconv import ConvELUStack
 
 
 class NonFiniteTraining(RuntimeError):
@@ -46,7 +47,8 @@ class BatchedA3C(a3c.A3C):
         super().__init__(*args, **kwargs)
         # The action taken at each step of the segment (batched training).
         self.past_actions = {}
-        self._fast_forward = None
+        self._convs = None      # the LSTM-CNN's NumPy convolutions
+        self._acting = None     # built once: it reads the weights live
         self._recurrent = isinstance(self.model, Recurrent)
         # A recurrent model's (c, h) when the segment began (None: zero).
         self._segment_start = None
@@ -83,25 +85,27 @@ class BatchedA3C(a3c.A3C):
         """Action ``(1,)``, value and policy entropy for one observation.
 
         No graph is kept: :meth:`update` recomputes the segment (a
-        recurrent model's state still advances, as in ChainerRL). A model
-        that :func:`saliency.fast_forward.fast_forward_for` can run acts
-        through that NumPy forward, rebuilt whenever the weights are synced;
-        the action is drawn as ChainerRL's ``SoftmaxDistribution.sample``
-        draws it, with the same random numbers.
+        recurrent model's state still advances, as in ChainerRL). The
+        suite's networks act through ONNX Runtime
+        (:class:`engine.ActingEngine`, built once per process: it reads the
+        weights of the moment at every step, so syncs need no rebuild); the
+        action is drawn as ChainerRL's ``SoftmaxDistribution.sample`` draws
+        it, with the same random numbers.
         """
-        if self._fast_forward is None:
-            self._fast_forward = fast_forward_for(self.model) or False
-        if self._fast_forward is False:
+        if self._acting is None:
+            self._acting = (ActingEngine(self.model)
+                            if network_kind(self.model) else False)
+        if self._acting is False:
             with chainer.no_backprop_mode():
                 pout, vout = self.model.pi_and_v(statevar)
                 return (pout.sample().array, float(vout.array[0]),
                         float(pout.entropy.array[0]))
         if self._recurrent:
-            scores, values, state = self._fast_forward.step(
-                statevar, self._lstm_state())
+            scores, values, state = self._acting(statevar,
+                                                 self._lstm_state())
             self.model.lstm.set_state(*map(chainer.Variable, state))
         else:
-            scores, values = self._fast_forward(statevar)
+            scores, values = self._acting(statevar)
         scores = scores - scores.max(axis=1, keepdims=True)
         exps = np.exp(scores)
         total = exps.sum(axis=1, keepdims=True)
@@ -113,7 +117,7 @@ class BatchedA3C(a3c.A3C):
 
     def sync_parameters(self):
         super().sync_parameters()
-        self._fast_forward = None
+        self._convs = None      # the LSTM-CNN's NumPy convolutions
 
     def _segment_outputs(self, x):
         """Policy and value of a segment's observations ``x``, in order,
@@ -122,8 +126,15 @@ class BatchedA3C(a3c.A3C):
         if not self._recurrent:
             return self.model.pi_and_v(x) + (None,)
         conv_pass = None
-        if isinstance(self._fast_forward, FastLSTMForward):
-            convs = self._fast_forward.convs
+        if self._convs is None:          # rebuilt after every sync
+            self._convs = False
+            if network_kind(self.model) == 'lstm':
+                try:
+                    self._convs = ConvELUStack(self.model.convs)
+                except ValueError:       # a convolution npconv does not run
+                    pass
+        if self._convs:
+            convs = self._convs
             features = chainer.Variable(convs.forward(x, keep=True))
             conv_pass = convs, features
         else:

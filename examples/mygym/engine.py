@@ -13,16 +13,63 @@ executed by ONNX Runtime, on the CPU or, with ``onnxruntime-gpu``, on CUDA.
   ``values``, ``c_next``, ``h_next`` (gates as Chainer's ``F.lstm``: the
   four pre-activations of a unit adjacent, ``a, i, f, o``).
 
-:class:`Engine` wraps a session with the interface of
-:mod:`saliency.fast_forward` (``masked(state, keep, fill,
-recurrent_state)``). :func:`engine_for` returns one for a model it can run
-(None otherwise), rebuilt when the model's weights change.
+:class:`Engine` wraps a session (``__call__`` and ``masked(state, keep,
+fill, recurrent_state)``). :func:`engine_for` returns one for a model it
+can run (:func:`network_kind`; None otherwise), rebuilt when the model's
+weights change. :class:`ActingEngine` runs a training worker's steps with the
+weights as inputs, and :func:`ff_backward_graph` guided backpropagation.
 """
 import weakref
 
 import numpy as np
+from chainer import functions as F
+from chainer import links as L
+from chainerrl.policies import FCSoftmaxPolicy
+from chainerrl.v_function import FCVFunction
+
+from guided_relu import guided_elu, guided_relu
+from recurrent_state import steps_one_lstm
 
 DEVICES = ('cpu', 'cuda')
+
+
+def _softmax_heads(model):
+    """Whether acting draws from a softmax of the plain logits and the
+    critic is a state-value head."""
+    pi = getattr(model, 'pi', None)
+    return (isinstance(pi, FCSoftmaxPolicy) and pi.beta == 1.0
+            and pi.min_prob == 0.0
+            and isinstance(getattr(model, 'v', None), FCVFunction))
+
+
+def _runs_lstm_cnn(model):
+    convs = getattr(model, 'convs', None)
+    return (steps_one_lstm(model) and convs is not None
+            and getattr(model, 'activation', None) in (guided_elu, F.elu)
+            and all(isinstance(c, L.Convolution2D) for c in convs)
+            and _softmax_heads(model))
+
+
+def network_kind(model):
+    """``'lstm'`` (an LSTM-CNN), ``'ff'`` (an ICLR-ACER A3CFF) or None:
+    which of the suite's networks ``model`` is, as far as this engine
+    runs it (and the NumPy backward passes of :mod:`saliency.gradient`
+    and :mod:`batched_a3c`)."""
+    if _runs_lstm_cnn(model):
+        return 'lstm'
+    head = getattr(model, 'head', None)
+    if head is None or getattr(head, 'activation', None) not in (
+            guided_relu, F.relu):
+        return None
+    if not _softmax_heads(model):
+        return None
+    if len(head) != 4 or any(getattr(c, 'pad', (0, 0)) not in (0, (0, 0))
+                             for c in head[:3]):
+        return None
+    if any(getattr(layer, 'W', None) is None or layer.W.array is None
+           for layer in head):
+        return None
+    return 'ff'
 
 
 class EngineError(RuntimeError):
@@ -39,11 +86,27 @@ def _onnx():
 
 
 class _Graph:
-    """A small builder: named initialisers and nodes, unique names."""
+    """A small builder: named initialisers and nodes, unique names.
 
-    def __init__(self):
+    With ``live`` (a list), the model's weights become graph inputs instead
+    of constants, and ``(input name, chainer.Parameter)`` pairs are added
+    to ``live``: the caller feeds each parameter's array of the moment.
+    """
+
+    def __init__(self, live=None):
         _, self.TensorProto, self.helper, self.numpy_helper = _onnx()
         self.nodes, self.inits, self.count = [], [], 0
+        self.live = live
+        self.weight_inputs = []
+
+    def weight(self, param):
+        """A parameter's array: a constant, or a live input."""
+        if self.live is None:
+            return self.const(param.array.astype(np.float32))
+        name = self.name('param')
+        self.live.append((name, param))
+        self.weight_inputs.append((name, list(param.shape)))
+        return name
 
     def name(self, prefix):
         self.count += 1
@@ -66,18 +129,18 @@ class _Graph:
         stride = link.stride if isinstance(link.stride, tuple) \
             else (link.stride,) * 2
         pad = link.pad if isinstance(link.pad, tuple) else (link.pad,) * 2
-        inputs = [x, self.const(link.W.array.astype(np.float32))]
+        inputs = [x, self.weight(link.W)]
         if link.b is not None:
-            inputs.append(self.const(link.b.array.astype(np.float32)))
+            inputs.append(self.weight(link.b))
         y = self.op('Conv', inputs, kernel_shape=list(ksize),
                     strides=list(stride), pads=[pad[0], pad[1]] * 2)
         return self.op(activation, [y])
 
     def linear(self, x, link):
         """``x @ W.T + b`` (Chainer's Linear; flattens 4-D input)."""
-        inputs = [x, self.const(link.W.array.astype(np.float32))]
+        inputs = [x, self.weight(link.W)]
         if link.b is not None:
-            inputs.append(self.const(link.b.array.astype(np.float32)))
+            inputs.append(self.weight(link.b))
         return self.op('Gemm', inputs, transB=1)
 
     def masking(self, channels, size):
@@ -98,7 +161,8 @@ class _Graph:
         def info(name, shape):
             return helper.make_tensor_value_info(name, tp.FLOAT, shape)
         graph = helper.make_graph(self.nodes, 'a3c',
-                                  [info(n, s) for n, s in inputs],
+                                  [info(n, s) for n, s in
+                                   inputs + self.weight_inputs],
                                   [info(n, s) for n, s in outputs],
                                   self.inits)
         model = helper.make_model(
@@ -111,11 +175,12 @@ def _output_links(model):
     return model.pi.model.output, model.v.model.output
 
 
-def ff_graph(model, masked=False):
+def ff_graph(model, masked=False, live=None):
     """The ONNX graph of an ``A3CFF`` (see the module); ``masked``: the
     inputs are ``keep``, ``image`` and ``fill`` (:meth:`_Graph.masking`)
-    instead of ``x``."""
-    g = _Graph()
+    instead of ``x``; ``live``: the weights are inputs (see
+    :class:`_Graph`)."""
+    g = _Graph(live)
     head = list(model.head)
     channels = head[0].W.shape[1]
     size = type(model.head).input_size
@@ -137,11 +202,12 @@ def ff_graph(model, masked=False):
                    [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])])
 
 
-def lstm_graph(model, masked=False):
+def lstm_graph(model, masked=False, live=None):
     """The ONNX graph of one step of an ``A3CLSTMCNN`` (see the module);
     ``masked``: inputs ``keep``, ``image``, ``fill`` as :func:`ff_graph`'s,
-    and one state ``c``, ``h`` ``(1, 256)`` for every mask."""
-    g = _Graph()
+    and one state ``c``, ``h`` ``(1, 256)`` for every mask; ``live`` as
+    :func:`ff_graph`'s."""
+    g = _Graph(live)
     channels = model.convs[0].W.shape[1]
     units = model.lstm.state_size
     inputs = [('x', ['N', channels, 80, 80])]
@@ -154,8 +220,8 @@ def lstm_graph(model, masked=False):
         h = g.conv(h, conv, 'Elu')
     h = g.op('Flatten', [h], axis=1)
     z = g.op('Add', [g.linear(h, model.lstm.upward),
-                     g.op('MatMul', ['h', g.const(
-                         model.lstm.lateral.W.array.T.astype(np.float32))])])
+                     g.op('Gemm', ['h', g.weight(model.lstm.lateral.W)],
+                          transB=1)])
     z = g.op('Reshape', [z, g.const(np.array([-1, units, 4], np.int64),
                                     'shape')])
     a, i, f, o = g.op('Split', [z, g.const(np.array([1, 1, 1, 1], np.int64),
@@ -312,6 +378,38 @@ class Engine:
         return tuple(self.masked_session.run(['scores', 'values'], feed))
 
 
+class ActingEngine:
+    """One forward step of a model whose weights change while it acts (a
+    training worker's, synced every few steps): the graph takes the
+    weights as inputs, fed from the model's parameters at every call, so
+    the session is built once.
+
+    ``__call__(x, state=None)`` as :class:`Engine`'s.
+    """
+
+    def __init__(self, model, threads=1):
+        self.recurrent = hasattr(model, 'lstm')
+        self.live = []
+        build = lstm_graph if self.recurrent else ff_graph
+        self.session = session(build(model, live=self.live),
+                               threads=threads)
+        self.state_size = model.lstm.state_size if self.recurrent else 0
+
+    def __call__(self, x, state=None):
+        feed = {name: param.array for name, param in self.live}
+        feed['x'] = np.ascontiguousarray(x, dtype=np.float32)
+        if not self.recurrent:
+            return tuple(self.session.run(['scores', 'values'], feed))
+        if state is None:
+            zeros = np.zeros((len(x), self.state_size), np.float32)
+            state = (zeros, zeros)
+        feed['c'] = np.ascontiguousarray(state[0], np.float32)
+        feed['h'] = np.ascontiguousarray(state[1], np.float32)
+        scores, values, c, h = self.session.run(
+            ['scores', 'values', 'c_next', 'h_next'], feed)
+        return scores, values, (c, h)
+
+
 def _fingerprint(model):
     """Changes when a weight array is replaced, or changed in place at any
     of every 31st element (an optimiser step changes them all); a sample,
@@ -344,7 +442,6 @@ def per_model(model, tag, build):
 def engine_for(model, device='cpu'):
     """The cached :class:`Engine` of ``model`` (rebuilt when its weights
     change), or None for a model the engine does not run."""
-    from saliency.fast_forward import network_kind
     if network_kind(model) is None:
         return None
     threads = _THREADS[0]

@@ -23,10 +23,9 @@ the input alone, as when it acts without saliency.
 import chainer
 import numpy as np
 
-from engine import ff_backward_graph, per_model, session
+from engine import ff_backward_graph, network_kind, per_model, session
 from recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
-from saliency.fast_forward import network_kind
 
 
 class FFBackward:
