@@ -117,6 +117,9 @@ def _init_worker():
     threadpool_limits(limits=1)
     engine.set_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The pool ends its workers with SIGTERM: they just stop (the handler
+    # inherited from the parent would print a traceback).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class Interrupted(KeyboardInterrupt):
