@@ -53,8 +53,8 @@ def _runs_lstm_cnn(model):
 def network_kind(model):
     """``'lstm'`` (an LSTM-CNN), ``'ff'`` (an ICLR-ACER A3CFF) or None:
     which of the suite's networks ``model`` is, as far as this engine
-    runs it (and the NumPy backward passes of :mod:`saliency.gradient`
-    and :mod:`batched_a3c`)."""
+    runs it (and guided backpropagation's backward pass, and
+    :mod:`batched_a3c`'s NumPy convolutions of the LSTM-CNN)."""
     if _runs_lstm_cnn(model):
         return 'lstm'
     head = getattr(model, 'head', None)
@@ -333,7 +333,7 @@ class Engine:
     """An ONNX Runtime session of one of the suite's networks.
 
     Args:
-        model: an ``A3CFF`` or ``A3CLSTMCNN`` (see :func:`supports`).
+        model: an ``A3CFF`` or ``A3CLSTMCNN`` (see :func:`network_kind`).
         device (str): ``'cpu'`` or ``'cuda'``.
         threads (int or None): intra-op threads (None: ONNX Runtime's
             choice, all cores).
@@ -341,27 +341,22 @@ class Engine:
 
     def __init__(self, model, device='cpu', threads=None):
         self.recurrent = hasattr(model, 'lstm')
-        build = lstm_graph if self.recurrent else ff_graph
+        self._build = lstm_graph if self.recurrent else ff_graph
+        self._model, self._options = model, (device, threads)
         self.device = device
-        self.session, self.masked_session = [
-            session(build(model, masked), device, threads)
-            for masked in (False, True)]
+        self.masked_session = session(self._build(model, masked=True),
+                                      device, threads)
+        self._session = None      # the plain step, built when first asked
         self.state_size = model.lstm.state_size if self.recurrent else 0
 
     def __call__(self, x, state=None):
         """``x`` ``(k, C, H, W)`` -> ``(scores, values)``, and for the
         LSTM-CNN the next ``(c, h)`` (``state`` None: zeros)."""
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        if not self.recurrent:
-            return tuple(self.session.run(['scores', 'values'], {'x': x}))
-        if state is None:
-            zeros = np.zeros((len(x), self.state_size), np.float32)
-            state = (zeros, zeros)
-        scores, values, c, h = self.session.run(
-            ['scores', 'values', 'c_next', 'h_next'],
-            {'x': x, 'c': np.ascontiguousarray(state[0], np.float32),
-             'h': np.ascontiguousarray(state[1], np.float32)})
-        return scores, values, (c, h)
+        if self._session is None:
+            self._session = session(self._build(self._model),
+                                    *self._options)
+        return _step(self._session, {}, x, state, self.recurrent,
+                     self.state_size)
 
     def masked(self, state, keep, fill, recurrent_state=None):
         """Scores and values of ``K * I + (1 - K) * F`` for each keep mask
@@ -396,18 +391,26 @@ class ActingEngine:
         self.state_size = model.lstm.state_size if self.recurrent else 0
 
     def __call__(self, x, state=None):
-        feed = {name: param.array for name, param in self.live}
-        feed['x'] = np.ascontiguousarray(x, dtype=np.float32)
-        if not self.recurrent:
-            return tuple(self.session.run(['scores', 'values'], feed))
-        if state is None:
-            zeros = np.zeros((len(x), self.state_size), np.float32)
-            state = (zeros, zeros)
-        feed['c'] = np.ascontiguousarray(state[0], np.float32)
-        feed['h'] = np.ascontiguousarray(state[1], np.float32)
-        scores, values, c, h = self.session.run(
-            ['scores', 'values', 'c_next', 'h_next'], feed)
-        return scores, values, (c, h)
+        return _step(self.session,
+                     {name: param.array for name, param in self.live},
+                     x, state, self.recurrent, self.state_size)
+
+
+def _step(run, feed, x, state, recurrent, state_size):
+    """One step through session ``run`` with ``feed`` (weights, if any):
+    ``(scores, values)``, and for a recurrent graph the next ``(c, h)``
+    (``state`` None: zeros)."""
+    feed['x'] = np.ascontiguousarray(x, dtype=np.float32)
+    if not recurrent:
+        return tuple(run.run(['scores', 'values'], feed))
+    if state is None:
+        zeros = np.zeros((len(x), state_size), np.float32)
+        state = (zeros, zeros)
+    feed['c'] = np.ascontiguousarray(state[0], np.float32)
+    feed['h'] = np.ascontiguousarray(state[1], np.float32)
+    scores, values, c, h = run.run(
+        ['scores', 'values', 'c_next', 'h_next'], feed)
+    return scores, values, (c, h)
 
 
 def _fingerprint(model):
