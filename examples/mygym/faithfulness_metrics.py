@@ -24,10 +24,9 @@ import collections
 import copy
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 from scipy.stats import rankdata
 
-from saliency.perturbation import score_masked
+from saliency.perturbation import blur_frames, log_softmax, score_masked
 
 # Blur of the deleted pixels' fill (as Greydanus' perturbation).
 BLUR_SIGMA = 3
@@ -145,8 +144,7 @@ def salient_order(saliency_map, rng):
 def blurred(state):
     """The fill of deleted pixels: each stacked frame of ``(C, H, W)``
     blurred with sigma :data:`BLUR_SIGMA`."""
-    return gaussian_filter(np.asarray(state, dtype=np.float32),
-                           sigma=(0, BLUR_SIGMA, BLUR_SIGMA))
+    return blur_frames(state, BLUR_SIGMA)
 
 
 def deletion_insertion_masks(order, shape, steps=20):
@@ -162,20 +160,12 @@ def deletion_insertion_masks(order, shape, steps=20):
     return 1 - inserted, inserted
 
 
-def _softmax(scores):
-    z = scores - scores.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def curve_scores(ref_scores, ref_value, action, scores, values):
     """What each step of a curve scores: ``kl`` = KL(pi_ref || pi),
     ``prob`` = pi(action), ``value`` = |V - V_ref|, each ``(n,)``."""
-    ref = _softmax(np.asarray(ref_scores, dtype=np.float64))
-    probs = _softmax(np.asarray(scores, dtype=np.float64))
-    with np.errstate(divide='ignore'):
-        kl = (ref * (np.log(ref) - np.log(probs))).sum(axis=1)
-    return {'kl': kl, 'prob': probs[:, action],
+    ref, log_probs = log_softmax(ref_scores), log_softmax(scores)
+    kl = (np.exp(ref) * (ref - log_probs)).sum(axis=1)
+    return {'kl': kl, 'prob': np.exp(log_probs[:, action]),
             'value': np.abs(np.asarray(values, np.float64) - ref_value)}
 
 

@@ -171,14 +171,14 @@ def test_recurrent_gradient_uses_the_given_state(trained_lstm):
 
 @pytest.mark.parametrize('guided,frames', [(True, 'newest'),
                                            (False, 'newest'), (True, 'all')])
-def test_numpy_backward_of_the_real_network_equals_chainer(guided, frames):
+def test_engine_backward_of_the_real_network_equals_chainer(guided, frames):
     model = load_agent(os.path.join(os.path.dirname(__file__), '..', '..',
                                     'examples', 'mygym', 'pretrained',
                                     'pong'))[0].model
     x = np.random.RandomState(5).rand(1, 4, 84, 84).astype(np.float32)
     method = GradientSaliency(guided=guided, frames=frames)
     with chainer.using_config('train', False):
-        got, policy, value = method._numpy(model, x)
+        got, policy, value = method._via_engine(model, x)
         want, want_policy, want_value = method._chainer(model, x, None)
     if frames == 'newest':                   # only the last frame's
         want = want[:, -1:]

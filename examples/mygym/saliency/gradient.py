@@ -84,7 +84,7 @@ class GradientSaliency(SaliencyMethod):
         if state.dtype.kind != 'f':
             state = state.astype(np.float32)
         if network_kind(model) == 'ff':
-            grad, policy, value = self._numpy(model, state)
+            grad, policy, value = self._via_engine(model, state)
         else:
             grad, policy, value = self._chainer(model, state,
                                                 recurrent_state)
@@ -97,7 +97,7 @@ class GradientSaliency(SaliencyMethod):
             actor=actor, critic=critic, policy=policy, value=value,
             recurrent_state=recurrent_state)
 
-    def _numpy(self, model, state):
+    def _via_engine(self, model, state):
         # A3CFF.pi_and_v, layer by layer (the same operations, so the same
         # policy as acting without saliency), keeping the activations.
         activations = [state]

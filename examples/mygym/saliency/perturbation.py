@@ -55,6 +55,13 @@ def blob_masks(shape, radius=5, stride=5):
     return masks, (len(ys), len(xs))
 
 
+def blur_frames(state, sigma):
+    """Each frame of ``state`` ``(C, H, W)`` blurred with a Gaussian of
+    ``sigma`` (the perturbations' blurred fill)."""
+    return gaussian_filter(np.asarray(state, dtype=np.float32),
+                           sigma=(0, sigma, sigma))
+
+
 def masked_inputs(state, keep, fill):
     """``K * I + (1 - K) * F`` for a batch of keep masks.
 
@@ -177,8 +184,7 @@ class GreydanusSaliency(PerturbationSaliency):
 
     def masks_and_fill(self, state):
         keep = self._grid(state.shape[1:])[0]
-        fill = gaussian_filter(state, sigma=(0, self.blur_sigma,
-                                             self.blur_sigma))
+        fill = blur_frames(state, self.blur_sigma)
         return keep, fill
 
     def maps(self, ref_scores, ref_value, scores, values, keep):
@@ -337,8 +343,7 @@ class BlurredWindowSaliency(XAITKSaliency):
 
     def masks_and_fill(self, state):
         keep, _ = super().masks_and_fill(state)
-        return keep, gaussian_filter(state, sigma=(0, self.blur_sigma,
-                                                   self.blur_sigma))
+        return keep, blur_frames(state, self.blur_sigma)
 
     def maps(self, ref_scores, ref_value, scores, values, keep):
         policy = np.exp(log_softmax(ref_scores))
