@@ -18,7 +18,7 @@ import numpy as np
 import viewer
 from composite import composite_frame
 from outputs import OutputError, save_npz
-from resample import bilinear_matrix, resize
+from resample import bilinear_taps, resize
 from video import Mp4Writer
 
 CRITIC_CHANNEL = 0  # red
@@ -73,8 +73,8 @@ def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
     key = ('two-point', units.shape[1:], luma.shape)
     taps = None if cache is None else cache.get(key)
     if taps is None:
-        taps = (_two_taps(bilinear_matrix(units.shape[1], height)),
-                _two_taps(bilinear_matrix(units.shape[2], width)))
+        taps = (bilinear_taps(units.shape[1], height),
+                bilinear_taps(units.shape[2], width))
         if cache is not None:
             cache[key] = taps
     (r0, r1, rw), (c0, c1, cw) = taps
@@ -96,23 +96,6 @@ def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
                               axis=1)
         frames.append(small)
     return frames[0], frames[1]
-
-
-def _two_taps(matrix):
-    """A resampling matrix whose rows have at most two nonzero weights, as
-    ``(first, second, weight of second)`` per output index."""
-    first = matrix.argmax(axis=1)
-    order = np.argsort(-matrix, axis=1)[:, :2]
-    low, high = np.minimum(order[:, 0], order[:, 1]), np.maximum(
-        order[:, 0], order[:, 1])
-    rows = np.arange(len(matrix))
-    weight = matrix[rows, high]
-    low = np.where(weight > 0, low, first)
-    high = np.where(weight > 0, high, first)
-    if not np.allclose(matrix[rows, low] + np.where(high != low, weight, 0),
-                       1, atol=1e-5):
-        raise ValueError('not a two-tap resampling matrix')
-    return low, high, np.where(high != low, weight, 0).astype(np.float32)
 
 
 class SaliencyRecorder:

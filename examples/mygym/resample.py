@@ -34,12 +34,19 @@ def area_matrix(n_in, n_out):
     return (np.clip(overlap, 0, None) / scale).astype(np.float32)
 
 
-def bilinear_matrix(n_in, n_out):
-    """Linear interpolation, pixel centres aligned, edges held."""
+def bilinear_taps(n_in, n_out):
+    """The two input pixels of each output pixel and the second's weight,
+    ``(low, high, frac)``: output ``i`` is ``(1 - frac) * x[low] + frac *
+    x[high]`` (what :func:`bilinear_matrix` holds, for gathers)."""
     src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
     low = np.floor(src).astype(int)
-    return _two_point_weights(n_out, n_in, low, np.minimum(low + 1, n_in - 1),
-                              (src - low).astype(np.float32))
+    return (low, np.minimum(low + 1, n_in - 1),
+            (src - low).astype(np.float32))
+
+
+def bilinear_matrix(n_in, n_out):
+    """Linear interpolation, pixel centres aligned, edges held."""
+    return _two_point_weights(n_out, n_in, *bilinear_taps(n_in, n_out))
 
 
 def grid_matrix(n_points, spacing, size):
