@@ -23,6 +23,7 @@ critic's maps of each, then measures (:mod:`faithfulness_metrics`):
 It writes ``R/report.md`` (tables, verdicts, plots), the plots as PNG and
 ``R/report.json``; the README explains the figures.
 """
+import argparse
 import json
 import math
 import os
@@ -66,7 +67,6 @@ def method_list(text):
     names = [name.strip() for name in text.split(',') if name.strip()]
     unknown = [name for name in names if name not in METHODS]
     if not names or unknown:
-        import argparse
         raise argparse.ArgumentTypeError(
             'unknown method {}; choose from {}'.format(
                 ', '.join(unknown) or '(none)', ', '.join(sorted(METHODS))))
@@ -228,16 +228,13 @@ class Evaluation:
     def _state(self, i):
         return None if self.recurrent is None else self.recurrent[i]
 
-    def random_baseline(self, bar):
-        """Mean AUCs of random orderings (and mean curves), per frame."""
-        rng = np.random.RandomState(self.args.seed)
+    def _curves(self, orders_of, bar):
+        """Per frame: the AUCs and curves of the pixel orderings
+        ``orders_of(i)``, each averaged over those orderings."""
         aucs, curves = [], []
-        size = self.states[0].shape[1] * self.states[0].shape[2]
         for i, state in enumerate(self.states):
-            orders = [rng.permutation(size)
-                      for _ in range(self.args.random_orderings)]
             curve = fm.deletion_insertion(
-                self.model, state, orders, int(self.actions[i]),
+                self.model, state, orders_of(i), int(self.actions[i]),
                 self._state(i), chunk=self.args.chunk,
                 device=self.args.device)
             aucs.append(_curve_aucs(curve))
@@ -246,20 +243,16 @@ class Evaluation:
             bar.update()
         return aucs, curves
 
+    def random_baseline(self, bar):
+        """Mean AUCs of random orderings (and mean curves), per frame."""
+        rng = np.random.RandomState(self.args.seed)
+        size = self.states[0].shape[1] * self.states[0].shape[2]
+        return self._curves(lambda i: [rng.permutation(size) for _ in range(
+            self.args.random_orderings)], bar)
+
     def map_curves(self, maps, rng, bar):
         """AUCs and curves of each frame's map's own ordering."""
-        aucs, curves = [], []
-        for i, state in enumerate(self.states):
-            order = fm.salient_order(maps[i], rng)
-            curve = fm.deletion_insertion(
-                self.model, state, [order], int(self.actions[i]),
-                self._state(i), chunk=self.args.chunk,
-                device=self.args.device)
-            aucs.append(_curve_aucs(curve))
-            curves.append({k: {s: v[0] for s, v in c.items()}
-                           for k, c in curve.items()})
-            bar.update()
-        return aucs, curves
+        return self._curves(lambda i: [fm.salient_order(maps[i], rng)], bar)
 
     def run(self, methods, bar):
         report, examples = {}, {}
