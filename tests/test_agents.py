@@ -47,7 +47,8 @@ def test_lstm_network_shapes_and_preprocessing():
 def test_load_agent_takes_what_the_checkpoint_holds(trained_run):
     agent, info = load_agent(os.path.join(trained_run, '200_finish'))
     assert info == {'env': 'PongNoFrameskip-v4', 'arch': 'FFSoftmax',
-                    'n_actions': 6, 'frame_buffer_length': 4, 'steps': 200}
+                    'n_actions': 6, 'frame_buffer_length': 4, 'steps': 200,
+                    'optimizer': 'rmsprop'}
     assert agent.global_step == 200
 
 

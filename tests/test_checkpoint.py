@@ -127,6 +127,37 @@ def test_resume_restores_the_optimizer_state(tmp_path):
     assert loaded.optimizer.t == 1
 
 
+def test_adam_checkpoint_resumes_with_adam(tmp_path, capsys):
+    agent = build_agent('LSTM', 4, env='BreakoutNoFrameskip-v4',
+                        optimizer='adam', lr=1e-4)
+    for p in agent.optimizer.target.params():
+        p.grad = np.full_like(p.array, 0.5)
+    agent.optimizer.update()
+    agent.save(str(tmp_path / 'ck'))
+    saved = _arrays(tmp_path / 'ck', 'optimizer.npz')
+    # No option: a resume or a demo takes the checkpoint's optimizer.
+    loaded, info = load_agent(str(tmp_path / 'ck'))
+    assert info['optimizer'] == 'adam'
+    for name, param in loaded.optimizer.target.namedparams():
+        for key in ('m', 'v'):
+            np.testing.assert_array_equal(
+                param.update_rule.state[key],
+                saved[name.lstrip('/') + '/' + key])
+    # Another optimizer's state is refused in one line; weights alone load.
+    with pytest.raises(CheckpointError, match='holds adam state but this '
+                       'run trains with --optimizer rmsprop'):
+        load_agent(str(tmp_path / 'ck'), optimizer='rmsprop')
+    assert train_a3c_gym.main([
+        '1', '--env', 'BreakoutNoFrameskip-v4', '--arch', 'LSTM',
+        '--optimizer', 'rmsprop', '--steps', '10', '--outdir',
+        str(tmp_path / 'out'), '--load', str(tmp_path / 'ck')]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and 'holds adam state' in err, err
+    os.remove(str(tmp_path / 'ck' / 'optimizer.npz'))
+    fresh, _ = load_agent(str(tmp_path / 'ck'), optimizer='rmsprop')
+    assert fresh.optimizer.lr == 7e-4
+
+
 @pytest.mark.parametrize('text,needle', [
     ('{"steps": "many"}', "steps is 'many', expected an integer"),
     ('{"steps": 1e30}', 'steps is 1e+30'),

@@ -37,7 +37,8 @@ def test_training_writes_the_usual_run_folder(trained_run):
     info = json.load(open(os.path.join(trained_run, '200_finish',
                                        'checkpoint.json')))
     assert info == {'env': 'PongNoFrameskip-v4', 'arch': 'FFSoftmax',
-                    'n_actions': 6, 'frame_buffer_length': 4, 'steps': 200}
+                    'n_actions': 6, 'frame_buffer_length': 4, 'steps': 200,
+                    'optimizer': 'rmsprop'}
     assert not glob.glob(os.path.join(trained_run, '*.tmp-*'))
 
 

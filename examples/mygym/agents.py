@@ -28,7 +28,7 @@ from checkpoint import (CheckpointError, read_checkpoint_info, read_npz,
 from env_gym_chainer import FramePreprocessor, UnknownGameError, game_of
 from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
-from rmsprop import InPlaceRMSpropAsync
+from optimizers import make_optimizer
 from saliency_a3c import SaliencyA3C
 
 
@@ -134,14 +134,16 @@ def stacked_frames(arch, requested=None):
 
 def build_agent(arch, n_actions, frame_buffer_length=None, env=None,
                 lr=7e-4, rmsprop_epsilon=1e-1, weight_decay=0.0,
-                gradient_clipping=None, t_max=5, beta=1e-2, gamma=0.99):
-    """A fresh agent: the ``arch`` network, a shared RMSprop, A3C settings.
+                gradient_clipping=None, t_max=5, beta=1e-2, gamma=0.99,
+                optimizer='rmsprop'):
+    """A fresh agent: the ``arch`` network, a shared optimizer
+    (:func:`optimizers.make_optimizer`), A3C settings.
 
     ``env`` is only recorded in the checkpoints the agent writes.
     """
     n_frames = stacked_frames(arch, frame_buffer_length)
     model = ARCHS[arch].make_model(n_actions, n_frames)
-    opt = InPlaceRMSpropAsync(lr=lr, eps=rmsprop_epsilon, alpha=0.99)
+    opt = make_optimizer(optimizer, lr, rmsprop_epsilon)
     opt.setup(model)
     if weight_decay > 0:
         opt.add_hook(NonbiasWeightDecay(weight_decay))
@@ -152,7 +154,7 @@ def build_agent(arch, n_actions, frame_buffer_length=None, env=None,
                         phi=phi)
     agent.checkpoint_info = {
         'env': env, 'arch': arch, 'n_actions': int(n_actions),
-        'frame_buffer_length': n_frames}
+        'frame_buffer_length': n_frames, 'optimizer': optimizer}
     return agent
 
 
@@ -213,7 +215,8 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
             than the checkpoint's is refused unless ``allow_other_game``
             (ids of one game, ``Pong-v0`` and ``ALE/Pong-v5``, agree).
         **options: :func:`build_agent`'s training settings (learning rate,
-            ...), for a resumed training.
+            ...), for a resumed training; ``optimizer`` defaults to the
+            checkpoint's.
 
     Returns:
         ``(agent, info)``: info has ``arch``, ``n_actions``,
@@ -258,6 +261,8 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
         n_frames = stacked_frames(arch, frame_buffer_length)
     except ValueError as e:
         raise CheckpointError('checkpoint {}: {}'.format(checkpoint_dir, e))
+    # A resumed training carries on with the optimizer it saved.
+    options.setdefault('optimizer', info.get('optimizer', 'rmsprop'))
     agent = build_agent(arch, n_actions, n_frames,
                         env=env or info.get('env'), **options)
     agent.load(checkpoint_dir)

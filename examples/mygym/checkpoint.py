@@ -110,6 +110,15 @@ class AtomicCheckpointMixin:
             self.sync_parameters()
         optimizer_file = os.path.join(dirname, 'optimizer.npz')
         if os.path.isfile(optimizer_file):
+            # Checkpoints written before the choice existed hold RMSprop's.
+            saved = info.get('optimizer', 'rmsprop')
+            wanted = expected.get('optimizer', saved)
+            if saved != wanted:
+                raise CheckpointError(
+                    'checkpoint {} holds {} state but this run trains with '
+                    '--optimizer {}; copy its model.npz and checkpoint.json '
+                    'alone to start the optimizer afresh'.format(
+                        dirname, saved, wanted))
             try:
                 load_checked(optimizer_file, self.optimizer, optimizer=True)
             except CheckpointError as e:
@@ -299,7 +308,7 @@ def read_checkpoint_info(dirname):
 _INFO_FIELDS = {'env': (str, None, None), 'arch': (str, None, None),
                 'n_actions': (int, 1, 1024),
                 'frame_buffer_length': (int, 1, 64),
-                'steps': (int, 0, 2 ** 53)}
+                'steps': (int, 0, 2 ** 53), 'optimizer': (str, None, None)}
 
 
 def checkpoint_steps(dirname):

@@ -35,6 +35,7 @@ from cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
                  check_device, check_writable_folder, finite_float,
                  int_at_least, int_in, positive_float, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
+from optimizers import OPTIMIZERS
 from outputs import OutputError, signals_deferred
 from render import SaliencyRecorder
 from rollout import RolloutRecorder
@@ -88,13 +89,20 @@ def build_parser():
                    default=1.0,
                    help='training rewards are multiplied by this, then '
                         'clipped to [-1, 1]')
+    p.add_argument('--optimizer', choices=OPTIMIZERS, default=None,
+                   help='shared optimizer: rmsprop (ChainerRL\'s A3C '
+                        'settings) or adam (Chainer\'s Adam, alpha = --lr: '
+                        'how the LSTM-CNN was trained by Greydanus et al., '
+                        'with --lr 1e-4 --t-max 20); default: the --load-ed '
+                        'checkpoint\'s, else rmsprop')
     p.add_argument('--rmsprop-epsilon', type=positive_float, default=1e-1,
                    help='epsilon of the shared RMSprop')
     p.add_argument('--render', action='store_true',
                    help='show the game of worker 0 (training) or of the '
                         'demo in a live window')
     p.add_argument('--lr', type=positive_float, default=7e-4,
-                   help='learning rate of the shared RMSprop')
+                   help='learning rate of the shared optimizer (Adam: '
+                        'its alpha)')
     p.add_argument('--lr-schedule', choices=('constant', 'linear'),
                    default='constant',
                    help='constant: --lr throughout; linear: from --lr at '
@@ -202,11 +210,14 @@ def frame_buffer_length(args):
 def agent_options(args):
     """The training settings of :func:`agents.build_agent` from the flags.
     """
-    return dict(env=args.env, lr=args.lr,
-                rmsprop_epsilon=args.rmsprop_epsilon,
-                weight_decay=args.weight_decay,
-                gradient_clipping=args.gradient_clipping, t_max=args.t_max,
-                beta=args.beta)
+    options = dict(env=args.env, lr=args.lr,
+                   rmsprop_epsilon=args.rmsprop_epsilon,
+                   weight_decay=args.weight_decay,
+                   gradient_clipping=args.gradient_clipping,
+                   t_max=args.t_max, beta=args.beta)
+    if args.optimizer:      # else build_agent's or the checkpoint's
+        options['optimizer'] = args.optimizer
+    return options
 
 
 def make_agent(args, n_actions):

@@ -27,6 +27,7 @@ import traceback
 
 import chainerrl_compat  # noqa: F401
 import memory
+from optimizers import set_learning_rate
 from chainerrl.experiments.evaluator import AsyncEvaluator
 from chainerrl.experiments.hooks import LinearInterpolationHook
 from chainerrl.misc import random_seed
@@ -96,7 +97,7 @@ def linear_lr_decay_hook(lr, total_steps):
     the schedule instead of restarting it.
     """
     def set_lr(env, agent, value):
-        agent.optimizer.lr = value
+        set_learning_rate(agent.optimizer, value)
     return LinearInterpolationHook(total_steps, lr, 0, set_lr)
 
 

@@ -1,4 +1,7 @@
-"""ChainerRL's shared RMSprop, updated in place.
+"""The shared optimizers of A3C training: RMSprop (in place) and Adam.
+
+:func:`make_optimizer` builds either; :func:`set_learning_rate` moves the
+step size of either (a schedule).
 
 ``RMSpropAsync`` computes ``ms = alpha * ms + (1 - alpha) * g * g`` and
 ``w -= lr * g / sqrt(ms + eps)`` with five temporaries the size of each
@@ -7,6 +10,7 @@ operations in the same order on two scratch buffers kept per parameter, so
 its results are bit for bit ChainerRL's (a test checks it) and its state
 and checkpoints are the same.
 """
+import chainer
 import numpy as np
 from chainerrl.optimizers import rmsprop_async
 
@@ -41,3 +45,38 @@ class InPlaceRMSpropAsync(rmsprop_async.RMSpropAsync):
 
     def create_update_rule(self):
         return InPlaceRMSpropAsyncRule(self.hyperparam)
+
+
+OPTIMIZERS = ('rmsprop', 'adam')
+
+
+def make_optimizer(name, lr, rmsprop_epsilon=1e-1):
+    """The shared optimizer ``name`` with step size ``lr``.
+
+    ``'rmsprop'``: ChainerRL's A3C optimizer (alpha 0.99, ``eps``
+    ``rmsprop_epsilon``), in place. ``'adam'``: Chainer's Adam (beta1 0.9,
+    beta2 0.999, eps 1e-8) with ``alpha = lr``, the optimizer the LSTM-CNN
+    of Greydanus et al. was trained with; its update already writes the
+    moment estimates and the weights in place, so ChainerRL shares them
+    between the workers as it shares RMSprop's.
+    """
+    if name == 'rmsprop':
+        return InPlaceRMSpropAsync(lr=lr, eps=rmsprop_epsilon, alpha=0.99)
+    if name == 'adam':
+        return chainer.optimizers.Adam(alpha=lr)
+    raise ValueError('unknown optimizer {!r}; choose from {}'.format(
+        name, ', '.join(OPTIMIZERS)))
+
+
+def optimizer_name(optimizer):
+    """``'adam'`` or ``'rmsprop'``: the kind :func:`make_optimizer` made."""
+    return ('adam' if isinstance(optimizer, chainer.optimizers.Adam)
+            else 'rmsprop')
+
+
+def set_learning_rate(optimizer, value):
+    """Set the step size (``lr``; Adam's ``alpha``) of ``optimizer``."""
+    if isinstance(optimizer, chainer.optimizers.Adam):
+        optimizer.alpha = value
+    else:
+        optimizer.lr = value
