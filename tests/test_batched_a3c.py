@@ -82,6 +82,10 @@ def test_batched_update_equals_chainerrl_a3c(kwargs):
         np.testing.assert_allclose(lstm_link.h.array, ref_lstm.h.array,
                                    rtol=1e-4, atol=1e-6)
         assert lstm_link.h.creator is None
+        # The convolutions ran forward only while acting: the updates
+        # backpropagated through the outputs acting kept.
+        assert batched._acting.extra == ['conv1', 'conv2', 'conv3', 'conv4']
+        assert sorted(batched.past_features) == [19, 20, 21, 22]
     assert batched.t == reference.t == 23
     # 4 full segments + the two episode ends = 6 updates moved the weights.
     moved = 0

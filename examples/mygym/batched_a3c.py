@@ -36,6 +36,15 @@ from engine import ActingEngine, network_kind
 from npconv import ConvELUStack
 
 
+def _npconv_runs(links):
+    """Whether :mod:`npconv` runs these convolution links."""
+    try:
+        ConvELUStack(links)
+    except ValueError:
+        return False
+    return True
+
+
 class NonFiniteTraining(RuntimeError):
     """The loss became NaN or infinite: the weights must not be updated."""
 
@@ -47,6 +56,10 @@ class BatchedA3C(a3c.A3C):
         super().__init__(*args, **kwargs)
         # The action taken at each step of the segment (batched training).
         self.past_actions = {}
+        # The LSTM-CNN's convolution outputs at each step of the segment,
+        # from acting (the update backpropagates through them).
+        self.past_features = {}
+        self._last_features = None
         self._convs = None      # the LSTM-CNN's NumPy convolutions
         self._acting = None     # built once: it reads the weights live
         self._recurrent = isinstance(self.model, Recurrent)
@@ -74,6 +87,8 @@ class BatchedA3C(a3c.A3C):
         self.past_states[self.t] = statevar
         action, value, entropy = self._sample_action(statevar)
         self.past_actions[self.t] = action
+        if self._last_features is not None:
+            self.past_features[self.t] = self._last_features
         self.t += 1
         self.average_value += ((1 - self.average_value_decay)
                                * (value - self.average_value))
@@ -93,17 +108,20 @@ class BatchedA3C(a3c.A3C):
         it, with the same random numbers.
         """
         if self._acting is None:
-            self._acting = (ActingEngine(self.model)
-                            if network_kind(self.model) else False)
+            kind = network_kind(self.model)
+            self._acting = (ActingEngine(self.model, features=(
+                kind == 'lstm' and _npconv_runs(self.model.convs)))
+                if kind else False)
         if self._acting is False:
             with chainer.no_backprop_mode():
                 pout, vout = self.model.pi_and_v(statevar)
                 return (pout.sample().array, float(vout.array[0]),
                         float(pout.entropy.array[0]))
         if self._recurrent:
-            scores, values, state = self._acting(statevar,
-                                                 self._lstm_state())
+            scores, values, state, *features = self._acting(
+                statevar, self._lstm_state())
             self.model.lstm.set_state(*map(chainer.Variable, state))
+            self._last_features = features[0] if features else None
         else:
             scores, values = self._acting(statevar)
         scores = scores - scores.max(axis=1, keepdims=True)
@@ -119,23 +137,35 @@ class BatchedA3C(a3c.A3C):
         super().sync_parameters()
         self._convs = None      # the LSTM-CNN's NumPy convolutions
 
-    def _segment_outputs(self, x):
+    def _segment_features(self, steps):
+        """The convolution outputs acting computed for ``steps``, stacked
+        per layer, or None where a step has none."""
+        found = [self.past_features.get(i) for i in steps]
+        if not found or any(f is None for f in found):
+            return None
+        return [np.concatenate(layer) for layer in zip(*found)]
+
+    def _segment_outputs(self, x, features=None):
         """Policy and value of a segment's observations ``x``, in order,
         with the graph the loss needs, and the NumPy convolution pass whose
-        gradients :meth:`update` adds after the backward (or None)."""
+        gradients :meth:`update` adds after the backward (or None).
+        ``features``: every convolution's outputs for ``x``, computed while
+        acting with these weights; the convolutions then only run
+        backward."""
         if not self._recurrent:
             return self.model.pi_and_v(x) + (None,)
         conv_pass = None
         if self._convs is None:          # rebuilt after every sync
-            self._convs = False
-            if network_kind(self.model) == 'lstm':
-                try:
-                    self._convs = ConvELUStack(self.model.convs)
-                except ValueError:       # a convolution npconv does not run
-                    pass
+            self._convs = (ConvELUStack(self.model.convs)
+                           if network_kind(self.model) == 'lstm'
+                           and _npconv_runs(self.model.convs) else False)
         if self._convs:
             convs = self._convs
-            features = chainer.Variable(convs.forward(x, keep=True))
+            if features is not None:
+                convs.keep(x, features)
+                features = chainer.Variable(features[-1])
+            else:
+                features = chainer.Variable(convs.forward(x, keep=True))
             conv_pass = convs, features
         else:
             features = self.model.features(x)
@@ -149,16 +179,23 @@ class BatchedA3C(a3c.A3C):
         assert self.t_start < self.t
         steps = range(self.t_start, self.t)
         states = [self.past_states[i] for i in steps]
-        if statevar is not None:
+        features = self._segment_features(steps)
+        R = 0
+        if statevar is not None and features is not None:
+            # The value to bootstrap from, one acting step with the weights
+            # and state of the moment (no gradient goes through it).
+            R = float(self._acting(statevar, self._lstm_state())[1][0])
+        elif statevar is not None:
             # The value to bootstrap from rides along in the same pass.
             states.append(statevar)
         # (any action for that last row: its terms are sliced off below)
         actions = np.zeros(len(states), dtype=np.int32)
         actions[:len(steps)] = [self.past_actions[i][0] for i in steps]
         pout, vout, conv_pass = self._segment_outputs(
-            np.concatenate(states))
+            np.concatenate(states), features)
         values = F.reshape(vout, (len(states),))
-        R = 0 if statevar is None else float(values.array[-1])
+        if len(states) > len(steps):
+            R = float(values.array[-1])
         log_probs = pout.log_prob(actions)[:len(steps)]
         entropies = pout.entropy[:len(steps)]
         values = values[:len(steps)]
@@ -213,4 +250,5 @@ class BatchedA3C(a3c.A3C):
         self.past_states = {}
         self.past_rewards = {}
         self.past_actions.clear()
+        self.past_features.clear()
         self.t_start = self.t

@@ -202,11 +202,12 @@ def ff_graph(model, masked=False, live=None):
                    [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])])
 
 
-def lstm_graph(model, masked=False, live=None):
+def lstm_graph(model, masked=False, live=None, features=False):
     """The ONNX graph of one step of an ``A3CLSTMCNN`` (see the module);
     ``masked``: inputs ``keep``, ``image``, ``fill`` as :func:`ff_graph`'s,
     and one state ``c``, ``h`` ``(1, 256)`` for every mask; ``live`` as
-    :func:`ff_graph`'s."""
+    :func:`ff_graph`'s; ``features``: each convolution's output (after its
+    ELU) is an output too, ``conv1`` .. ``conv4``."""
     g = _Graph(live)
     channels = model.convs[0].W.shape[1]
     units = model.lstm.state_size
@@ -216,8 +217,15 @@ def lstm_graph(model, masked=False, live=None):
     if masked:
         h, inputs = g.masking(channels, 80)
         state_rows = 1
-    for conv in model.convs:
+    conv_outputs = []
+    for k, conv in enumerate(model.convs, 1):
         h = g.conv(h, conv, 'Elu')
+        if features:
+            g.nodes.append(g.helper.make_node('Identity', [h],
+                                              ['conv{}'.format(k)]))
+            conv_outputs.append(('conv{}'.format(k), ['N', conv.W.shape[0],
+                                                      'H{}'.format(k),
+                                                      'W{}'.format(k)]))
     h = g.op('Flatten', [h], axis=1)
     z = g.op('Add', [g.linear(h, model.lstm.upward),
                      g.op('Gemm', ['h', g.weight(model.lstm.lateral.W)],
@@ -243,7 +251,8 @@ def lstm_graph(model, masked=False, live=None):
     return g.model(inputs + [('c', [state_rows, units]),
                              ('h', [state_rows, units])],
                    [('scores', ['N', pi.W.shape[0]]), ('values', ['N']),
-                    ('c_next', ['N', units]), ('h_next', ['N', units])])
+                    ('c_next', ['N', units]), ('h_next', ['N', units])]
+                   + conv_outputs)
 
 
 def ff_backward_graph(model, guided, newest_only):
@@ -379,27 +388,36 @@ class ActingEngine:
     weights as inputs, fed from the model's parameters at every call, so
     the session is built once.
 
-    ``__call__(x, state=None)`` as :class:`Engine`'s.
+    ``__call__(x, state=None)`` as :class:`Engine`'s; with ``features``
+    (an LSTM-CNN only), a recurrent step also returns the convolutions'
+    outputs, ``[conv1, .., conv4]`` (see :func:`lstm_graph`), last.
     """
 
-    def __init__(self, model, threads=1):
+    def __init__(self, model, threads=1, features=False):
         self.recurrent = hasattr(model, 'lstm')
         self.live = []
-        build = lstm_graph if self.recurrent else ff_graph
-        self.session = session(build(model, live=self.live),
-                               threads=threads)
+        if self.recurrent:
+            graph = lstm_graph(model, live=self.live, features=features)
+            self.extra = (['conv{}'.format(k)
+                           for k in range(1, len(model.convs) + 1)]
+                          if features else [])
+        else:
+            graph = ff_graph(model, live=self.live)
+            self.extra = []
+        self.session = session(graph, threads=threads)
         self.state_size = model.lstm.state_size if self.recurrent else 0
 
     def __call__(self, x, state=None):
         return _step(self.session,
                      {name: param.array for name, param in self.live},
-                     x, state, self.recurrent, self.state_size)
+                     x, state, self.recurrent, self.state_size, self.extra)
 
 
-def _step(run, feed, x, state, recurrent, state_size):
+def _step(run, feed, x, state, recurrent, state_size, extra=()):
     """One step through session ``run`` with ``feed`` (weights, if any):
     ``(scores, values)``, and for a recurrent graph the next ``(c, h)``
-    (``state`` None: zeros)."""
+    (``state`` None: zeros) and, if any, the ``extra`` outputs (a
+    list)."""
     feed['x'] = np.ascontiguousarray(x, dtype=np.float32)
     if not recurrent:
         return tuple(run.run(['scores', 'values'], feed))
@@ -408,8 +426,10 @@ def _step(run, feed, x, state, recurrent, state_size):
         state = (zeros, zeros)
     feed['c'] = np.ascontiguousarray(state[0], np.float32)
     feed['h'] = np.ascontiguousarray(state[1], np.float32)
-    scores, values, c, h = run.run(
-        ['scores', 'values', 'c_next', 'h_next'], feed)
+    scores, values, c, h, *more = run.run(
+        ['scores', 'values', 'c_next', 'h_next'] + list(extra), feed)
+    if extra:
+        return scores, values, (c, h), more
     return scores, values, (c, h)
 
 

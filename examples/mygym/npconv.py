@@ -74,6 +74,19 @@ class Conv:
     def forward(self, x, keep=False):
         """``x`` ``(N, H, W, C)`` -> ``(N, OH, OW, O)``; ``keep`` stores the
         patch matrix for :meth:`backward`."""
+        cols, (n, out_h, out_w) = self._columns(x, keep)
+        y = cols @ self.wmat
+        y += self.b
+        return y.reshape(n, out_h, out_w, -1)
+
+    def keep_input(self, x):
+        """Store what :meth:`backward` needs of input ``x`` ``(N, H, W,
+        C)`` without computing the output (known from elsewhere)."""
+        self._columns(x, True)
+
+    def _columns(self, x, keep):
+        """The ``(positions, k * k * C)`` patch matrix of ``x`` and the
+        output's ``(N, OH, OW)``; ``keep`` stores it for the backward."""
         p = self.pad
         if p:
             # A zero-bordered buffer per input shape: only its inside is
@@ -91,9 +104,7 @@ class Conv:
         cols = view.reshape(n * out_h * out_w, -1)
         if keep:
             self._cols, self._in_shape = cols, x.shape
-        y = cols @ self.wmat
-        y += self.b
-        return y.reshape(n, out_h, out_w, -1)
+        return cols, (n, out_h, out_w)
 
     def backward(self, gy, need_input_grad=True):
         """Gradients of the last kept :meth:`forward`: ``(gx, gW, gb)``,
@@ -143,8 +154,20 @@ def elu(z):
 
 def elu_backward(y, gy):
     """Gradient through an ELU from its output ``y``: slope 1 where
-    ``y > 0``, ``exp(z) = y + 1`` elsewhere."""
-    return gy * np.where(y > 0, 1.0, y + 1.0).astype(np.float32)
+    ``y > 0``, ``exp(z) = y + 1`` elsewhere, i.e. ``min(y + 1, 1)``."""
+    slope = y + np.float32(1)
+    np.minimum(slope, 1, out=slope)
+    slope *= gy
+    return slope
+
+
+def _channels_last(x):
+    """``(N, C, H, W)`` -> a C-contiguous float32 ``(N, H, W, C)``."""
+    x = np.asarray(x, np.float32)
+    if x.shape[1] == 1:
+        return np.ascontiguousarray(x.reshape(x.shape[0], x.shape[2],
+                                              x.shape[3], 1))
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
 class ConvELUStack:
@@ -164,17 +187,23 @@ class ConvELUStack:
         self._outputs = None
 
     def forward(self, x, keep=False):
-        x = np.asarray(x, np.float32)
-        if x.shape[1] == 1:
-            h = x.reshape(x.shape[0], x.shape[2], x.shape[3], 1)
-        else:
-            h = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+        h = _channels_last(x)
         outputs = []
         for layer in self.layers:
             h = elu(layer.forward(h, keep))
             outputs.append(h)
         self._outputs = outputs if keep else None
         return np.ascontiguousarray(h.transpose(0, 3, 1, 2))
+
+    def keep(self, x, outputs):
+        """Prepare :meth:`backward` from the input ``x`` and every layer's
+        output (after its ELU) ``(N, C, H, W)``, computed elsewhere with
+        these weights (an acting pass), instead of a ``forward``."""
+        outputs = [_channels_last(y) for y in outputs]
+        inputs = [_channels_last(x)] + outputs[:-1]
+        for layer, h in zip(self.layers, inputs):
+            layer.keep_input(h)
+        self._outputs = outputs
 
     def backward(self, gy):
         """``gy`` ``(N, C, H, W)`` at the output -> ``[(gW, gb), ...]``."""
