@@ -10,17 +10,25 @@ from chainerrl.optimizers import rmsprop_async
 
 from agents import A3CLSTMCNN, build_agent
 from training import chainerrl_async
-from optimizers import (OPTIMIZERS, InPlaceRMSpropAsync, make_optimizer,
-                        optimizer_name, set_learning_rate)
+from optimizers import (OPTIMIZERS, InPlaceAdam, InPlaceRMSpropAsync,
+                        make_optimizer, optimizer_name, set_learning_rate)
 
 
-def test_same_weights_and_state_bit_for_bit():
+@pytest.mark.parametrize('kind', ['rmsprop', 'adam'])
+def test_same_weights_and_state_bit_for_bit(kind):
     np.random.seed(0)
     model = A3CLSTMCNN(4)
     models = [model, copy.deepcopy(model)]
     start = model.lstm.upward.W.array.copy()
-    optimizers = [rmsprop_async.RMSpropAsync(lr=7e-4, eps=0.1, alpha=0.99),
-                  InPlaceRMSpropAsync(lr=7e-4, eps=0.1, alpha=0.99)]
+    if kind == 'rmsprop':
+        optimizers = [rmsprop_async.RMSpropAsync(lr=7e-4, eps=0.1,
+                                                 alpha=0.99),
+                      InPlaceRMSpropAsync(lr=7e-4, eps=0.1, alpha=0.99)]
+        states = ['ms']
+    else:
+        optimizers = [chainer.optimizers.Adam(alpha=1e-4),
+                      InPlaceAdam(alpha=1e-4)]
+        states = ['m', 'v']
     for m, opt in zip(models, optimizers):
         opt.setup(m)
     rng = np.random.RandomState(1)
@@ -31,13 +39,15 @@ def test_same_weights_and_state_bit_for_bit():
         for m, opt in zip(models, optimizers):
             for p, g in zip(m.params(), grads):
                 p.grad = g.copy()
-            opt.lr = 7e-4 * (1 - update / 10)   # a schedule moves lr
+            # A schedule moves the learning rate.
+            set_learning_rate(opt, 7e-4 * (1 - update / 10))
             opt.update()
     for (name, a), (_, b) in zip(models[0].namedparams(),
                                  models[1].namedparams()):
         np.testing.assert_array_equal(a.array, b.array, err_msg=name)
-        np.testing.assert_array_equal(a.update_rule.state['ms'],
-                                      b.update_rule.state['ms'])
+        for state in states:
+            np.testing.assert_array_equal(a.update_rule.state[state],
+                                          b.update_rule.state[state])
     assert not np.array_equal(models[1].lstm.upward.W.array, start)
 
 
@@ -46,7 +56,7 @@ def test_make_optimizer_and_learning_rate():
     assert isinstance(rms, InPlaceRMSpropAsync)
     assert (rms.lr, rms.eps, rms.alpha) == (7e-4, 1e-3, 0.99)
     adam = make_optimizer('adam', 1e-4)
-    assert isinstance(adam, chainer.optimizers.Adam)
+    assert isinstance(adam, InPlaceAdam)
     assert (adam.alpha, adam.beta1, adam.beta2, adam.eps) == (
         1e-4, 0.9, 0.999, 1e-8)
     assert [optimizer_name(o) for o in (rms, adam)] == ['rmsprop', 'adam']

@@ -47,6 +47,45 @@ class InPlaceRMSpropAsync(rmsprop_async.RMSpropAsync):
         return InPlaceRMSpropAsyncRule(self.hyperparam)
 
 
+class InPlaceAdamRule(chainer.optimizers.adam.AdamRule):
+
+    def update_core_cpu(self, param):
+        grad = param.grad
+        hp = self.hyperparam
+        if grad is None or grad.dtype != np.float32 or hp.amsgrad or \
+                hp.adabound or hp.weight_decay_rate != 0:
+            return super().update_core_cpu(param)
+        self._check_eps(np.float32)
+        m, v = self.state['m'], self.state['v']
+        scratch = getattr(self, '_scratch', None)
+        if scratch is None or scratch.shape != grad.shape:
+            scratch = self._scratch = np.empty_like(grad)
+        # Chainer's operations in its order, each into the scratch buffer:
+        # m += (1 - beta1) * (grad - m); v += (1 - beta2) * (grad^2 - v);
+        # param += -eta * (alpha_t / (sqrt(v) + eps) * m).
+        np.subtract(grad, m, out=scratch)
+        scratch *= 1 - hp.beta1
+        m += scratch
+        np.multiply(grad, grad, out=scratch)
+        scratch -= v
+        scratch *= 1 - hp.beta2
+        v += scratch
+        np.sqrt(v, out=scratch)
+        scratch += hp.eps
+        np.divide(self.alpha_t, scratch, out=scratch)
+        scratch *= m
+        scratch *= -hp.eta
+        param.array += scratch
+
+
+class InPlaceAdam(chainer.optimizers.Adam):
+    """Chainer's ``Adam`` whose float32 CPU update allocates nothing per
+    step (bit for bit the same weights and state; a test checks it)."""
+
+    def create_update_rule(self):
+        return InPlaceAdamRule(self.hyperparam)
+
+
 OPTIMIZERS = ('rmsprop', 'adam')
 
 
@@ -56,14 +95,14 @@ def make_optimizer(name, lr, rmsprop_epsilon=1e-1):
     ``'rmsprop'``: ChainerRL's A3C optimizer (alpha 0.99, ``eps``
     ``rmsprop_epsilon``), in place. ``'adam'``: Chainer's Adam (beta1 0.9,
     beta2 0.999, eps 1e-8) with ``alpha = lr``, the optimizer the LSTM-CNN
-    of Greydanus et al. was trained with; its update already writes the
-    moment estimates and the weights in place, so ChainerRL shares them
-    between the workers as it shares RMSprop's.
+    of Greydanus et al. was trained with, also in place: both write their
+    state and the weights in place, so ChainerRL shares them between the
+    workers.
     """
     if name == 'rmsprop':
         return InPlaceRMSpropAsync(lr=lr, eps=rmsprop_epsilon, alpha=0.99)
     if name == 'adam':
-        return chainer.optimizers.Adam(alpha=lr)
+        return InPlaceAdam(alpha=lr)
     raise ValueError('unknown optimizer {!r}; choose from {}'.format(
         name, ', '.join(OPTIMIZERS)))
 
