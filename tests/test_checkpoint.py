@@ -165,6 +165,8 @@ def test_adam_checkpoint_resumes_with_adam(tmp_path, capsys):
     ('{"n_actions": -1}', 'n_actions is -1'),
     ('{"arch": 7}', 'arch is 7, expected a string'),
     ('{"frame_buffer_length": true}', 'frame_buffer_length is True'),
+    ('{"optimizer": "sgd"}', "optimizer is 'sgd', expected one of rmsprop"),
+    ('{"optimizer": 3}', 'optimizer is 3, expected a string'),
 ])
 def test_malformed_checkpoint_info(tmp_path, capsys, text, needle):
     folder = _copy(tmp_path)

@@ -21,6 +21,8 @@ import chainer
 import numpy as np
 from chainerrl.misc import copy_param
 
+from optimizers import OPTIMIZERS
+
 INFO_FILE = 'checkpoint.json'
 
 
@@ -301,6 +303,10 @@ def read_checkpoint_info(dirname):
             raise CheckpointError('{}: {} is {!r}, expected {}'.format(
                 path, key, value, 'a string' if kind is str else
                 'an integer in {}..{}'.format(low, high)))
+    if info.get('optimizer', OPTIMIZERS[0]) not in OPTIMIZERS:
+        raise CheckpointError('{}: optimizer is {!r}, expected one of '
+                              '{}'.format(path, info['optimizer'],
+                                          ', '.join(OPTIMIZERS)))
     return info
 
 
