@@ -11,10 +11,10 @@ convolutions), one ``chainer.links.LSTM`` called ``lstm`` and ``heads``
 (policy and value), such as the LSTM-CNN, trains the same way: the
 convolutions of the whole segment run in one batch, the LSTM runs
 through the segment from the state it started with as one function
-(:mod:`lstm_segment`), and the heads run in one batch. Where the NumPy
-engine runs the model, acting goes through it, and the LSTM-CNN's
-convolutions are computed, forward and backward, by :mod:`npconv` rather
-than by Chainer. The local weights do
+(:mod:`lstm_segment`), and the heads run in one batch. The LSTM-CNN acts
+through ONNX Runtime too, which hands out every convolution's output;
+the update backpropagates through those with :mod:`npconv` instead of
+running the convolutions again. The local weights do
 not change within a segment, so the actions, the random numbers drawn, the
 loss and the gradient are ChainerRL's (``tests/test_batched_a3c.py`` checks
 it against ChainerRL's own ``A3C``). Other recurrent models train as in
@@ -36,15 +36,6 @@ from engine import ActingEngine, network_kind
 from npconv import ConvELUStack
 
 
-def _npconv_runs(links):
-    """Whether :mod:`npconv` runs these convolution links."""
-    try:
-        ConvELUStack(links)
-    except ValueError:
-        return False
-    return True
-
-
 class NonFiniteTraining(RuntimeError):
     """The loss became NaN or infinite: the weights must not be updated."""
 
@@ -60,7 +51,9 @@ class BatchedA3C(a3c.A3C):
         # from acting (the update backpropagates through them).
         self.past_features = {}
         self._last_features = None
-        self._convs = None      # the LSTM-CNN's NumPy convolutions
+        # The LSTM-CNN's NumPy convolutions: rebuilt after every sync
+        # (None), False for a model npconv does not run.
+        self._convs = None
         self._acting = None     # built once: it reads the weights live
         self._recurrent = isinstance(self.model, Recurrent)
         # A recurrent model's (c, h) when the segment began (None: zero).
@@ -109,9 +102,8 @@ class BatchedA3C(a3c.A3C):
         """
         if self._acting is None:
             kind = network_kind(self.model)
-            self._acting = (ActingEngine(self.model, features=(
-                kind == 'lstm' and _npconv_runs(self.model.convs)))
-                if kind else False)
+            self._acting = (ActingEngine(self.model, features=bool(
+                self._conv_stack())) if kind else False)
         if self._acting is False:
             with chainer.no_backprop_mode():
                 pout, vout = self.model.pi_and_v(statevar)
@@ -135,7 +127,21 @@ class BatchedA3C(a3c.A3C):
 
     def sync_parameters(self):
         super().sync_parameters()
-        self._convs = None      # the LSTM-CNN's NumPy convolutions
+        if self._convs:         # its weight matrices are the old ones
+            self._convs = None
+
+    def _conv_stack(self):
+        """The LSTM-CNN's convolutions in NumPy with the weights of the
+        moment (:class:`npconv.ConvELUStack`), or False where npconv does
+        not run the model."""
+        if self._convs is None:
+            self._convs = False
+            if self._recurrent and network_kind(self.model) == 'lstm':
+                try:
+                    self._convs = ConvELUStack(self.model.convs)
+                except ValueError:       # a convolution npconv does not run
+                    pass
+        return self._convs
 
     def _segment_features(self, steps):
         """The convolution outputs acting computed for ``steps``, stacked
@@ -155,12 +161,8 @@ class BatchedA3C(a3c.A3C):
         if not self._recurrent:
             return self.model.pi_and_v(x) + (None,)
         conv_pass = None
-        if self._convs is None:          # rebuilt after every sync
-            self._convs = (ConvELUStack(self.model.convs)
-                           if network_kind(self.model) == 'lstm'
-                           and _npconv_runs(self.model.convs) else False)
-        if self._convs:
-            convs = self._convs
+        convs = self._conv_stack()
+        if convs:
             if features is not None:
                 convs.keep(x, features)
                 features = chainer.Variable(features[-1])

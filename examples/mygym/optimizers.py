@@ -107,12 +107,6 @@ def make_optimizer(name, lr, rmsprop_epsilon=1e-1):
         name, ', '.join(OPTIMIZERS)))
 
 
-def optimizer_name(optimizer):
-    """``'adam'`` or ``'rmsprop'``: the kind :func:`make_optimizer` made."""
-    return ('adam' if isinstance(optimizer, chainer.optimizers.Adam)
-            else 'rmsprop')
-
-
 def set_learning_rate(optimizer, value):
     """Set the step size (``lr``; Adam's ``alpha``) of ``optimizer``."""
     if isinstance(optimizer, chainer.optimizers.Adam):
