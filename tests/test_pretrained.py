@@ -89,8 +89,7 @@ def bricks_in_a_game(agent, seed):
     obs = env.reset()
     np.random.seed(seed)
     bricks = steps = 0
-    with chainer.using_config('train', False), \
-            threadpool_limits(limits=1):
+    with chainer.using_config('train', False):   # (one BLAS thread: fixture)
         done = False
         while not done and steps < 5000:
             obs, reward, done, _ = env.step(agent.act(obs))
