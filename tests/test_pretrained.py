@@ -101,12 +101,13 @@ def bricks_in_a_game(agent, seed):
 
 def test_shipped_breakout_agent_breaks_bricks():
     """Untrained weights break 0 to 2 bricks in a game; the shipped agent
-    (10-game mean score 167.3) breaks 48 to 66 in the games of seeds 0..4
-    (55 in that of seed 0; the agents of steps 7,750,957, 7,000,183,
-    6,000,080 and 5,250,093, means 131.7, 128.6, 102.1 and 71.5, broke 37
-    to 44, 34 to 60, 37 to 49 and 23 to 40)."""
+    (10-game mean score 193.4) breaks 61 to 85 in the games of seeds 0..4
+    (65 in that of seed 0; the agents of steps 8,750,034, 7,750,957,
+    7,000,183, 6,000,080 and 5,250,093, means 167.3, 131.7, 128.6, 102.1
+    and 71.5, broke 48 to 66, 37 to 44, 34 to 60, 37 to 49 and 23 to
+    40)."""
     agent, _ = load_agent(BREAKOUT)
     np.random.seed(0)
     untrained = build_agent('LSTM', 4)
     assert bricks_in_a_game(untrained, seed=0) <= 2
-    assert bricks_in_a_game(agent, seed=0) >= 40
+    assert bricks_in_a_game(agent, seed=0) >= 50
