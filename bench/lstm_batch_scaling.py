@@ -38,7 +38,7 @@ import agents  # noqa: E402
 from alternate import alternate  # noqa: E402
 from engine import ActingEngine  # noqa: E402
 from lstm_segment import lstm_segment  # noqa: E402
-from npconv import ConvELUStack  # noqa: E402
+from npconv import ConvStack  # noqa: E402
 from optimizers import make_optimizer  # noqa: E402
 
 
@@ -66,7 +66,7 @@ def update_run(model, optimizer, engine, segments, t_max, samples, rng):
     _, _, _, features = engine(x, state)
     actions = rng.integers(0, 4, steps).astype(np.int32)
     advantages = rng.standard_normal(steps).astype(np.float32)
-    convs = ConvELUStack(model.convs)
+    convs = ConvStack(model.convs, 'elu')
 
     def one_update():
         convs.keep(x, features)

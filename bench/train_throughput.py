@@ -1,19 +1,27 @@
-"""Training steps/s: this suite's launcher against a bare ChainerRL A3C loop.
+"""Training steps/s: this suite's launcher against a bare ChainerRL A3C loop
+and against its environments alone.
 
-Both train the same model (``--arch``: the default A3CFF on Pong, or the
-LSTM-CNN on Breakout) on the same environment (GymEnvironment with that
-architecture's preprocessing) with the same number of worker processes for
-the same number of steps. The bare loop is ChainerRL's own
-``experiments.train_agent_async`` with a plain ``A3C`` agent and no
-evaluation. Each run is a fresh Python process (nothing one sets up, such as
-the launcher's memory settings, reaches the other), and the runs alternate
-(launcher, bare, launcher, bare, ...) so that machine noise hits both alike;
-the medians and their ratio are printed, the ratio last.
+The launcher and the bare loop train the same model (``--arch``: the
+default A3CFF on Pong, or the LSTM-CNN on Breakout) on the same environment
+(GymEnvironment with that architecture's preprocessing) with the same number
+of worker processes for the same number of steps. The bare loop is
+ChainerRL's own ``experiments.train_agent_async`` with a plain ``A3C`` agent
+and no evaluation. The env-only run is the launcher's own training
+environments (``train_a3c_gym.env_factory``: same game, preprocessing,
+reward filter and life rules), one per forked worker as in training,
+stepped with random actions for the same number of steps in all: the
+rate training would reach if the agent cost nothing. Every rate is a
+whole run (start-up, forking, building the environments included) in a
+fresh Python process (nothing one sets up, such as the launcher's memory
+settings, reaches another), and the runs alternate (launcher, bare,
+env-only, launcher, ...) so that machine noise hits all alike; the
+medians and the ratios are printed, the ratios last.
 
     python bench/train_throughput.py --steps 3000 --repeats 2
     python bench/train_throughput.py --arch LSTM --steps 3000 --repeats 2
 """
 import argparse
+import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -28,20 +36,54 @@ from chainerrl import experiments  # noqa: E402
 from chainerrl.agents import a3c  # noqa: E402
 from chainerrl.optimizers import rmsprop_async  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 import agents  # noqa: E402
 import train_a3c_gym  # noqa: E402
+import training  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 
 GAMES = {'FFSoftmax': 'PongNoFrameskip-v4', 'LSTM': 'BreakoutNoFrameskip-v4'}
 
 
-def launcher_run(steps, processes, outdir, arch):
-    argv = [str(processes), '--env', GAMES[arch], '--arch', arch,
+def launcher_argv(steps, processes, outdir, arch):
+    return [str(processes), '--env', GAMES[arch], '--arch', arch,
             '--steps', str(steps), '--outdir', outdir, '--eval-n-runs', '0',
             '--checkpoint-interval', '0', '--logger-level', '40']
+
+
+def launcher_run(steps, processes, outdir, arch):
+    argv = launcher_argv(steps, processes, outdir, arch)
     start = time.perf_counter()
     assert train_a3c_gym.main(argv) == 0
+    return steps / (time.perf_counter() - start)
+
+
+def env_only_run(steps, processes, outdir, arch):
+    """The launcher's training environments alone, random actions."""
+    start = time.perf_counter()
+    args = train_a3c_gym.build_parser().parse_args(
+        launcher_argv(steps, processes, outdir, arch))
+    make_env = train_a3c_gym.env_factory(args)
+    counter = mp.get_context('fork').Value('l', 0)
+
+    def play(process_idx):
+        env = make_env(process_idx, test=False)
+        rng = np.random.RandomState(process_idx)
+        env.reset()
+        while True:
+            # One global step counter, as the training workers share.
+            with counter.get_lock():
+                if counter.value >= steps:
+                    break
+                counter.value += 1
+            _, _, done, info = env.step(rng.randint(env.n_actions))
+            if done or info['needs_reset']:
+                env.reset()
+        env.close()
+
+    assert not training.run_processes(processes, play)
     return steps / (time.perf_counter() - start)
 
 
@@ -74,7 +116,8 @@ def bare_run(steps, processes, outdir, arch):
     return steps / (time.perf_counter() - start)
 
 
-RUNS = {'launcher': launcher_run, 'bare': bare_run}
+RUNS = {'launcher': launcher_run, 'bare': bare_run,
+        'env-only': env_only_run}
 
 
 def in_subprocess(name, steps, processes, outdir, arch):
@@ -120,9 +163,11 @@ def main(argv=None):
                 os.path.join(tmp, '{}-{}'.format(name, i)), args.arch))
             for name in RUNS}, args.repeats)
     launcher, bare = medians['launcher'], medians['bare']
-    print('{}: median steps/s: launcher {:.1f}, bare ChainerRL {:.1f}'.format(
-        args.arch, launcher, bare))
+    env_only = medians['env-only']
+    print('{}: median steps/s: launcher {:.1f}, bare ChainerRL {:.1f}, '
+          'env-only {:.1f}'.format(args.arch, launcher, bare, env_only))
     print('ratio launcher/bare: {:.2f}'.format(launcher / bare))
+    print('ratio launcher/env-only: {:.2f}'.format(launcher / env_only))
 
 
 if __name__ == '__main__':

@@ -67,10 +67,25 @@ def test_batched_update_equals_chainerrl_a3c(kwargs):
     start = {n: p.array.copy() for n, p in
              reference.shared_model.namedparams()}
     shape = (1, 80, 80) if lstm else (4, 84, 84)
+    paths = []
+    for path in ('_ff_gradients', '_chainer_gradients'):
+        def spy(*args, _path=path, _method=getattr(batched, path)):
+            paths.append(_path)
+            return _method(*args)
+        setattr(batched, path, spy)
     with threadpool_limits(limits=1):
         ref_actions = play(reference, 11, shape)
         actions = play(batched, 11, shape)
     assert actions == ref_actions
+    # The A3CFF's gradients come from what acting computed, written out in
+    # NumPy; the LSTM-CNN's and the mellowmax policy's through Chainer.
+    expected_path = ('_chainer_gradients' if lstm or mellowmax
+                     else '_ff_gradients')
+    assert paths == [expected_path] * 5
+    if not lstm and not mellowmax:
+        assert batched._acting.extra == ['conv1', 'conv2', 'conv3',
+                                         'hidden']
+        assert sorted(batched.past_features) == [19, 20, 21, 22]
     # The suite's softmax-policy networks (A3CFF, the LSTM-CNN) act through
     # ONNX Runtime; the mellowmax policy through Chainer.
     assert isinstance(batched._acting, ActingEngine) != mellowmax
@@ -87,7 +102,7 @@ def test_batched_update_equals_chainerrl_a3c(kwargs):
         assert batched._acting.extra == ['conv1', 'conv2', 'conv3', 'conv4']
         assert sorted(batched.past_features) == [19, 20, 21, 22]
     assert batched.t == reference.t == 23
-    # 4 full segments + the two episode ends = 6 updates moved the weights.
+    # 3 full segments + the two episode ends = 5 updates moved the weights.
     moved = 0
     ref_params = dict(reference.shared_model.namedparams())
     for name, param in batched.shared_model.namedparams():

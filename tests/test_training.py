@@ -1,7 +1,10 @@
 """Training that survives kills: loadable checkpoints, no orphans, no
 leftovers, and a crashed worker that stops the run at once."""
+import copy
 import glob
+import importlib
 import json
+import multiprocessing as mp
 import os
 import resource
 import shutil
@@ -11,6 +14,7 @@ import sys
 import time
 import warnings
 
+import numpy as np
 import pytest
 
 import env_gym_chainer
@@ -18,6 +22,9 @@ import train_a3c_gym
 import training
 from agents import build_agent, load_agent
 from checkpoint import clean_folder, recover
+
+chainerrl_async = importlib.import_module(
+    'chainerrl.experiments.train_agent_async')
 
 
 def _dead_pid():
@@ -172,3 +179,40 @@ def test_waiting_for_the_last_worker_costs_no_cpu():
     start = resource.getrusage(resource.RUSAGE_SELF).ru_utime
     assert training.run_processes(2, _sleeps) == []
     assert resource.getrusage(resource.RUSAGE_SELF).ru_utime - start < 0.5
+
+
+@pytest.mark.parametrize('optimizer', ['rmsprop', 'adam'])
+def test_shared_memory_holds_what_chainerrl_would_share(optimizer):
+    """share_agent puts the same arrays under the same names as ChainerRL's
+    own extraction, and the agent then works on the shared blocks: a write
+    through a forked worker's view is seen by the parent."""
+
+    np.random.seed(0)
+    agent = build_agent('FFSoftmax', 4, 4, optimizer=optimizer)
+    twin = copy.deepcopy(agent)
+    before = {n: p.array.copy() for n, p in agent.shared_model.namedparams()}
+    shared = training.share_agent(agent)
+    reference = chainerrl_async.extract_shared_objects_from_agent(twin)
+    assert shared.keys() == reference.keys()
+    for attr in shared:
+        ours, theirs = shared[attr], reference[attr]
+        assert ours.keys() == theirs.keys()
+        for name in ours:
+            if isinstance(ours[name], dict):        # optimizer state
+                assert ours[name].keys() == theirs[name].keys()
+                pairs = [(ours[name][k], theirs[name][k])
+                         for k in ours[name]]
+            else:
+                pairs = [(ours[name], theirs[name])]
+            for a, b in pairs:
+                assert a._type_ == b._type_ and len(a) == len(b)
+                np.testing.assert_array_equal(np.frombuffer(a, a._type_),
+                                              np.frombuffer(b, b._type_))
+    for name, param in agent.shared_model.namedparams():
+        np.testing.assert_array_equal(param.array, before[name])
+    W = agent.shared_model.head[0].W
+    worker = mp.get_context('fork').Process(
+        target=lambda: W.array.__setitem__((0, 0, 0, 0), 123.0))
+    worker.start()
+    worker.join()
+    assert W.array[0, 0, 0, 0] == 123.0

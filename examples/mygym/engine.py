@@ -175,11 +175,13 @@ def _output_links(model):
     return model.pi.model.output, model.v.model.output
 
 
-def ff_graph(model, masked=False, live=None):
+def ff_graph(model, masked=False, live=None, features=False):
     """The ONNX graph of an ``A3CFF`` (see the module); ``masked``: the
     inputs are ``keep``, ``image`` and ``fill`` (:meth:`_Graph.masking`)
     instead of ``x``; ``live``: the weights are inputs (see
-    :class:`_Graph`)."""
+    :class:`_Graph`); ``features``: each layer's output after its ReLU is
+    an output too, ``conv1`` .. ``conv3`` ``(N, O, H, W)`` and ``hidden``
+    ``(N, 256)`` (what the heads read)."""
     g = _Graph(live)
     head = list(model.head)
     channels = head[0].W.shape[1]
@@ -188,10 +190,19 @@ def ff_graph(model, masked=False, live=None):
     h = 'x'
     if masked:
         h, inputs = g.masking(channels, size)
-    for conv in head[:-1]:
+    feature_outputs = []
+    for k, conv in enumerate(head[:-1], 1):
         h = g.conv(h, conv, 'Relu')
+        if features:
+            g.nodes.append(g.helper.make_node('Identity', [h],
+                                              ['conv{}'.format(k)]))
+            feature_outputs.append(('conv{}'.format(k), [
+                'N', conv.W.shape[0], 'H{}'.format(k), 'W{}'.format(k)]))
     h = g.op('Flatten', [h], axis=1)
     h = g.op('Relu', [g.linear(h, head[-1])])
+    if features:
+        g.nodes.append(g.helper.make_node('Identity', [h], ['hidden']))
+        feature_outputs.append(('hidden', ['N', head[-1].W.shape[0]]))
     pi, v = _output_links(model)
     g.nodes.append(g.helper.make_node('Identity', [g.linear(h, pi)],
                                       ['scores']))
@@ -199,7 +210,8 @@ def ff_graph(model, masked=False, live=None):
         'Squeeze', [g.linear(h, v), g.const(np.array([1], np.int64), 'ax')],
         ['values']))
     return g.model(inputs,
-                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])])
+                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])]
+                   + feature_outputs)
 
 
 def lstm_graph(model, masked=False, live=None, features=False):
@@ -388,9 +400,10 @@ class ActingEngine:
     weights as inputs, fed from the model's parameters at every call, so
     the session is built once.
 
-    ``__call__(x, state=None)`` as :class:`Engine`'s; with ``features``
-    (an LSTM-CNN only), a recurrent step also returns the convolutions'
-    outputs, ``[conv1, .., conv4]`` (see :func:`lstm_graph`), last.
+    ``__call__(x, state=None)`` as :class:`Engine`'s; with ``features``,
+    a step also returns every layer's output, last: the LSTM-CNN's
+    ``[conv1, .., conv4]`` (see :func:`lstm_graph`), the A3CFF's
+    ``[conv1, conv2, conv3, hidden]`` (see :func:`ff_graph`).
     """
 
     def __init__(self, model, threads=1, features=False):
@@ -402,8 +415,9 @@ class ActingEngine:
                            for k in range(1, len(model.convs) + 1)]
                           if features else [])
         else:
-            graph = ff_graph(model, live=self.live)
-            self.extra = []
+            graph = ff_graph(model, live=self.live, features=features)
+            self.extra = (['conv1', 'conv2', 'conv3', 'hidden']
+                          if features else [])
         self.session = session(graph, threads=threads)
         self.state_size = model.lstm.state_size if self.recurrent else 0
 
@@ -420,7 +434,9 @@ def _step(run, feed, x, state, recurrent, state_size, extra=()):
     list)."""
     feed['x'] = np.ascontiguousarray(x, dtype=np.float32)
     if not recurrent:
-        return tuple(run.run(['scores', 'values'], feed))
+        scores, values, *more = run.run(['scores', 'values'] + list(extra),
+                                        feed)
+        return (scores, values, more) if extra else (scores, values)
     if state is None:
         zeros = np.zeros((len(x), state_size), np.float32)
         state = (zeros, zeros)

@@ -1,4 +1,5 @@
-"""Convolution and ELU in NumPy, forward and backward, channels-last.
+"""Convolutions with ELU or ReLU in NumPy, forward and backward,
+channels-last.
 
 Chainer's CPU convolution spends most of its time outside the arithmetic
 (im2col, tensordot transposes, per-node overhead). Here a convolution is one
@@ -16,12 +17,6 @@ def conv_matrix(W):
     whose rows follow the channels-last patch order ``(kh, kw, C)``."""
     return np.ascontiguousarray(
         W.transpose(2, 3, 1, 0).reshape(-1, W.shape[0]), dtype=np.float32)
-
-
-def conv_grad_to_chainer(grad, W_shape):
-    """A ``(kh * kw * C, O)`` weight gradient in Chainer's layout."""
-    out, channels, kh, kw = W_shape
-    return grad.reshape(kh, kw, channels, out).transpose(3, 2, 0, 1)
 
 
 def _patches(x, ksize, stride):
@@ -110,7 +105,12 @@ class Conv:
         """Gradients of the last kept :meth:`forward`: ``(gx, gW, gb)``,
         ``gW`` in Chainer's layout, ``gx`` None unless asked for."""
         g = gy.reshape(-1, gy.shape[-1])
-        gW = conv_grad_to_chainer(self._cols.T @ g, self.shape)
+        # (O, positions) @ (positions, patch): measured about 1.5x faster
+        # than the same product as cols.T @ g when the columns are not in
+        # the cache.
+        out, channels, kh, kw = self.shape
+        gW = (g.T @ self._cols).reshape(out, kh, kw, channels).transpose(
+            0, 3, 1, 2)
         gb = g.sum(axis=0)
         gx = None
         if need_input_grad:
@@ -170,35 +170,59 @@ def _channels_last(x):
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
-class ConvELUStack:
-    """Convolution links, each followed by an ELU, run in NumPy.
+def relu(z):
+    """ReLU in place: ``max(z, 0)``."""
+    np.maximum(z, 0, out=z)
+    return z
+
+
+def relu_backward(y, gy):
+    """Gradient through a ReLU from its output ``y``: ``gy`` where
+    ``y > 0``, 0 elsewhere (Chainer's rule)."""
+    return gy * (y > 0)
+
+
+# name -> (forward in place, backward from the output)
+ACTIVATIONS = {'elu': (elu, elu_backward), 'relu': (relu, relu_backward)}
+
+
+class ConvStack:
+    """Convolution links, each followed by the same activation, run in
+    NumPy.
 
     Takes and returns Chainer's ``(N, C, H, W)`` layout; works in
     channels-last inside. :meth:`backward` returns the links' weight and
-    bias gradients for the last ``forward(..., keep=True)``.
+    bias gradients for the last ``forward(..., keep=True)`` (or
+    :meth:`keep`).
 
     Args:
         links: ``chainer.links.Convolution2D`` links with square kernels and
             equal strides and paddings along both axes.
+        activation (str): ``'elu'`` (the LSTM-CNN) or ``'relu'`` (the
+            ICLR-ACER head).
     """
 
-    def __init__(self, links):
+    def __init__(self, links, activation='elu'):
+        if activation not in ACTIVATIONS:
+            raise ValueError('unknown activation {!r}; choose from {}'.format(
+                activation, ', '.join(sorted(ACTIVATIONS))))
         self.layers = [Conv.from_link(link) for link in links]
+        self._activate, self._backward = ACTIVATIONS[activation]
         self._outputs = None
 
     def forward(self, x, keep=False):
         h = _channels_last(x)
         outputs = []
         for layer in self.layers:
-            h = elu(layer.forward(h, keep))
+            h = self._activate(layer.forward(h, keep))
             outputs.append(h)
         self._outputs = outputs if keep else None
         return np.ascontiguousarray(h.transpose(0, 3, 1, 2))
 
     def keep(self, x, outputs):
         """Prepare :meth:`backward` from the input ``x`` and every layer's
-        output (after its ELU) ``(N, C, H, W)``, computed elsewhere with
-        these weights (an acting pass), instead of a ``forward``."""
+        output (after its activation) ``(N, C, H, W)``, computed elsewhere
+        with these weights (an acting pass), instead of a ``forward``."""
         outputs = [_channels_last(y) for y in outputs]
         inputs = [_channels_last(x)] + outputs[:-1]
         for layer, h in zip(self.layers, inputs):
@@ -211,7 +235,7 @@ class ConvELUStack:
             0, 2, 3, 1))
         grads = []
         for i in reversed(range(len(self.layers))):
-            g = elu_backward(self._outputs[i], g)
+            g = self._backward(self._outputs[i], g)
             g, gW, gb = self.layers[i].backward(g, need_input_grad=i > 0)
             grads.append((gW, gb))
         self._outputs = None

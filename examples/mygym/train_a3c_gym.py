@@ -236,38 +236,13 @@ def make_agent(args, n_actions):
     return agent
 
 
-def run(args):
-    logging.basicConfig(level=args.logger_level,
-                        format='%(asctime)s %(levelname)s %(message)s')
-    try:
-        check_atari_id(args.env)
-    except UnknownGameError as e:
-        raise UsageError(str(e))
-    if args.load and not os.path.isdir(args.load):
-        raise UsageError('--load: no checkpoint folder at {}'.format(
-            args.load))
-    if args.demo and args.eval_n_runs < 1:
-        raise UsageError('--eval-n-runs must be >= 1 with --demo')
-    if not args.demo:
-        check_writable_folder(args.outdir, '--outdir')
-    misc.set_random_seed(args.seed)
-
+def env_factory(args, run_dir=None):
+    """``make_env(process_idx, test)`` for the parsed flags: training
+    environments trim, scale and clip rewards and lose an episode with a
+    life; test ones play whole games with raw rewards, at their own seeds.
+    ``run_dir``: where ``--monitor`` writes (None: nowhere)."""
     make_preprocessor = ARCHS[args.arch].make_preprocessor
     n_frames = frame_buffer_length(args)
-    run_dir = None
-    if args.demo:
-        run_dir = args.video_dir or os.path.join(
-            args.outdir, 'demo-' + datetime.datetime.now().strftime(
-                '%Y%m%dT%H%M%S'))
-        check_device(args.device)
-        if args.saliency != 'none' or args.monitor:
-            check_writable_folder(run_dir, '--video-dir')
-        if args.record_rollout:
-            if os.path.isdir(args.record_rollout):
-                raise UsageError('--record-rollout {} is a folder; give a '
-                                 'file name'.format(args.record_rollout))
-            check_writable_folder(os.path.dirname(os.path.abspath(
-                args.record_rollout)), '--record-rollout')
     # In a demo with saliency, --render shows the saliency windows instead.
     render_game = args.render and not (args.demo and args.saliency != 'none')
 
@@ -287,7 +262,40 @@ def run(args):
             episodic_life=not test and args.life_rules == 'auto' and 'auto',
             monitor_dir=(os.path.join(run_dir, 'monitor')
                          if args.monitor and shown and run_dir else None))
+    return make_env
 
+
+def run(args):
+    logging.basicConfig(level=args.logger_level,
+                        format='%(asctime)s %(levelname)s %(message)s')
+    try:
+        check_atari_id(args.env)
+    except UnknownGameError as e:
+        raise UsageError(str(e))
+    if args.load and not os.path.isdir(args.load):
+        raise UsageError('--load: no checkpoint folder at {}'.format(
+            args.load))
+    if args.demo and args.eval_n_runs < 1:
+        raise UsageError('--eval-n-runs must be >= 1 with --demo')
+    if not args.demo:
+        check_writable_folder(args.outdir, '--outdir')
+    misc.set_random_seed(args.seed)
+
+    run_dir = None
+    if args.demo:
+        run_dir = args.video_dir or os.path.join(
+            args.outdir, 'demo-' + datetime.datetime.now().strftime(
+                '%Y%m%dT%H%M%S'))
+        check_device(args.device)
+        if args.saliency != 'none' or args.monitor:
+            check_writable_folder(run_dir, '--video-dir')
+        if args.record_rollout:
+            if os.path.isdir(args.record_rollout):
+                raise UsageError('--record-rollout {} is a folder; give a '
+                                 'file name'.format(args.record_rollout))
+            check_writable_folder(os.path.dirname(os.path.abspath(
+                args.record_rollout)), '--record-rollout')
+    make_env = env_factory(args, run_dir)
     sample_env = make_env(0, test=True)
     n_actions = sample_env.n_actions
     sample_env.close()

@@ -19,18 +19,21 @@ import json
 import logging
 import multiprocessing as mp
 import multiprocessing.connection
+import multiprocessing.sharedctypes
 import os
 import shutil
 import signal
 import sys
 import traceback
 
+import chainer
 import chainerrl_compat  # noqa: F401
+import numpy as np
 import memory
 from optimizers import set_learning_rate
 from chainerrl.experiments.evaluator import AsyncEvaluator
 from chainerrl.experiments.hooks import LinearInterpolationHook
-from chainerrl.misc import random_seed
+from chainerrl.misc import async_, namedpersistent, random_seed
 from threadpoolctl import threadpool_limits
 
 # The package re-exports a function under the module's name.
@@ -174,6 +177,55 @@ def run_processes(processes, target, outdir=None, poll=0.2):
     return messages
 
 
+def _shared_copy(array, typecode=None):
+    """A ``multiprocessing.RawArray`` holding ``array``, flattened.
+
+    ChainerRL's extraction hands the array to ``RawArray`` to copy element
+    by element (0.6 s for the A3CFF's weights and RMSprop state); here
+    the zero-filled block is written by NumPy.
+    """
+    flat = np.ascontiguousarray(array).ravel()
+    typecode = typecode or flat.dtype.char
+    shared = mp.RawArray(typecode, flat.size)
+    np.frombuffer(shared, dtype=np.dtype(typecode))[:] = flat
+    return shared
+
+
+def _as_shared(obj):
+    """What ChainerRL's ``async_.as_shared_objects`` returns for ``obj``
+    (a link's parameters and persistent values, an optimizer's state), in
+    the same layout, without replacing ``obj``'s arrays yet."""
+    if isinstance(obj, tuple):
+        return tuple(_as_shared(x) for x in obj)
+    if isinstance(obj, chainer.Link):
+        arrays = {name: _shared_copy(param.array)
+                  for name, param in obj.namedparams()}
+        for name, value in namedpersistent(obj):
+            arrays[name] = _shared_copy(value if isinstance(
+                value, np.ndarray) else np.asarray([value]))
+        return arrays
+    if isinstance(obj, chainer.Optimizer):
+        states = {}
+        for name, param in obj.target.namedparams():
+            async_.ensure_initialized_update_rule(param)
+            states[name] = {key: _shared_copy(value, 'f') for key, value
+                            in param.update_rule.state.items()}
+        return states
+    if isinstance(obj, mp.sharedctypes.Synchronized):
+        return obj
+    raise TypeError('cannot share a {}'.format(type(obj).__name__))
+
+
+def share_agent(agent):
+    """Put the agent's shared attributes (model, optimizer state) in
+    shared memory, as ChainerRL's ``extract_shared_objects_from_agent``
+    and ``set_shared_objects`` do, with faster copies."""
+    shared = {attr: _as_shared(getattr(agent, attr))
+              for attr in agent.shared_attributes}
+    chainerrl_async.set_shared_objects(agent, shared)
+    return shared
+
+
 def train_agent_async(agent, outdir, processes, make_env, steps,
                       step_offset=0, eval_interval=10 ** 5,
                       eval_n_episodes=10, eval_max_episode_len=None,
@@ -204,8 +256,7 @@ def train_agent_async(agent, outdir, processes, make_env, steps,
     episodes_counter = mp.Value('l', 0)
     training_done = mp.Value('b', False)
 
-    shared = chainerrl_async.extract_shared_objects_from_agent(agent)
-    chainerrl_async.set_shared_objects(agent, shared)
+    share_agent(agent)
 
     evaluator = None
     if eval_interval is not None and eval_n_episodes > 0:
