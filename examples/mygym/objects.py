@@ -34,7 +34,19 @@ def breakout(ram):
             'paddle': Box(ram[72] - 47, 189, 16, 4)}
 
 
-GAMES = {'pong': pong, 'breakout': breakout}
+def boxing(ram):
+    """The agent's boxer (white) and the enemy (black), arms in; a punch
+    reaches 7 to 16 pixels beyond the box, towards the other boxer.
+
+    OCAtari's table reads the enemy at ``(ram[33] + 4, ram[35] + 38)``;
+    on the frames of ale-py 0.12 the black boxer's top-left pixel is one
+    to the left and one up (``tests/test_objects.py`` checks it)."""
+    ram = [int(v) for v in ram]
+    return {'player': Box(ram[32] + 5, ram[34] + 38, 14, 47),
+            'enemy': Box(ram[33] + 3, ram[35] + 37, 14, 47)}
+
+
+GAMES = {'pong': pong, 'breakout': breakout, 'boxing': boxing}
 
 
 def objects(game, ram):

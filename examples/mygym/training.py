@@ -301,6 +301,10 @@ def train_agent_async(agent, outdir, processes, make_env, steps,
                 if eval_env is not env:
                     eval_env.close()
 
+    # What every worker imports for its first acting step, imported once
+    # here: the forked workers start with it (about 0.15 s each otherwise).
+    importlib.import_module('onnx')
+    importlib.import_module('onnxruntime')
     crashes = run_processes(processes, run_worker, outdir)
     if crashes:
         raise WorkerCrashed('; '.join(crashes))
