@@ -49,6 +49,7 @@ class Conv:
         self.wmat = conv_matrix(W)
         self.b = np.asarray(b, dtype=np.float32)
         self._padded = {}
+        self._channels_first = False   # how the kept patches are ordered
 
     @classmethod
     def from_link(cls, link):
@@ -78,6 +79,25 @@ class Conv:
         """Store what :meth:`backward` needs of input ``x`` ``(N, H, W,
         C)`` without computing the output (known from elsewhere)."""
         self._columns(x, True)
+        self._channels_first = False
+
+    def keep_channels_first_input(self, x):
+        """As :meth:`keep_input` for an input ``(N, C, H, W)`` (Chainer's
+        layout, no padding), for the weight gradient alone: the patches
+        are taken in the weights' own ``(C, kh, kw)`` order, so neither
+        the input nor the gradient is transposed."""
+        if self.pad:
+            raise ValueError('a padded convolution needs keep_input')
+        k, s = self.ksize, self.stride
+        n, channels, height, width = x.shape
+        out_h, out_w = (height - k) // s + 1, (width - k) // s + 1
+        sn, sc, sh, sw = x.strides
+        view = np.lib.stride_tricks.as_strided(
+            x, (n, out_h, out_w, channels, k, k),
+            (sn, sh * s, sw * s, sc, sh, sw), writeable=False)
+        self._cols = view.reshape(n * out_h * out_w, -1)
+        self._in_shape = None
+        self._channels_first = True
 
     def _columns(self, x, keep):
         """The ``(positions, k * k * C)`` patch matrix of ``x`` and the
@@ -109,11 +129,17 @@ class Conv:
         # than the same product as cols.T @ g when the columns are not in
         # the cache.
         out, channels, kh, kw = self.shape
-        gW = (g.T @ self._cols).reshape(out, kh, kw, channels).transpose(
-            0, 3, 1, 2)
+        gW = g.T @ self._cols
+        if self._channels_first:
+            gW = gW.reshape(self.shape)
+        else:
+            gW = gW.reshape(out, kh, kw, channels).transpose(0, 3, 1, 2)
         gb = g.sum(axis=0)
         gx = None
         if need_input_grad:
+            if self._in_shape is None:
+                raise ValueError('no input gradient after '
+                                 'keep_channels_first_input')
             gx = self.input_gradient(gy, self._in_shape)
         self._cols = None
         return gx, gW, gb
@@ -224,8 +250,14 @@ class ConvStack:
         output (after its activation) ``(N, C, H, W)``, computed elsewhere
         with these weights (an acting pass), instead of a ``forward``."""
         outputs = [_channels_last(y) for y in outputs]
-        inputs = [_channels_last(x)] + outputs[:-1]
-        for layer, h in zip(self.layers, inputs):
+        first = self.layers[0]
+        # The first layer needs no input gradient: its patches come from
+        # the input as it is, unless it is padded.
+        if first.pad:
+            first.keep_input(_channels_last(x))
+        else:
+            first.keep_channels_first_input(np.asarray(x, np.float32))
+        for layer, h in zip(self.layers[1:], outputs[:-1]):
             layer.keep_input(h)
         self._outputs = outputs
 
