@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= results/demo
 
-.PHONY: env test test-all demo demo-breakout lint bench clean
+.PHONY: env test test-all demo demo-breakout demo-boxing lint bench clean
 
 env: $(STAMP)
 
@@ -51,6 +51,19 @@ demo-breakout: $(STAMP)
 		--rollout $(BREAKOUT_DIR)/rollout.npz --start-frame 1000 \
 		--end-frame 1039 --method greydanus --workers 2 \
 		--out $(BREAKOUT_DIR)/app
+
+BOXING ?= examples/mygym/pretrained/boxing
+BOXING_DIR ?= results/demo-boxing
+
+# The original project's own example, offline: its Boxing demo command
+# (4 processes named, as there; a demo plays in one) on the shipped
+# Boxing agent, one game with guided-saliency videos of actor and critic.
+demo-boxing: $(STAMP)
+	$(PY) examples/mygym/train_a3c_gym.py 4 --env Boxing-v0 \
+		--outdir $(BOXING_DIR) --t-max 5 --lr 7e-4 --min_reward -500 \
+		--beta 1e-2 --reward-scale-factor 1.0 --rmsprop-epsilon 0.1 \
+		--demo --load $(BOXING) --eval-n-runs 1 \
+		--video-dir $(BOXING_DIR)/videos
 
 clean:
 	rm -rf $(VENV) .pytest_cache
