@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import engine
-from agents import A3CFF, A3CLSTMCNN, load_agent
+from agents import A3CFF, A3CLSTMCNN, build_agent, load_agent
+from faithfulness_metrics import randomized
 from iclr_acer_link import ICLRACERHeadMini
 from recurrent_state import restore
 from saliency.perturbation import masked_inputs
@@ -82,10 +83,27 @@ def test_engine_is_cached_and_follows_weight_changes():
     x = np.random.RandomState(4).rand(3, 4, 84, 84).astype(np.float32)
     first = engine.engine_for(model)
     assert engine.engine_for(model) is first
-    model.pi.model.output.b.array[:] += 1.0          # a training update
+    model.pi.model.output.b.array[:] += 1.0
+    # Until the model says so, the graph is the one built before.
+    assert engine.engine_for(model) is first
+    model.weights_changed()
     second = engine.engine_for(model)
     assert second is not first
     _close(second(x)[0], _chainer(model, x)[0])
+
+
+def test_every_way_of_changing_weights_moves_the_version(tmp_path):
+    """A load, a worker's re-sync and randomisation each say so."""
+    agent = build_agent('FFSoftmax', 4, 4)
+    agent.save(str(tmp_path / 'ckpt'))
+    before = agent.model.weights_version
+    agent.sync_parameters()
+    assert agent.model.weights_version > before
+    loaded, _ = load_agent(str(tmp_path / 'ckpt'))
+    assert loaded.model.weights_version > 0
+    assert loaded.shared_model.weights_version > 0
+    copy = randomized(agent.model, A3CFF(4, 4), ['heads'])
+    assert copy.weights_version > agent.model.weights_version
 
 
 def test_models_it_cannot_run_get_none():
@@ -152,13 +170,21 @@ def test_acting_engine_follows_the_weights_without_a_rebuild():
     _close(h_next, model.lstm.h.array)
 
 
-def test_network_kind_names_only_the_networks_it_runs():
-    import chainer.functions as F
-    from iclr_acer_link import ICLRACERHead
+def test_networks_say_what_they_are():
     model = A3CFF(6)
-    assert engine.network_kind(model) == 'ff'
-    assert engine.network_kind(A3CLSTMCNN(4)) == 'lstm'
-    assert engine.network_kind(A3CFF(6, mellowmax=True)) is None
-    assert engine.network_kind(ICLRACERHead()) is None
-    model.head.activation = F.elu
-    assert engine.network_kind(model) is None
+    assert (model.kind, model.recurrent, model.input_size) == ('ff', False,
+                                                               84)
+    mini = A3CFF(6, head_class=ICLRACERHeadMini)
+    assert (mini.kind, mini.input_size) == ('ff', 60)
+    lstm = A3CLSTMCNN(4)
+    assert (lstm.kind, lstm.recurrent, lstm.input_size) == ('lstm', True,
+                                                            80)
+    # Variants the engine does not run declare no kind, and get no engine.
+    mellowmax = A3CFF(6, mellowmax=True)
+    assert engine.model_kind(mellowmax) is None
+    assert engine.engine_for(mellowmax) is None
+    assert A3CLSTMCNN(4, activation=chainer.functions.relu).kind is None
+    assert engine.model_kind(chainer.Chain()) is None
+    # The input size drives the graph: the mini head's is 60 x 60.
+    x = np.random.RandomState(0).rand(2, 4, 60, 60).astype(np.float32)
+    _close(engine.engine_for(mini)(x)[0], _chainer(mini, x)[0])

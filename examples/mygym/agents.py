@@ -16,6 +16,7 @@ import os
 import chainerrl_compat  # noqa: F401
 import chainer
 import numpy as np
+from chainer import functions as F
 from chainer import links as L
 from chainerrl import policies
 from chainerrl import v_function
@@ -29,10 +30,11 @@ from env_gym_chainer import FramePreprocessor, UnknownGameError, game_of
 from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
 from optimizers import make_optimizer
+from networks import SuiteNetwork
 from saliency_a3c import SaliencyA3C
 
 
-class A3CFF(chainer.ChainList, a3c.A3CModel):
+class A3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
     """ICLR-ACER head shared by a softmax policy and a state-value head."""
 
     def __init__(self, n_actions, n_input_channels=4, head_class=ICLRACERHead,
@@ -46,13 +48,16 @@ class A3CFF(chainer.ChainList, a3c.A3CModel):
             self.pi = policies.FCSoftmaxPolicy(n_hidden, n_actions)
         self.v = v_function.FCVFunction(n_hidden)
         super().__init__(self.head, self.pi, self.v)
+        self.kind = None if mellowmax else 'ff'
+        self.input_size = head_class.input_size
 
     def pi_and_v(self, state):
         features = self.head(state)
         return self.pi(features), self.v(features)
 
 
-class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin):
+class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
+                 SuiteNetwork):
     """The LSTM-CNN actor-critic of Greydanus et al. / the XAITK example.
 
     Input ``(batch, 1, 80, 80)``: 4 convolutions (32 filters, 3x3, stride 2,
@@ -61,6 +66,9 @@ class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin):
     (n actions) and the critic (1). The ELUs are guided ELUs: plain in
     training, guided in saliency (see :mod:`guided_relu`).
     """
+
+    recurrent = True
+    input_size = 80
 
     def __init__(self, n_actions, n_input_channels=1, activation=guided_elu):
         self.activation = activation
@@ -71,6 +79,8 @@ class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin):
         self.pi = policies.FCSoftmaxPolicy(256, n_actions)
         self.v = v_function.FCVFunction(256)
         super().__init__(self.convs, self.lstm, self.pi, self.v)
+        # The engine's graphs and npconv compute ELUs.
+        self.kind = 'lstm' if activation in (guided_elu, F.elu) else None
 
     def features(self, state):
         """The convolutional features the LSTM reads, ``(batch, 32, 5, 5)``

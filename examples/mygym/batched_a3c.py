@@ -38,8 +38,9 @@ from chainerrl.recurrent import Recurrent
 
 from lstm_segment import lstm_segment
 from recurrent_state import steps_one_lstm
-from engine import ActingEngine, network_kind
+from engine import ActingEngine, model_kind
 from npconv import ConvStack
+from networks import weights_changed
 
 
 class NonFiniteTraining(RuntimeError):
@@ -108,7 +109,7 @@ class BatchedA3C(a3c.A3C):
         it, with the same random numbers.
         """
         if self._acting is None:
-            kind = network_kind(self.model)
+            kind = model_kind(self.model)
             self._acting = (ActingEngine(self.model, features=bool(
                 self._conv_stack())) if kind else False)
         if self._acting is False:
@@ -137,6 +138,7 @@ class BatchedA3C(a3c.A3C):
 
     def sync_parameters(self):
         super().sync_parameters()
+        weights_changed(self.model)
         if self._convs:         # its weight matrices are the old ones
             self._convs = None
 
@@ -147,7 +149,7 @@ class BatchedA3C(a3c.A3C):
         the model."""
         if self._convs is None:
             self._convs = False
-            kind = network_kind(self.model)
+            kind = model_kind(self.model)
             try:
                 if self._recurrent and kind == 'lstm':
                     self._convs = ConvStack(self.model.convs, 'elu')

@@ -22,6 +22,7 @@ import numpy as np
 from chainerrl.misc import copy_param
 
 from optimizers import OPTIMIZERS
+from networks import weights_changed
 
 INFO_FILE = 'checkpoint.json'
 
@@ -105,9 +106,11 @@ class AtomicCheckpointMixin:
         # (the optimizer's target), from which every worker re-syncs its
         # local copy: the loaded weights must reach the shared one too, or a
         # resumed run silently starts again from the initial weights.
+        weights_changed(self.model)
         shared = getattr(self, 'shared_model', None)
         if shared is not None and shared is not self.model:
             copy_param.copy_param(target_link=shared, source_link=self.model)
+            weights_changed(shared)
             # Let the agent drop anything it derived from the old weights.
             self.sync_parameters()
         optimizer_file = os.path.join(dirname, 'optimizer.npz')

@@ -15,61 +15,21 @@ executed by ONNX Runtime, on the CPU or, with ``onnxruntime-gpu``, on CUDA.
 
 :class:`Engine` wraps a session (``__call__`` and ``masked(state, keep,
 fill, recurrent_state)``). :func:`engine_for` returns one for a model it
-can run (:func:`network_kind`; None otherwise), rebuilt when the model's
-weights change. :class:`ActingEngine` runs a training worker's steps with the
-weights as inputs, and :func:`ff_backward_graph` guided backpropagation.
+can run (:func:`model_kind`; None otherwise), rebuilt when the model says
+its weights changed. :class:`ActingEngine` runs a training worker's steps
+with the weights as inputs, and :func:`ff_backward_graph` guided
+backpropagation.
 """
 import weakref
 
 import numpy as np
-from chainer import functions as F
-from chainer import links as L
-from chainerrl.policies import FCSoftmaxPolicy
-from chainerrl.v_function import FCVFunction
-
-from guided_relu import guided_elu, guided_relu
-from recurrent_state import steps_one_lstm
-
 DEVICES = ('cpu', 'cuda')
 
 
-def _softmax_heads(model):
-    """Whether acting draws from a softmax of the plain logits and the
-    critic is a state-value head."""
-    pi = getattr(model, 'pi', None)
-    return (isinstance(pi, FCSoftmaxPolicy) and pi.beta == 1.0
-            and pi.min_prob == 0.0
-            and isinstance(getattr(model, 'v', None), FCVFunction))
-
-
-def _runs_lstm_cnn(model):
-    convs = getattr(model, 'convs', None)
-    return (steps_one_lstm(model) and convs is not None
-            and getattr(model, 'activation', None) in (guided_elu, F.elu)
-            and all(isinstance(c, L.Convolution2D) for c in convs)
-            and _softmax_heads(model))
-
-
-def network_kind(model):
-    """``'lstm'`` (an LSTM-CNN), ``'ff'`` (an ICLR-ACER A3CFF) or None:
-    which of the suite's networks ``model`` is, as far as this engine
-    runs it (and guided backpropagation's backward pass, and
-    :mod:`batched_a3c`'s NumPy convolutions of the LSTM-CNN)."""
-    if _runs_lstm_cnn(model):
-        return 'lstm'
-    head = getattr(model, 'head', None)
-    if head is None or getattr(head, 'activation', None) not in (
-            guided_relu, F.relu):
-        return None
-    if not _softmax_heads(model):
-        return None
-    if len(head) != 4 or any(getattr(c, 'pad', (0, 0)) not in (0, (0, 0))
-                             for c in head[:3]):
-        return None
-    if any(getattr(layer, 'W', None) is None or layer.W.array is None
-           for layer in head):
-        return None
-    return 'ff'
+def model_kind(model):
+    """The kind a network declares (:class:`networks.SuiteNetwork`:
+    ``'ff'``, ``'lstm'``), or None: the engine runs those two only."""
+    return getattr(model, 'kind', None)
 
 
 class EngineError(RuntimeError):
@@ -185,7 +145,7 @@ def ff_graph(model, masked=False, live=None, features=False):
     g = _Graph(live)
     head = list(model.head)
     channels = head[0].W.shape[1]
-    size = type(model.head).input_size
+    size = model.input_size
     inputs = [('x', ['N', channels, size, size])]
     h = 'x'
     if masked:
@@ -223,11 +183,12 @@ def lstm_graph(model, masked=False, live=None, features=False):
     g = _Graph(live)
     channels = model.convs[0].W.shape[1]
     units = model.lstm.state_size
-    inputs = [('x', ['N', channels, 80, 80])]
+    size = model.input_size
+    inputs = [('x', ['N', channels, size, size])]
     h = 'x'
     state_rows = 'N'
     if masked:
-        h, inputs = g.masking(channels, 80)
+        h, inputs = g.masking(channels, size)
         state_rows = 1
     conv_outputs = []
     for k, conv in enumerate(model.convs, 1):
@@ -307,7 +268,7 @@ def ff_backward_graph(model, guided, newest_only):
                     strides=list(stride),
                     kernel_shape=list(weight.shape[2:]))
     g.nodes.append(g.helper.make_node('Identity', [grad], ['gx']))
-    size = type(model.head).input_size
+    size = model.input_size
     channels = 1 if newest_only else head[0].W.shape[1]
 
     def feature(i):
@@ -354,14 +315,14 @@ class Engine:
     """An ONNX Runtime session of one of the suite's networks.
 
     Args:
-        model: an ``A3CFF`` or ``A3CLSTMCNN`` (see :func:`network_kind`).
+        model: an ``A3CFF`` or ``A3CLSTMCNN`` (see :func:`model_kind`).
         device (str): ``'cpu'`` or ``'cuda'``.
         threads (int or None): intra-op threads (None: ONNX Runtime's
             choice, all cores).
     """
 
     def __init__(self, model, device='cpu', threads=None):
-        self.recurrent = hasattr(model, 'lstm')
+        self.recurrent = model.recurrent
         self._build = lstm_graph if self.recurrent else ff_graph
         self._model, self._options = model, (device, threads)
         self.device = device
@@ -407,7 +368,7 @@ class ActingEngine:
     """
 
     def __init__(self, model, threads=1, features=False):
-        self.recurrent = hasattr(model, 'lstm')
+        self.recurrent = model.recurrent
         self.live = []
         if self.recurrent:
             graph = lstm_graph(model, live=self.live, features=features)
@@ -449,15 +410,6 @@ def _step(run, feed, x, state, recurrent, state_size, extra=()):
     return scores, values, (c, h)
 
 
-def _fingerprint(model):
-    """Changes when a weight array is replaced, or changed in place at any
-    of every 31st element (an optimiser step changes them all); a sample,
-    so that checking costs microseconds, not a pass over every weight."""
-    return tuple((path, p.array.ctypes.data, p.array.shape,
-                  float(p.array.ravel()[::31].sum()))
-                 for path, p in sorted(model.namedparams()))
-
-
 _CACHE = weakref.WeakKeyDictionary()
 _THREADS = [None]
 
@@ -470,18 +422,19 @@ def set_threads(threads):
 
 def per_model(model, tag, build):
     """``build(model)``, kept with ``model`` under ``tag`` and built again
-    when the model's weights change (in place or replaced)."""
-    fingerprint = _fingerprint(model)
+    when the model's ``weights_version`` moves (see
+    :class:`networks.SuiteNetwork`)."""
+    version = model.weights_version
     entries = _CACHE.setdefault(model, {})
-    if tag not in entries or entries[tag][0] != fingerprint:
-        entries[tag] = (fingerprint, build(model))
+    if tag not in entries or entries[tag][0] != version:
+        entries[tag] = (version, build(model))
     return entries[tag][1]
 
 
 def engine_for(model, device='cpu'):
     """The cached :class:`Engine` of ``model`` (rebuilt when its weights
     change), or None for a model the engine does not run."""
-    if network_kind(model) is None:
+    if model_kind(model) is None:
         return None
     threads = _THREADS[0]
     return per_model(model, ('engine', device, threads),

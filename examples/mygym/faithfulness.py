@@ -596,7 +596,7 @@ def run(args):
                          'frames'.format(states.shape[1:],
                                          info['frame_buffer_length']))
     recurrent = frames['recurrent_states']
-    if (recurrent is None) != (not hasattr(model, 'lstm')):
+    if (recurrent is None) != (not model.recurrent):
         raise UsageError('rollout and checkpoint disagree on a recurrent '
                          'state')
     positions = object_positions(env_id or '', info['arch'], frames['ram'])

@@ -40,7 +40,7 @@ def layer_groups(model):
     ``conv4`` .. ``conv1``.
     """
     groups = collections.OrderedDict(heads=[model.pi, model.v])
-    if hasattr(model, 'lstm'):
+    if model.recurrent:
         groups['lstm'] = [model.lstm]
         convs = list(model.convs)
     else:
@@ -68,6 +68,7 @@ def randomized(model, fresh, names):
             got = dict(source.namedparams())
             for path, param in target.namedparams():
                 param.array[...] = got[path].array
+    out.weights_changed()
     return out
 
 

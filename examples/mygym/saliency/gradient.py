@@ -23,7 +23,7 @@ the input alone, as when it acts without saliency.
 import chainer
 import numpy as np
 
-from engine import ff_backward_graph, network_kind, per_model, session
+from engine import ff_backward_graph, model_kind, per_model, session
 from recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
@@ -83,7 +83,7 @@ class GradientSaliency(SaliencyMethod):
         state = np.asarray(state)
         if state.dtype.kind != 'f':
             state = state.astype(np.float32)
-        if network_kind(model) == 'ff':
+        if model_kind(model) == 'ff':
             grad, policy, value = self._via_engine(model, state)
         else:
             grad, policy, value = self._chainer(model, state,
