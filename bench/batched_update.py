@@ -25,10 +25,10 @@ import numpy as np  # noqa: E402
 from chainerrl.agents import a3c  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import agents  # noqa: E402
+from models import agents  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
-from batched_a3c import BatchedA3C  # noqa: E402
+from training.batched_a3c import BatchedA3C  # noqa: E402
 from train_throughput import chainerrl_a3c  # noqa: E402
 
 ENV_ID = 'PongNoFrameskip-v4'

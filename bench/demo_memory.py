@@ -16,7 +16,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
 
-import demo  # noqa: E402
+from evaluation import episodes  # noqa: E402
 import train_a3c_gym  # noqa: E402
 
 AGENT = os.path.join(HERE, '..', 'examples', 'mygym', 'pretrained', 'pong')
@@ -49,13 +49,13 @@ def main(argv=None):
     parser.add_argument('--save-maps', action='store_true')
     args = parser.parse_args(argv)
     sampler = Sampler()
-    real = demo.play_episodes
+    real = episodes.play_episodes
 
     def sampled(env, agent, n_episodes, max_episode_len=None,
                 observers=(), logger=None):
         return real(env, agent, n_episodes, max_episode_len,
                     list(observers) + [sampler], logger)
-    demo.play_episodes = sampled
+    episodes.play_episodes = sampled
     with tempfile.TemporaryDirectory() as tmp:
         argv = ['1', '--demo', '--load', AGENT, '--eval-n-runs', '2',
                 '--max-episode-len', str(args.steps // 2), '--video-dir',

@@ -34,12 +34,12 @@ import chainer.functions as F  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import agents  # noqa: E402
+from models import agents  # noqa: E402
 from alternate import alternate  # noqa: E402
-from engine import ActingEngine  # noqa: E402
-from lstm_segment import lstm_segment  # noqa: E402
-from npconv import ConvStack  # noqa: E402
-from optimizers import make_optimizer  # noqa: E402
+from kernels.engine import ActingEngine  # noqa: E402
+from kernels.lstm_segment import lstm_segment  # noqa: E402
+from kernels.npconv import ConvStack  # noqa: E402
+from models.optimizers import make_optimizer  # noqa: E402
 
 
 def acting_run(engine, batch, samples, rng):

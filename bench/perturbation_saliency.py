@@ -40,12 +40,12 @@ from scipy.ndimage import gaussian_filter  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import saliency_app  # noqa: E402
-import agents  # noqa: E402
+from models import agents  # noqa: E402
 import train_a3c_gym  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
-import engine  # noqa: E402
+from kernels import engine  # noqa: E402
 from saliency import GreydanusSaliency  # noqa: E402
-from npconv import Conv  # noqa: E402
+from kernels.npconv import Conv  # noqa: E402
 from saliency.perturbation import blob_masks  # noqa: E402
 
 SHIPPED = os.path.join(HERE, '..', 'examples', 'mygym', 'pretrained', 'pong')

@@ -23,8 +23,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import agents  # noqa: E402
-import memory  # noqa: E402
+from models import agents  # noqa: E402
+from training import memory  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 
 GAMES = {'FFSoftmax': 'PongNoFrameskip-v4', 'LSTM': 'BreakoutNoFrameskip-v4'}

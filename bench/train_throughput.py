@@ -38,9 +38,9 @@ from chainerrl.optimizers import rmsprop_async  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import agents  # noqa: E402
+from models import agents  # noqa: E402
 import train_a3c_gym  # noqa: E402
-import training  # noqa: E402
+from training import runner  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 
@@ -83,7 +83,7 @@ def env_only_run(steps, processes, outdir, arch):
                 env.reset()
         env.close()
 
-    assert not training.run_processes(processes, play)
+    assert not runner.run_processes(processes, play)
     return steps / (time.perf_counter() - start)
 
 

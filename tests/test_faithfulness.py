@@ -11,8 +11,8 @@ from chainerrl.distribution import SoftmaxDistribution
 from scipy.stats import spearmanr
 
 import faithfulness
-import faithfulness_metrics as fm
-from agents import A3CFF, A3CLSTMCNN
+from evaluation import metrics as fm
+from models.agents import A3CFF, A3CLSTMCNN
 from iclr_acer_link import ICLRACERHeadMini
 from saliency import GradientSaliency
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from agents import ARCHS, build_agent, load_agent
+from models.agents import ARCHS, build_agent, load_agent
 from env_gym_chainer import GymEnvironment
 
 AGENT = os.path.join(os.path.dirname(__file__), '..', 'examples', 'mygym',

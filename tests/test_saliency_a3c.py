@@ -5,7 +5,7 @@ import chainer
 import numpy as np
 import pytest
 
-from agents import ARCHS, load_agent
+from models.agents import ARCHS, load_agent
 from env_gym_chainer import GymEnvironment
 from saliency import make_saliency
 

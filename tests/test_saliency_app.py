@@ -4,8 +4,8 @@ import json
 import numpy as np
 
 import saliency_app
-from rollout import load_rollout
-from video import read_mp4
+from evaluation.rollout import load_rollout
+from media.video import read_mp4
 
 
 def test_app_writes_videos_of_the_frame_range(rollout_path, tmp_path,

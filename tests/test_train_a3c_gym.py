@@ -15,13 +15,13 @@ import pytest
 
 from conftest import run_launcher
 
-import cli
+from common import cli
 import env_gym_chainer
 import train_a3c_gym
-import training
-import viewer
+from training import runner
+from media import viewer
 from env_gym_chainer import GymEnvironment
-from video import read_mp4
+from media.video import read_mp4
 
 STATS_LINE = re.compile(
     r'^n_runs: 1 mean: -?[\d.]+ median: -?[\d.]+ stdev: [\d.]+$', re.M)
@@ -90,7 +90,7 @@ def test_linear_lr_schedule_depends_on_the_global_step_only():
     class Agent:
         class optimizer:
             lr = None
-    hook = training.linear_lr_decay_hook(1e-3, total_steps=1000)
+    hook = runner.linear_lr_decay_hook(1e-3, total_steps=1000)
     hook(None, Agent, 250)
     # ChainerRL interpolates from step 1 to step total_steps.
     assert Agent.optimizer.lr == pytest.approx(1e-3 * (1 - 249 / 999))
@@ -364,7 +364,7 @@ def test_record_rollout_onto_a_folder_is_refused_before_playing(
 
 def test_a_diverging_loss_stops_training_and_keeps_the_checkpoints(
         tmp_path, capsys, monkeypatch):
-    import batched_a3c
+    from training import batched_a3c
     real_update = batched_a3c.BatchedA3C.update
     calls = []
 
@@ -385,7 +385,7 @@ def test_a_diverging_loss_stops_training_and_keeps_the_checkpoints(
     assert os.path.isdir(os.path.join(run, '50_checkpoint'))
     assert not glob.glob(os.path.join(run, '200_finish'))
     # What was kept loads (finite weights only).
-    from agents import load_agent
+    from models.agents import load_agent
     load_agent(os.path.join(run, '50_checkpoint'))
 
 

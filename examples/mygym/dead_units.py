@@ -20,9 +20,9 @@ import numpy as np
 from chainer import functions as F
 
 import chainerrl_compat  # noqa: F401
-from agents import ARCHS, load_agent, phi
-from checkpoint import CheckpointError
-from cli import SEED, OneLineParser, UsageError, int_in, run_main
+from models.agents import ARCHS, load_agent, phi
+from models.checkpoint import CheckpointError
+from common.cli import SEED, OneLineParser, UsageError, int_in, run_main
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 
 LAYER_NAMES = ('conv1', 'conv2', 'conv3', 'linear')

@@ -41,9 +41,9 @@ import chainerrl
 import gymnasium
 import numpy as np
 
-import viewer
-from resample import area_matrix, resize
-from video import Mp4Writer
+from media import viewer
+from kernels.resample import area_matrix, resize
+from media.video import Mp4Writer
 
 gymnasium.register_envs(ale_py)
 # The emulator's version banner would be the noise around every error line.

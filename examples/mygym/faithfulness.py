@@ -36,19 +36,19 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 import chainerrl_compat  # noqa: F401
-import demo
-import faithfulness_metrics as fm
-import objects
-from agents import ARCHS, load_agent, phi
-from checkpoint import CheckpointError
+from evaluation import episodes
+from evaluation import metrics as fm
+from evaluation import objects
+from models.agents import ARCHS, load_agent, phi
+from models.checkpoint import CheckpointError
 from chainerrl import misc
-from cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
-                 check_device, check_writable_folder, finite_float, int_in,
-                 run_main)
+from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
+                        check_device, check_writable_folder, finite_float,
+                        int_in, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from env_gym_chainer import game_of
-from outputs import written_whole
-from rollout import load_rollout
+from common.outputs import written_whole
+from evaluation.rollout import load_rollout
 from saliency import METHODS, make_saliency, policy_only
 
 PROG = 'faithfulness.py'
@@ -137,8 +137,8 @@ def play_frames(agent, info, env_id, n_frames, stride, seed):
     try:
         with chainer.using_config('train', False), \
                 threadpool_limits(limits=1):
-            demo.play_episodes(env, agent, n_steps=n_frames * stride,
-                               observers=[keep])
+            episodes.play_episodes(env, agent, n_steps=n_frames * stride,
+                                   observers=[keep])
     finally:
         env.close()
     steps = keep.steps[:n_frames]

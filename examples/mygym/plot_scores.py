@@ -25,9 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from cli import (OneLineParser, UsageError, check_output_file,  # noqa: E402
-                 run_main)
-from outputs import written_whole  # noqa: E402
+from common.cli import (  # noqa: E402
+    OneLineParser, UsageError, check_output_file, run_main)
+from common.outputs import written_whole  # noqa: E402
 
 
 def _number(row, key, path, line, kind=float):

@@ -19,14 +19,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import chainerrl_compat  # noqa: F401
-import demo
-from agents import ARCHS, load_agent
-from checkpoint import CheckpointError
-from cli import (SEED, OneLineParser, UsageError, check_output_file, int_in,
-                 run_main)
+from evaluation import episodes
+from models.agents import ARCHS, load_agent
+from models.checkpoint import CheckpointError
+from common.cli import (SEED, OneLineParser, UsageError, check_output_file,
+                        int_in, run_main)
 from env_gym_chainer import GymEnvironment
-from outputs import written_whole
-from render import compose
+from common.outputs import written_whole
+from media.render import compose
 from saliency import METHODS, make_saliency
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -83,8 +83,8 @@ def run(args):
     np.random.seed(args.seed)
     keep = _Keep(args.step)
     with chainer.using_config('train', False), threadpool_limits(limits=1):
-        demo.play_episodes(env, agent, 1, max_episode_len=args.step + 1,
-                           observers=[keep])
+        episodes.play_episodes(env, agent, 1, max_episode_len=args.step + 1,
+                               observers=[keep])
     env.close()
     if keep.step is None:
         raise UsageError('the episode ended before step {}'.format(

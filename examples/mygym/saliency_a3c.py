@@ -14,9 +14,9 @@ state advances by that frame alone, as without saliency.
 import chainer
 import numpy as np
 
-from batched_a3c import BatchedA3C
-from checkpoint import AtomicCheckpointMixin
-from recurrent_state import restore, snapshot
+from training.batched_a3c import BatchedA3C
+from models.checkpoint import AtomicCheckpointMixin
+from models.recurrent_state import restore, snapshot
 
 
 class SaliencyA3C(AtomicCheckpointMixin, BatchedA3C):

@@ -32,17 +32,18 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from agents import ARCHS, load_agent, phi
-import engine
-from checkpoint import CheckpointError, read_checkpoint_info
-from cli import (OneLineParser, UsageError, add_scoring_flags, check_device,
-                 finite_float, int_at_least, int_in, run_main)
-from recurrent_state import snapshot
-from outputs import save_npz
-from render import red_overlay, to_unit
-from rollout import load_rollout
+from models.agents import ARCHS, load_agent, phi
+from kernels import engine
+from models.checkpoint import CheckpointError, read_checkpoint_info
+from common.cli import (OneLineParser, UsageError, add_scoring_flags,
+                        check_device, finite_float, int_at_least, int_in,
+                        run_main)
+from models.recurrent_state import snapshot
+from common.outputs import save_npz
+from media.render import red_overlay, to_unit
+from evaluation.rollout import load_rollout
 from saliency import METHODS, make_saliency
-from video import Mp4Writer
+from media.video import Mp4Writer
 
 PROG = 'saliency_app.py'
 

@@ -27,18 +27,18 @@ import numpy as np
 from chainerrl import misc
 from threadpoolctl import threadpool_limits
 
-import demo
-import training
-from agents import ARCHS, build_agent, load_agent, stacked_frames
-from checkpoint import CheckpointError, clean_folder
-from cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
-                 check_device, check_writable_folder, finite_float,
-                 int_at_least, int_in, positive_float, run_main)
+from evaluation import episodes
+from training import runner
+from models.agents import ARCHS, build_agent, load_agent, stacked_frames
+from models.checkpoint import CheckpointError, clean_folder
+from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
+                        check_device, check_writable_folder, finite_float,
+                        int_at_least, int_in, positive_float, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
-from optimizers import OPTIMIZERS
-from outputs import OutputError, signals_deferred
-from render import SaliencyRecorder
-from rollout import RolloutRecorder
+from models.optimizers import OPTIMIZERS
+from common.outputs import OutputError, signals_deferred
+from media.render import SaliencyRecorder
+from evaluation.rollout import RolloutRecorder
 from saliency import METHODS as SALIENCY_METHODS
 from saliency import make_saliency, policy_only
 
@@ -149,44 +149,44 @@ def build_parser():
     p.add_argument('--checkpoint-interval', type=int_at_least(0),
                    default=10 ** 5,
                    help='training steps between checkpoints (0: none)')
-    demo = p.add_argument_group('demo (saliency videos)')
-    demo.add_argument('--saliency', default='guided',
-                      choices=sorted(SALIENCY_METHODS) + ['none'],
-                      help='saliency of actor and critic in --demo: guided '
-                           'backprop, plain gradient (-all: over every '
-                           'stacked frame), greydanus (blurred blobs), '
-                           'occlusion or rise (XAITK), sarfa or logprob '
-                           '(blobs scored by the chosen action), '
-                           'occlusion-blur or rise-blur (blurred fill, raw '
-                           'scores), or none (fast evaluation, no videos); '
-                           'faithfulness.py reports which maps mean '
-                           'anything')
-    add_scoring_flags(demo, '--saliency-chunk')
-    demo.add_argument('--saliency-scale', choices=('frame', 'episode'),
-                      default='frame',
-                      help='normalise each map by its own maximum (frame: '
-                           'every frame fully visible) or by the maximum '
-                           'over the episode (episode: intensity '
-                           'comparable across frames)')
-    demo.add_argument('--video-dir', default=None,
-                      help='where the actor/critic MP4s go (default: '
-                           '<outdir>/demo-<timestamp>)')
-    demo.add_argument('--video-scale', type=int_in(1, 8), default=2,
-                      help='magnification of the 160x210 game frame in the '
-                           'videos (2: 320x420)')
-    demo.add_argument('--composite', action='store_true',
-                      help='write one video per episode with both maps side '
-                           'by side over strips of the action probabilities '
-                           'and the value estimate, instead of the two '
-                           'streams')
-    demo.add_argument('--save-maps', action='store_true',
-                      help='also write each episode\'s raw maps (and signed '
-                           'maps of sarfa/logprob), actions, action '
-                           'probabilities and values to an .npz')
-    demo.add_argument('--record-rollout', default=None, metavar='PATH',
-                      help='save raw frames, observations, actions, logits '
-                           'and values of the demo to PATH (.npz) for '
-                           'saliency_app.py')
+    shows = p.add_argument_group('demo (saliency videos)')
+    shows.add_argument('--saliency', default='guided',
+                       choices=sorted(SALIENCY_METHODS) + ['none'],
+                       help='saliency of actor and critic in --demo: guided '
+                       'backprop, plain gradient (-all: over every '
+                            'stacked frame), greydanus (blurred blobs), '
+                            'occlusion or rise (XAITK), sarfa or logprob '
+                            '(blobs scored by the chosen action), '
+                            'occlusion-blur or rise-blur (blurred fill, raw '
+                            'scores), or none (fast evaluation, no videos); '
+                            'faithfulness.py reports which maps mean '
+                            'anything')
+    add_scoring_flags(shows, '--saliency-chunk')
+    shows.add_argument('--saliency-scale', choices=('frame', 'episode'),
+                       default='frame',
+                       help='normalise each map by its own maximum (frame: '
+                       'every frame fully visible) or by the maximum '
+                            'over the episode (episode: intensity '
+                            'comparable across frames)')
+    shows.add_argument('--video-dir', default=None,
+                       help='where the actor/critic MP4s go (default: '
+                       '<outdir>/demo-<timestamp>)')
+    shows.add_argument('--video-scale', type=int_in(1, 8), default=2,
+                       help='magnification of the 160x210 game frame in the '
+                       'videos (2: 320x420)')
+    shows.add_argument('--composite', action='store_true',
+                       help='write one video per episode with both maps side '
+                       'by side over strips of the action probabilities '
+                            'and the value estimate, instead of the two '
+                            'streams')
+    shows.add_argument('--save-maps', action='store_true',
+                       help='also write each episode\'s raw maps (and signed '
+                       'maps of sarfa/logprob), actions, action '
+                            'probabilities and values to an .npz')
+    shows.add_argument('--record-rollout', default=None, metavar='PATH',
+                       help='save raw frames, observations, actions, logits '
+                       'and values of the demo to PATH (.npz) for '
+                            'saliency_app.py')
     return p
 
 
@@ -317,23 +317,23 @@ def run(args):
     for folder in folders:
         if os.path.isdir(folder):
             clean_folder(folder)
-    run_dir = training.prepare_output_dir(args.outdir, vars(args))
-    hooks = [training.StepHook(run_dir, args.checkpoint_interval)]
+    run_dir = runner.prepare_output_dir(args.outdir, vars(args))
+    hooks = [runner.StepHook(run_dir, args.checkpoint_interval)]
     if args.lr_schedule == 'linear':
-        hooks.append(training.linear_lr_decay_hook(args.lr, args.steps))
+        hooks.append(runner.linear_lr_decay_hook(args.lr, args.steps))
         hooks[-1](None, agent, step_offset)  # a resumed run starts mid-way
     print('training {} on {} with {} processes from step {}; run folder: '
           '{}'.format(args.arch, args.env, args.processes, step_offset,
                       run_dir), flush=True)
     try:
-        training.train_agent_async(
+        runner.train_agent_async(
             agent=agent, outdir=run_dir, processes=args.processes,
             make_env=make_env, steps=args.steps, step_offset=step_offset,
             eval_interval=args.eval_interval if args.eval_n_runs else None,
             eval_n_episodes=args.eval_n_runs,
             eval_max_episode_len=args.max_episode_len,
             global_step_hooks=hooks, seed=args.seed, profile=args.profile)
-    except training.WorkerCrashed as e:
+    except runner.WorkerCrashed as e:
         print('train_a3c_gym.py: a training worker crashed: {}'.format(e),
               file=sys.stderr)
         return 1
@@ -369,7 +369,7 @@ def run_demo(args, agent, make_env, video_dir):
         # spin against any other load on the machine.
         with chainer.using_config('train', False), \
                 threadpool_limits(limits=1):
-            scores = demo.play_episodes(
+            scores = episodes.play_episodes(
                 env, agent, n_episodes=(None if args.eval_n_steps
                                         else args.eval_n_runs),
                 n_steps=args.eval_n_steps,
@@ -383,7 +383,7 @@ def run_demo(args, agent, make_env, video_dir):
                                             video_dir)
     if failures:
         raise OutputError('; '.join(failures))
-    stats = demo.summary(scores)
+    stats = episodes.summary(scores)
     print('n_runs: {} mean: {} median: {} stdev: {}'.format(
         len(scores), stats['mean'], stats['median'], stats['stdev']),
         flush=True)

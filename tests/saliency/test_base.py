@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from agents import A3CLSTMCNN
-from recurrent_state import restore
+from models.agents import A3CLSTMCNN
+from models.recurrent_state import restore
 from saliency import GreydanusSaliency, make_saliency, policy_only
 
 

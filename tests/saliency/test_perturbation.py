@@ -15,8 +15,8 @@ from xaitk_saliency.impls.perturb_image.rise import RISEGrid
 from xaitk_saliency.impls.perturb_image.sliding_window import SlidingWindow
 from xaitk_saliency.utils.masking import occlude_image_batch
 
-from agents import A3CFF, load_agent
-from recurrent_state import restore
+from models.agents import A3CFF, load_agent
+from models.recurrent_state import restore
 from saliency import (ActionSaliency, BlurredWindowSaliency,
                       GreydanusSaliency, XAITKSaliency, make_saliency)
 from saliency.perturbation import blob_masks, masked_inputs

@@ -24,7 +24,7 @@ import dataclasses
 import chainer
 import numpy as np
 
-from recurrent_state import restore
+from models.recurrent_state import restore
 
 
 @dataclasses.dataclass

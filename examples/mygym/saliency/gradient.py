@@ -23,8 +23,8 @@ the input alone, as when it acts without saliency.
 import chainer
 import numpy as np
 
-from engine import ff_backward_graph, model_kind, per_model, session
-from recurrent_state import restore
+from kernels.engine import ff_backward_graph, model_kind, per_model, session
+from models.recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
 

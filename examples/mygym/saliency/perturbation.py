@@ -32,9 +32,9 @@ import chainer
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from recurrent_state import restore
-from engine import engine_for
-from resample import grid_matrix
+from models.recurrent_state import restore
+from kernels.engine import engine_for
+from kernels.resample import grid_matrix
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
 

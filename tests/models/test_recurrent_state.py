@@ -1,0 +1,16 @@
+"""A recurrent model's state as one flat vector."""
+import numpy as np
+from chainer import links as L
+
+from models.agents import A3CLSTMCNN
+from models.recurrent_state import restore, snapshot
+
+
+def test_snapshot_and_restore_round_trip():
+    model = A3CLSTMCNN(3)
+    assert (snapshot(model) == 0).all()        # no state yet reads as zeros
+    vec = np.arange(512, dtype=np.float32)
+    restore(model, vec, batch_size=3)
+    assert model.lstm.c.shape == (3, 256)
+    np.testing.assert_array_equal(snapshot(model), vec)
+    assert snapshot(L.Linear(2, 2)) is None
