@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 from chainerrl.agents import a3c  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from models import agents  # noqa: E402
+from models import networks  # noqa: E402
 from alternate import alternate  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 from training.batched_a3c import BatchedA3C  # noqa: E402
@@ -66,7 +66,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     observations, rewards = record(500)
     np.random.seed(0)
-    model = agents.A3CFF(6)
+    model = networks.A3CFF(6)
     with threadpool_limits(limits=1):
         medians = alternate({
             name: (lambda i, cls=cls: timed_run(

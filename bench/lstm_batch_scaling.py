@@ -34,7 +34,7 @@ import chainer.functions as F  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from models import agents  # noqa: E402
+from models import networks  # noqa: E402
 from alternate import alternate  # noqa: E402
 from kernels.engine import ActingEngine  # noqa: E402
 from kernels.lstm_segment import lstm_segment  # noqa: E402
@@ -104,7 +104,7 @@ def main():
                 '--repeats at least 1')
 
     rng = np.random.default_rng(0)
-    model = agents.A3CLSTMCNN(4)
+    model = networks.A3CLSTMCNN(4)
     optimizer = make_optimizer('adam', 1e-4)
     optimizer.setup(model)
     with threadpool_limits(limits=1):

@@ -40,13 +40,14 @@ from scipy.ndimage import gaussian_filter  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import saliency_app  # noqa: E402
-from models import agents  # noqa: E402
+import agents  # noqa: E402
+from models import networks  # noqa: E402
 import train_a3c_gym  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 from kernels import engine  # noqa: E402
 from saliency import GreydanusSaliency  # noqa: E402
 from kernels.npconv import Conv  # noqa: E402
-from saliency.perturbation import blob_masks  # noqa: E402
+from saliency.greydanus import blob_masks  # noqa: E402
 
 SHIPPED = os.path.join(HERE, '..', 'examples', 'mygym', 'pretrained', 'pong')
 
@@ -277,7 +278,7 @@ def time_methods(args):
     for t in range(30 + 10 * args.frames):
         obs = env.step(t % env.n_actions)[0]
         if t >= 30 and t % 10 == 0:
-            states.append(agents.phi(obs)[None])
+            states.append(networks.phi(obs)[None])
     env.close()
     model = agents.load_agent(SHIPPED)[0].model
     variants = {

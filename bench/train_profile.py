@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from models import agents  # noqa: E402
+import agents  # noqa: E402
+from models import networks  # noqa: E402
 from training import memory  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 
@@ -55,8 +56,8 @@ def main(argv=None):
                         help='steps played before timing')
     args = parser.parse_args(argv)
     memory.reuse_freed_memory()
-    spec = agents.ARCHS[args.arch]
-    n_frames = agents.stacked_frames(args.arch)
+    spec = networks.ARCHS[args.arch]
+    n_frames = networks.stacked_frames(args.arch)
     env = GymEnvironment(GAMES[args.arch], frame_buffer_length=n_frames,
                          preprocessor=spec.make_preprocessor(), seed=0,
                          fire_on_new_life='auto', episodic_life='auto')

@@ -38,7 +38,7 @@ from chainerrl.optimizers import rmsprop_async  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from models import agents  # noqa: E402
+from models import networks  # noqa: E402
 import train_a3c_gym  # noqa: E402
 from training import runner  # noqa: E402
 from alternate import alternate  # noqa: E402
@@ -92,13 +92,13 @@ def chainerrl_a3c(model, agent_class=a3c.A3C):
     opt = rmsprop_async.RMSpropAsync(lr=7e-4, eps=1e-1, alpha=0.99)
     opt.setup(model)
     return agent_class(model, opt, t_max=5, gamma=0.99, beta=1e-2,
-                       phi=agents.phi)
+                       phi=networks.phi)
 
 
 def bare_run(steps, processes, outdir, arch):
     start = time.perf_counter()
-    spec = agents.ARCHS[arch]
-    n_frames = agents.stacked_frames(arch)
+    spec = networks.ARCHS[arch]
+    n_frames = networks.stacked_frames(arch)
 
     def make_env(process_idx, test):
         return GymEnvironment(GAMES[arch], frame_buffer_length=n_frames,

@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 
 import faithfulness
 from evaluation import metrics as fm
-from models.agents import A3CFF, A3CLSTMCNN
+from models.networks import A3CFF, A3CLSTMCNN
 from iclr_acer_link import ICLRACERHeadMini
 from saliency import GradientSaliency
 

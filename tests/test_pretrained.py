@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from models.agents import ARCHS, build_agent, load_agent
+from agents import build_agent, load_agent
+
+from models.networks import ARCHS
 from env_gym_chainer import GymEnvironment
 
 AGENT = os.path.join(os.path.dirname(__file__), '..', 'examples', 'mygym',

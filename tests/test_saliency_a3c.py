@@ -5,7 +5,9 @@ import chainer
 import numpy as np
 import pytest
 
-from models.agents import ARCHS, load_agent
+from agents import load_agent
+
+from models.networks import ARCHS
 from env_gym_chainer import GymEnvironment
 from saliency import make_saliency
 

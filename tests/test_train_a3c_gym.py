@@ -385,7 +385,7 @@ def test_a_diverging_loss_stops_training_and_keeps_the_checkpoints(
     assert os.path.isdir(os.path.join(run, '50_checkpoint'))
     assert not glob.glob(os.path.join(run, '200_finish'))
     # What was kept loads (finite weights only).
-    from models.agents import load_agent
+    from agents import load_agent
     load_agent(os.path.join(run, '50_checkpoint'))
 
 

@@ -20,7 +20,8 @@ import numpy as np
 from chainer import functions as F
 
 import chainerrl_compat  # noqa: F401
-from models.agents import ARCHS, load_agent, phi
+from agents import load_agent
+from models.networks import ARCHS, phi
 from models.checkpoint import CheckpointError
 from common.cli import SEED, OneLineParser, UsageError, int_in, run_main
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id

@@ -180,7 +180,6 @@ class GymEnvironment(chainerrl.env.Env):
         self._atari = self._gym_env.unwrapped
         self._ale = self._atari.ale
         self._action_set = list(self._atari._action_set)
-        self.env_id = env_id
         self.frame_buffer_length = frame_buffer_length
         self.preprocessor = preprocessor or FramePreprocessor(84)
         self.frame_skip = frame_skip

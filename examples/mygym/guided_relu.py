@@ -14,15 +14,6 @@ call ``backward()`` / ``chainer.grad()`` inside
 """
 import chainer
 from chainer import function_node
-from chainer.backends import cuda
-
-
-def _guided_mask_kernel():
-    # One fused pass on the GPU instead of three temporaries.
-    return cuda.elementwise(
-        'T y, T gy, bool guided', 'T gx',
-        'gx = (y > 0 && (!guided || gy > 0)) ? gy : (T)0',
-        'guided_relu_bwd')
 
 
 class GuidedReLU(function_node.FunctionNode):
@@ -54,15 +45,10 @@ class GuidedReLUGrad(function_node.FunctionNode):
             mask &= gy > 0
         return mask
 
-    def forward_cpu(self, inputs):
+    def forward(self, inputs):
         gy, = inputs
         self.retain_inputs((0,))
         return (gy * self._mask(gy)).astype(gy.dtype, copy=False),
-
-    def forward_gpu(self, inputs):
-        gy, = inputs
-        self.retain_inputs((0,))
-        return _guided_mask_kernel()(self.y, gy, self.guided),
 
     def backward(self, indexes, grad_outputs):
         ggx, = grad_outputs

@@ -20,11 +20,10 @@ from threadpoolctl import threadpool_limits
 
 import chainerrl_compat  # noqa: F401
 from evaluation import episodes
-from models.agents import ARCHS, load_agent
+from agents import environment_for, load_agent
 from models.checkpoint import CheckpointError
 from common.cli import (SEED, OneLineParser, UsageError, check_output_file,
                         int_in, run_main)
-from env_gym_chainer import GymEnvironment
 from common.outputs import written_whole
 from media.render import compose
 from saliency import METHODS, make_saliency
@@ -51,21 +50,6 @@ def build_parser():
     return p
 
 
-class _Keep:
-    """Observer that keeps one step."""
-
-    def __init__(self, index):
-        self.index, self.count, self.step = index, 0, None
-
-    def observe(self, step):
-        if self.count == self.index:
-            self.step = step
-        self.count += 1
-
-    def end_episode(self):
-        pass
-
-
 def run(args):
     check_output_file(args.out, '--out')
     try:
@@ -76,21 +60,19 @@ def run(args):
         raise UsageError('{} names no game (no checkpoint.json)'.format(
             args.load))
     agent.saliency = make_saliency(args.saliency)
-    env = GymEnvironment(info['env'],
-                         frame_buffer_length=info['frame_buffer_length'],
-                         preprocessor=ARCHS[info['arch']].make_preprocessor(),
-                         seed=2 ** 31 - 1 - args.seed * 1000)
+    env = environment_for(info, seed=args.seed)
     np.random.seed(args.seed)
-    keep = _Keep(args.step)
+    keep = episodes.StepCollector(start=args.step, limit=1)
     with chainer.using_config('train', False), threadpool_limits(limits=1):
         episodes.play_episodes(env, agent, 1, max_episode_len=args.step + 1,
                                observers=[keep])
     env.close()
-    if keep.step is None:
+    if not keep.steps:
         raise UsageError('the episode ended before step {}'.format(
             args.step))
-    result = keep.step.result
-    actor, critic = compose(keep.step.luma, result.actor, result.critic,
+    step = keep.steps[0]
+    result = step.result
+    actor, critic = compose(step.luma, result.actor, result.critic,
                             float(result.actor.max()),
                             float(result.critic.max()), args.video_scale)
     gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)

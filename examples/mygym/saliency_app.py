@@ -32,16 +32,17 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from models.agents import ARCHS, load_agent, phi
+from agents import load_agent
+
+from models.networks import phi
 from kernels import engine
 from models.checkpoint import CheckpointError, read_checkpoint_info
 from common.cli import (OneLineParser, UsageError, add_scoring_flags,
                         check_device, finite_float, int_at_least, int_in,
                         run_main)
-from models.recurrent_state import snapshot
 from common.outputs import save_npz
 from media.render import red_overlay, to_unit
-from evaluation.rollout import load_rollout
+from evaluation.rollout import check_fits, load_rollout
 from saliency import METHODS, make_saliency
 from media.video import Mp4Writer
 
@@ -221,22 +222,17 @@ def run(args):
         raise UsageError('cannot write to --out {}: {}'.format(
             args.out, e.strerror or e))
     model = load_model(meta, args.load or meta.get('checkpoint'))
-    size = ARCHS[meta['arch']].make_preprocessor().size
-    expected = (meta['frame_buffer_length'], size, size)
-    if arrays['observations'].shape[1:] != expected:
-        raise UsageError('rollout observations are {}, the {} network reads '
-                         '{}'.format(arrays['observations'].shape[1:],
-                                     meta['arch'], expected))
     recurrent_states = arrays.get('recurrent_states')
-    if (recurrent_states is None) != (snapshot(model) is None):
-        raise UsageError('rollout from another architecture: recurrent '
-                         'states {} but the model is {}'.format(
-                             'missing' if recurrent_states is None
-                             else 'present',
-                             'recurrent' if recurrent_states is None
-                             else 'feed-forward'))
-    method = make_saliency(args.method, chunk=args.chunk,
-                           device=args.device)
+    try:
+        check_fits(arrays['observations'], recurrent_states,
+                   model, meta['frame_buffer_length'], meta['arch'])
+    except ValueError as e:
+        raise UsageError(str(e))
+    try:
+        method = make_saliency(args.method, chunk=args.chunk,
+                               device=args.device, model=model)
+    except ValueError as e:
+        raise UsageError(str(e))
     frames = list(range(args.start_frame, args.end_frame + 1))
     status = 0
     try:

@@ -29,10 +29,13 @@ from threadpoolctl import threadpool_limits
 
 from evaluation import episodes
 from training import runner
-from models.agents import ARCHS, build_agent, load_agent, stacked_frames
-from models.checkpoint import CheckpointError, clean_folder
+from agents import build_agent, evaluation_seed, load_agent
+from models.networks import ARCHS, stacked_frames
+from models.checkpoint import (CheckpointError, clean_folder,
+                               read_checkpoint_info)
 from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
-                        check_device, check_writable_folder, finite_float,
+                        check_device, check_output_file,
+                        check_writable_folder, finite_float,
                         int_at_least, int_in, positive_float, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from models.optimizers import OPTIMIZERS
@@ -48,9 +51,10 @@ def build_parser():
         prog='train_a3c_gym.py',
         description='Train an A3C agent with guided-ReLU network on an Atari '
                     'game, or evaluate one with --demo --load.')
-    p.add_argument('processes', type=int_in(1, 64),
-                   help='number of A3C worker processes (training); '
-                        'ignored by --demo')
+    p.add_argument('processes', type=int_in(1, 64), nargs='?',
+                   default=None,
+                   help='number of A3C worker processes (required to '
+                        'train; a --demo plays in one and ignores it)')
     p.add_argument('--env', default='PongNoFrameskip-v4',
                    help='ALE game id, e.g. PongNoFrameskip-v4, Boxing-v0, '
                         'ALE/Pong-v5')
@@ -95,8 +99,9 @@ def build_parser():
                         'how the LSTM-CNN was trained by Greydanus et al., '
                         'with --lr 1e-4 --t-max 20); default: the --load-ed '
                         'checkpoint\'s, else rmsprop')
-    p.add_argument('--rmsprop-epsilon', type=positive_float, default=1e-1,
-                   help='epsilon of the shared RMSprop')
+    p.add_argument('--rmsprop-epsilon', type=positive_float, default=None,
+                   help='epsilon of the shared RMSprop (default 0.1; '
+                        'refused when training with Adam)')
     p.add_argument('--render', action='store_true',
                    help='show the game of worker 0 (training) or of the '
                         'demo in a live window')
@@ -190,6 +195,39 @@ def build_parser():
     return p
 
 
+RMSPROP_EPSILON = 1e-1
+
+# Flags that only a --demo reads: given to a training run, they are refused.
+DEMO_ONLY = ('saliency', 'saliency_chunk', 'device', 'saliency_scale',
+             'video_dir', 'video_scale', 'composite', 'save_maps',
+             'record_rollout', 'eval_n_steps')
+
+
+def check_flags(parser, args):
+    """Refuse, in one line, flags the run would silently ignore."""
+    if args.demo:
+        return
+    if args.processes is None:
+        raise UsageError('training needs the number of worker processes '
+                         '(the first argument, e.g. train_a3c_gym.py 2 ...)')
+    given = ['--' + dest.replace('_', '-') for dest in DEMO_ONLY
+             if getattr(args, dest) != parser.get_default(dest)]
+    if given:
+        raise UsageError('{} only applies with --demo'.format(
+            ', '.join(given)))
+    optimizer = args.optimizer
+    if optimizer is None and args.load:
+        try:
+            optimizer = read_checkpoint_info(args.load).get('optimizer')
+        except CheckpointError as e:
+            raise UsageError(str(e))
+    if optimizer == 'adam' and args.rmsprop_epsilon is not None:
+        raise UsageError('--rmsprop-epsilon has no effect when training '
+                         'with Adam (--optimizer adam{})'.format(
+                             '' if args.optimizer else
+                             ', as the --load-ed checkpoint was'))
+
+
 def training_reward_filter(min_reward, scale):
     """Trim (below ``min_reward`` -> 0), scale, then clip to [-1, 1]."""
     def reward_filter(reward):
@@ -211,7 +249,9 @@ def agent_options(args):
     """The training settings of :func:`agents.build_agent` from the flags.
     """
     options = dict(env=args.env, lr=args.lr,
-                   rmsprop_epsilon=args.rmsprop_epsilon,
+                   rmsprop_epsilon=(RMSPROP_EPSILON
+                                    if args.rmsprop_epsilon is None
+                                    else args.rmsprop_epsilon),
                    weight_decay=args.weight_decay,
                    gradient_clipping=args.gradient_clipping,
                    t_max=args.t_max, beta=args.beta)
@@ -247,9 +287,8 @@ def env_factory(args, run_dir=None):
     render_game = args.render and not (args.demo and args.saliency != 'none')
 
     def make_env(process_idx, test):
-        seed = args.seed * 1000 + process_idx
-        if test:
-            seed = 2 ** 31 - 1 - seed
+        seed = (evaluation_seed(args.seed, process_idx) if test
+                else args.seed * 1000 + process_idx)
         shown = process_idx == 0
         return GymEnvironment(
             args.env, frame_buffer_length=n_frames,
@@ -275,6 +314,7 @@ def run(args):
     if args.load and not os.path.isdir(args.load):
         raise UsageError('--load: no checkpoint folder at {}'.format(
             args.load))
+    check_flags(build_parser(), args)
     if args.demo and args.eval_n_runs < 1:
         raise UsageError('--eval-n-runs must be >= 1 with --demo')
     if not args.demo:
@@ -290,11 +330,7 @@ def run(args):
         if args.saliency != 'none' or args.monitor:
             check_writable_folder(run_dir, '--video-dir')
         if args.record_rollout:
-            if os.path.isdir(args.record_rollout):
-                raise UsageError('--record-rollout {} is a folder; give a '
-                                 'file name'.format(args.record_rollout))
-            check_writable_folder(os.path.dirname(os.path.abspath(
-                args.record_rollout)), '--record-rollout')
+            check_output_file(args.record_rollout, '--record-rollout')
     make_env = env_factory(args, run_dir)
     sample_env = make_env(0, test=True)
     n_actions = sample_env.n_actions
@@ -343,13 +379,17 @@ def run(args):
 
 
 def run_demo(args, agent, make_env, video_dir):
+    if args.saliency != 'none':
+        try:
+            agent.saliency = make_saliency(
+                args.saliency, chunk=args.saliency_chunk,
+                device=args.device, model=agent.model)
+        except ValueError as e:
+            raise UsageError(str(e))
     env = make_env(0, test=True)
     recorder = rollout = None
     observers = []
     if args.saliency != 'none':
-        agent.saliency = make_saliency(args.saliency,
-                                       chunk=args.saliency_chunk,
-                                       device=args.device)
         recorder = SaliencyRecorder(
             video_dir, scale=args.saliency_scale, fps=60 / env.frame_skip,
             magnify=args.video_scale, live=args.render,

@@ -8,7 +8,8 @@ import pytest
 
 from evaluation import objects
 import saliency_app
-from models.agents import load_agent, phi
+from agents import load_agent
+from models.networks import phi
 from env_gym_chainer import FramePreprocessor
 from models.recurrent_state import snapshot
 from evaluation.rollout import load_rollout

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from kernels import engine
-from models.agents import A3CFF, A3CLSTMCNN, build_agent, load_agent
+from agents import build_agent, load_agent
+from models.networks import A3CFF, A3CLSTMCNN
 from evaluation.metrics import randomized
 from iclr_acer_link import ICLRACERHeadMini
 from models.recurrent_state import restore
-from saliency.perturbation import masked_inputs
+from saliency.scoring import masked_inputs
 
 SHIPPED = os.path.join(os.path.dirname(__file__), '..', '..',
                        'examples', 'mygym',

@@ -5,7 +5,7 @@ import chainer.functions as F
 import numpy as np
 import pytest
 
-from models.agents import A3CFF, A3CLSTMCNN
+from models.networks import A3CFF, A3CLSTMCNN
 from kernels.engine import ActingEngine
 from kernels.npconv import ConvStack
 

@@ -6,7 +6,7 @@ import pytest
 
 from evaluation.episodes import DemoStep
 from media.render import (ACTOR_CHANNEL, CRITIC_CHANNEL, SaliencyRecorder,
-                          overlay, red_overlay, to_unit)
+                          compose, red_overlay, to_unit)
 from media.video import read_mp4
 
 
@@ -29,17 +29,19 @@ def _step(luma, actor, critic, **kwargs):
                     None)
 
 
-def test_overlay_puts_the_map_in_one_channel_and_clips():
+def test_compose_puts_each_map_in_its_channel_and_clips():
     luma = np.array([[10, 20], [30, 40]], dtype=np.uint8)
     unit = np.array([[0.0, 0.5], [1.0, 7.0]])          # 7.0 must saturate
-    critic = overlay(luma, unit, CRITIC_CHANNEL)
-    np.testing.assert_array_equal(critic[:, :, 0], [[0, 128], [255, 255]])
+    # Same-size maps resample to themselves; peak 1 leaves them as given.
+    actor, critic = compose(luma, unit, unit[::-1], 1.0, 1.0, magnify=1)
+    np.testing.assert_array_equal(critic[:, :, 0], [[255, 255], [0, 128]])
     np.testing.assert_array_equal(critic[:, :, 1], luma)
     np.testing.assert_array_equal(critic[:, :, 2], luma)
-    actor = overlay(luma, unit, ACTOR_CHANNEL)
     np.testing.assert_array_equal(actor[:, :, 1], [[0, 128], [255, 255]])
     np.testing.assert_array_equal(actor[:, :, 0], luma)
     np.testing.assert_array_equal(actor[:, :, 2], luma)
+    big, _ = compose(luma, unit, unit, 1.0, 1.0, magnify=3)
+    np.testing.assert_array_equal(big, np.repeat(np.repeat(actor, 3, 0), 3, 1))
 
 
 def test_to_unit_never_wraps():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import train_a3c_gym
-from models.agents import build_agent, load_agent
+from agents import build_agent, load_agent
 from models.checkpoint import CheckpointError
 
 PONG = os.path.join(os.path.dirname(__file__), '..', '..',

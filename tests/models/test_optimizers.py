@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from chainerrl.optimizers import rmsprop_async
 
-from models.agents import A3CLSTMCNN, build_agent
+from agents import build_agent
+
+from models.networks import A3CLSTMCNN
 from training.runner import chainerrl_async
 from models.optimizers import (OPTIMIZERS, InPlaceAdam, InPlaceRMSpropAsync,
                                make_optimizer, set_learning_rate)

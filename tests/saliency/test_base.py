@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from models.agents import A3CLSTMCNN
+from models.networks import A3CLSTMCNN
 from models.recurrent_state import restore
 from saliency import GreydanusSaliency, make_saliency, policy_only
 

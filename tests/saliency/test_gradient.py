@@ -8,7 +8,9 @@ from chainer import links as L
 from chainerrl import policies, v_function
 from chainerrl.agents import a3c
 
-from models.agents import A3CFF, load_agent
+from agents import load_agent
+
+from models.networks import A3CFF
 from guided_relu import guided_relu
 from models.recurrent_state import restore
 from saliency import GradientSaliency, make_saliency

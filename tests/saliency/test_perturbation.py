@@ -15,11 +15,14 @@ from xaitk_saliency.impls.perturb_image.rise import RISEGrid
 from xaitk_saliency.impls.perturb_image.sliding_window import SlidingWindow
 from xaitk_saliency.utils.masking import occlude_image_batch
 
-from models.agents import A3CFF, load_agent
+from agents import load_agent
+
+from models.networks import A3CFF
 from models.recurrent_state import restore
 from saliency import (ActionSaliency, BlurredWindowSaliency,
                       GreydanusSaliency, XAITKSaliency, make_saliency)
-from saliency.perturbation import blob_masks, masked_inputs
+from saliency.greydanus import blob_masks
+from saliency.scoring import masked_inputs
 
 
 class TinyConvModel(chainer.Chain, a3c.A3CModel):

@@ -14,7 +14,7 @@ from chainerrl.agents import a3c
 from chainerrl.optimizers import rmsprop_async
 from threadpoolctl import threadpool_limits
 
-from models.agents import A3CFF, A3CLSTMCNN, phi
+from models.networks import A3CFF, A3CLSTMCNN, phi
 from training.batched_a3c import BatchedA3C
 from kernels.engine import ActingEngine
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from models.agents import build_agent
+from agents import build_agent
 
 
 class BarSide:

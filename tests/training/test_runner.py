@@ -20,7 +20,7 @@ import pytest
 import env_gym_chainer
 import train_a3c_gym
 from training import runner
-from models.agents import build_agent, load_agent
+from agents import build_agent, load_agent
 from models.checkpoint import clean_folder, recover
 
 chainerrl_async = importlib.import_module(

@@ -14,6 +14,7 @@ import sys
 import threading
 
 from common.outputs import OutputError
+from kernels.engine import DEVICES
 
 
 class UsageError(Exception):
@@ -113,9 +114,10 @@ positive_float.__doc__ = 'argparse type: a finite float > 0.'
 SEED = int_in(0, 2 ** 20 - 1)
 
 
-DEVICE_HELP = ('where perturbed inputs are scored: cpu, or cuda (ONNX '
-               'Runtime\'s CUDA provider; needs the packages of '
-               'requirements-gpu.txt and a GPU)')
+DEVICE_HELP = ('where the saliency method runs its networks: cpu, or cuda '
+               '(ONNX Runtime\'s CUDA provider, for the perturbation '
+               'methods and the feed-forward agents\' guided and gradient '
+               'maps; needs the packages of requirements-gpu.txt and a GPU)')
 
 
 def add_scoring_flags(parser, chunk_flag='--chunk'):
@@ -124,7 +126,7 @@ def add_scoring_flags(parser, chunk_flag='--chunk'):
     parser.add_argument(chunk_flag, type=int_in(1, 4096), default=64,
                         help='perturbed inputs per forward pass '
                              '(perturbation methods)')
-    parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu',
+    parser.add_argument('--device', choices=DEVICES, default='cpu',
                         help=DEVICE_HELP)
 
 

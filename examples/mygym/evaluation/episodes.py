@@ -66,6 +66,26 @@ def play_episodes(env, agent, n_episodes=None, max_episode_len=None,
     return scores
 
 
+class StepCollector:
+    """Observer that keeps the :class:`DemoStep` of every ``stride``-th
+    step from step ``start`` on (counted over all episodes), at most
+    ``limit`` of them (None: no limit), in ``steps``."""
+
+    def __init__(self, stride=1, start=0, limit=None):
+        self.stride, self.start, self.limit = stride, start, limit
+        self.count, self.steps = 0, []
+
+    def observe(self, step):
+        offset = self.count - self.start
+        if offset >= 0 and offset % self.stride == 0 and (
+                self.limit is None or len(self.steps) < self.limit):
+            self.steps.append(step)
+        self.count += 1
+
+    def end_episode(self):
+        pass
+
+
 def summary(scores):
     """``mean``, ``median`` and ``stdev`` (0 for one episode) of returns."""
     return {'mean': statistics.mean(scores),

@@ -26,7 +26,7 @@ import copy
 import numpy as np
 from scipy.stats import rankdata
 
-from saliency.perturbation import blur_frames, log_softmax, score_masked
+from saliency.scoring import blur_frames, log_softmax, score_masked
 
 # Blur of the deleted pixels' fill (as Greydanus' perturbation).
 BLUR_SIGMA = 3

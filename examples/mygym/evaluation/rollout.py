@@ -129,6 +129,11 @@ def load_rollout(path):
         if meta.get(key) is not None and not isinstance(meta[key], str):
             raise ValueError('{}: meta {} is {!r}, expected a string'
                              .format(path, key, meta[key]))
+    for name, array in arrays.items():
+        if array.ndim < 1:
+            raise ValueError('{}: column {} is a single {} value, expected '
+                             'one row per step'.format(path, name,
+                                                       array.dtype))
     steps = len(arrays['actions'])
     sizes = {'n': meta['n_actions']}
     if 'recurrent_states' in arrays and arrays['recurrent_states'].ndim:
@@ -159,3 +164,23 @@ def load_rollout(path):
         raise ValueError('{}: actions outside 0..{}'.format(
             path, meta['n_actions'] - 1))
     return arrays, meta
+
+
+def check_fits(observations, recurrent_states, model, frame_buffer_length,
+               arch=''):
+    """Raise ValueError (one line) unless rollout ``observations``
+    ``(T, N, S, S)`` and its ``recurrent_states`` (None if it has none) are
+    what ``model`` reads: ``frame_buffer_length`` frames of its input size,
+    recorded states exactly when it is recurrent."""
+    size = model.input_size
+    expected = (frame_buffer_length, size, size)
+    if tuple(observations.shape[1:]) != expected:
+        raise ValueError('rollout observations are {}, the {}network reads '
+                         '{}'.format(tuple(observations.shape[1:]),
+                                     arch + ' ' if arch else '', expected))
+    if (recurrent_states is None) == model.recurrent:
+        raise ValueError(
+            'rollout from another architecture: recurrent states {} but '
+            'the model is {}'.format(
+                'missing' if recurrent_states is None else 'present',
+                'recurrent' if model.recurrent else 'feed-forward'))

@@ -1,282 +1,24 @@
-"""ONNX Runtime inference of the suite's networks (no gradients).
+"""ONNX Runtime sessions of the suite's networks (no gradients).
 
 Chainer trains and stays the reference; every forward pass that needs no
-gradient (perturbation scoring, the report's curves) can run through an
-ONNX graph built here from the Chainer weights with ``onnx.helper`` and
-executed by ONNX Runtime, on the CPU or, with ``onnxruntime-gpu``, on CUDA.
-
-* :func:`ff_graph`: ``A3CFF`` (the ICLR-ACER head, ReLU): input ``x``
-  ``(N, C, H, W)``; outputs ``scores`` ``(N, n_actions)`` (the policy's
-  logits) and ``values`` ``(N,)``.
-* :func:`lstm_graph`: one step of ``A3CLSTMCNN``: inputs ``x``
-  ``(N, 1, 80, 80)``, ``c`` and ``h`` ``(N, 256)``; outputs ``scores``,
-  ``values``, ``c_next``, ``h_next`` (gates as Chainer's ``F.lstm``: the
-  four pre-activations of a unit adjacent, ``a, i, f, o``).
+gradient (perturbation scoring, the report's curves, a training worker's
+acting) can run through an ONNX graph of :mod:`kernels.graphs`, executed
+here by ONNX Runtime on the CPU or, with ``onnxruntime-gpu``, on CUDA.
 
 :class:`Engine` wraps a session (``__call__`` and ``masked(state, keep,
 fill, recurrent_state)``). :func:`engine_for` returns one for a model it
 can run (:func:`model_kind`; None otherwise), rebuilt when the model says
 its weights changed. :class:`ActingEngine` runs a training worker's steps
-with the weights as inputs, and :func:`ff_backward_graph` guided
-backpropagation.
+with the weights as inputs; :func:`per_model` caches anything built from
+a model's weights (guided backpropagation's backward session).
 """
 import weakref
 
 import numpy as np
+
+from kernels.graphs import EngineError, ff_graph, lstm_graph, model_kind
+
 DEVICES = ('cpu', 'cuda')
-
-
-def model_kind(model):
-    """The kind a network declares (:class:`networks.SuiteNetwork`:
-    ``'ff'``, ``'lstm'``), or None: the engine runs those two only."""
-    return getattr(model, 'kind', None)
-
-
-class EngineError(RuntimeError):
-    """The engine cannot run here (missing package, no GPU)."""
-
-
-def _onnx():
-    try:
-        import onnx
-        from onnx import TensorProto, helper, numpy_helper
-    except ImportError as e:          # pragma: no cover - in requirements
-        raise EngineError('the onnx package is missing: {}'.format(e))
-    return onnx, TensorProto, helper, numpy_helper
-
-
-class _Graph:
-    """A small builder: named initialisers and nodes, unique names.
-
-    With ``live`` (a list), the model's weights become graph inputs instead
-    of constants, and ``(input name, chainer.Parameter)`` pairs are added
-    to ``live``: the caller feeds each parameter's array of the moment.
-    """
-
-    def __init__(self, live=None):
-        _, self.TensorProto, self.helper, self.numpy_helper = _onnx()
-        self.nodes, self.inits, self.count = [], [], 0
-        self.live = live
-        self.weight_inputs = []
-
-    def weight(self, param):
-        """A parameter's array: a constant, or a live input."""
-        if self.live is None:
-            return self.const(param.array.astype(np.float32))
-        name = self.name('param')
-        self.live.append((name, param))
-        self.weight_inputs.append((name, list(param.shape)))
-        return name
-
-    def name(self, prefix):
-        self.count += 1
-        return '{}_{}'.format(prefix, self.count)
-
-    def const(self, array, prefix='w'):
-        name = self.name(prefix)
-        self.inits.append(self.numpy_helper.from_array(
-            np.ascontiguousarray(array), name))
-        return name
-
-    def op(self, op_type, inputs, n_out=1, **attrs):
-        outs = [self.name(op_type.lower()) for _ in range(n_out)]
-        self.nodes.append(self.helper.make_node(op_type, inputs, outs,
-                                                **attrs))
-        return outs[0] if n_out == 1 else outs
-
-    def conv(self, x, link, activation):
-        ksize = link.W.shape[2:]
-        stride = link.stride if isinstance(link.stride, tuple) \
-            else (link.stride,) * 2
-        pad = link.pad if isinstance(link.pad, tuple) else (link.pad,) * 2
-        inputs = [x, self.weight(link.W)]
-        if link.b is not None:
-            inputs.append(self.weight(link.b))
-        y = self.op('Conv', inputs, kernel_shape=list(ksize),
-                    strides=list(stride), pads=[pad[0], pad[1]] * 2)
-        return self.op(activation, [y])
-
-    def linear(self, x, link):
-        """``x @ W.T + b`` (Chainer's Linear; flattens 4-D input)."""
-        inputs = [x, self.weight(link.W)]
-        if link.b is not None:
-            inputs.append(self.weight(link.b))
-        return self.op('Gemm', inputs, transB=1)
-
-    def masking(self, channels, size):
-        """Nodes that make ``x`` from the inputs ``keep`` ``(N, H, W)``,
-        ``image`` and ``fill`` ``(C, H, W)``: ``fill + keep * (image -
-        fill)``, i.e. ``K * I + (1 - K) * F`` for every mask."""
-        keep = self.op('Unsqueeze', ['keep', self.const(
-            np.array([1], np.int64), 'ax')])
-        diff = self.op('Sub', ['image', 'fill'])
-        x = self.op('Add', ['fill', self.op('Mul', [keep, diff])])
-        return x, [('keep', ['N', size, size]),
-                   ('image', [channels, size, size]),
-                   ('fill', [channels, size, size])]
-
-    def model(self, inputs, outputs):
-        helper, tp = self.helper, self.TensorProto
-
-        def info(name, shape):
-            return helper.make_tensor_value_info(name, tp.FLOAT, shape)
-        graph = helper.make_graph(self.nodes, 'a3c',
-                                  [info(n, s) for n, s in
-                                   inputs + self.weight_inputs],
-                                  [info(n, s) for n, s in outputs],
-                                  self.inits)
-        model = helper.make_model(
-            graph, opset_imports=[helper.make_opsetid('', 17)])
-        model.ir_version = 8
-        return model
-
-
-def _output_links(model):
-    return model.pi.model.output, model.v.model.output
-
-
-def ff_graph(model, masked=False, live=None, features=False):
-    """The ONNX graph of an ``A3CFF`` (see the module); ``masked``: the
-    inputs are ``keep``, ``image`` and ``fill`` (:meth:`_Graph.masking`)
-    instead of ``x``; ``live``: the weights are inputs (see
-    :class:`_Graph`); ``features``: each layer's output after its ReLU is
-    an output too, ``conv1`` .. ``conv3`` ``(N, O, H, W)`` and ``hidden``
-    ``(N, 256)`` (what the heads read)."""
-    g = _Graph(live)
-    head = list(model.head)
-    channels = head[0].W.shape[1]
-    size = model.input_size
-    inputs = [('x', ['N', channels, size, size])]
-    h = 'x'
-    if masked:
-        h, inputs = g.masking(channels, size)
-    feature_outputs = []
-    for k, conv in enumerate(head[:-1], 1):
-        h = g.conv(h, conv, 'Relu')
-        if features:
-            g.nodes.append(g.helper.make_node('Identity', [h],
-                                              ['conv{}'.format(k)]))
-            feature_outputs.append(('conv{}'.format(k), [
-                'N', conv.W.shape[0], 'H{}'.format(k), 'W{}'.format(k)]))
-    h = g.op('Flatten', [h], axis=1)
-    h = g.op('Relu', [g.linear(h, head[-1])])
-    if features:
-        g.nodes.append(g.helper.make_node('Identity', [h], ['hidden']))
-        feature_outputs.append(('hidden', ['N', head[-1].W.shape[0]]))
-    pi, v = _output_links(model)
-    g.nodes.append(g.helper.make_node('Identity', [g.linear(h, pi)],
-                                      ['scores']))
-    g.nodes.append(g.helper.make_node(
-        'Squeeze', [g.linear(h, v), g.const(np.array([1], np.int64), 'ax')],
-        ['values']))
-    return g.model(inputs,
-                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])]
-                   + feature_outputs)
-
-
-def lstm_graph(model, masked=False, live=None, features=False):
-    """The ONNX graph of one step of an ``A3CLSTMCNN`` (see the module);
-    ``masked``: inputs ``keep``, ``image``, ``fill`` as :func:`ff_graph`'s,
-    and one state ``c``, ``h`` ``(1, 256)`` for every mask; ``live`` as
-    :func:`ff_graph`'s; ``features``: each convolution's output (after its
-    ELU) is an output too, ``conv1`` .. ``conv4``."""
-    g = _Graph(live)
-    channels = model.convs[0].W.shape[1]
-    units = model.lstm.state_size
-    size = model.input_size
-    inputs = [('x', ['N', channels, size, size])]
-    h = 'x'
-    state_rows = 'N'
-    if masked:
-        h, inputs = g.masking(channels, size)
-        state_rows = 1
-    conv_outputs = []
-    for k, conv in enumerate(model.convs, 1):
-        h = g.conv(h, conv, 'Elu')
-        if features:
-            g.nodes.append(g.helper.make_node('Identity', [h],
-                                              ['conv{}'.format(k)]))
-            conv_outputs.append(('conv{}'.format(k), ['N', conv.W.shape[0],
-                                                      'H{}'.format(k),
-                                                      'W{}'.format(k)]))
-    h = g.op('Flatten', [h], axis=1)
-    z = g.op('Add', [g.linear(h, model.lstm.upward),
-                     g.op('Gemm', ['h', g.weight(model.lstm.lateral.W)],
-                          transB=1)])
-    z = g.op('Reshape', [z, g.const(np.array([-1, units, 4], np.int64),
-                                    'shape')])
-    a, i, f, o = g.op('Split', [z, g.const(np.array([1, 1, 1, 1], np.int64),
-                                           'split')], n_out=4, axis=2)
-    squeeze = g.const(np.array([2], np.int64), 'ax')
-    a, i, f, o = [g.op('Squeeze', [t, squeeze]) for t in (a, i, f, o)]
-    a = g.op('Tanh', [a])
-    i, f, o = [g.op('Sigmoid', [t]) for t in (i, f, o)]
-    c = g.op('Add', [g.op('Mul', [a, i]), g.op('Mul', [f, 'c'])])
-    h_next = g.op('Mul', [o, g.op('Tanh', [c])])
-    g.nodes.append(g.helper.make_node('Identity', [c], ['c_next']))
-    g.nodes.append(g.helper.make_node('Identity', [h_next], ['h_next']))
-    pi, v = _output_links(model)
-    g.nodes.append(g.helper.make_node('Identity', [g.linear(h_next, pi)],
-                                      ['scores']))
-    g.nodes.append(g.helper.make_node(
-        'Squeeze', [g.linear(h_next, v),
-                    g.const(np.array([1], np.int64), 'ax')], ['values']))
-    return g.model(inputs + [('c', [state_rows, units]),
-                             ('h', [state_rows, units])],
-                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N']),
-                    ('c_next', ['N', units]), ('h_next', ['N', units])]
-                   + conv_outputs)
-
-
-def ff_backward_graph(model, guided, newest_only):
-    """The input-gradient pass of an ``A3CFF`` as an ONNX graph.
-
-    Inputs: ``g`` ``(2, 256)``, the gradients at the head's output (the
-    chosen logit's and the value's weights, through the last ReLU), and
-    ``a1``, ``a2``, ``a3``, the three convolutions' ReLU outputs of the
-    forward (batch of one). Output ``gx`` ``(2, C, H, W)`` (``C`` 1 with
-    ``newest_only``: the last stacked frame's alone). Every ReLU passes
-    the gradient where its output is positive, with ``guided`` only where
-    the gradient is positive too; convolutions go back as ConvTranspose
-    with the same weights.
-    """
-    g = _Graph()
-    head = list(model.head)
-    zero = g.const(np.zeros((), np.float32), 'zero')
-
-    def through_relu(grad, out):
-        keep = g.op('Greater', [out, zero])
-        if guided:
-            keep = g.op('And', [keep, g.op('Greater', [grad, zero])])
-        return g.op('Mul', [grad, g.op('Cast', [keep], to=1)])
-
-    last = head[2]
-    out_channels = last.W.shape[0]
-    side = int(round((head[3].W.shape[1] / out_channels) ** 0.5))
-    grad = g.op('MatMul', ['g', g.const(head[3].W.array.astype(np.float32))])
-    grad = g.op('Reshape', [grad, g.const(np.array(
-        [2, out_channels, side, side], np.int64), 'shape')])
-    for i in (2, 1, 0):
-        conv = head[i]
-        grad = through_relu(grad, 'a{}'.format(i + 1))
-        weight = conv.W.array.astype(np.float32)
-        if i == 0 and newest_only:
-            weight = weight[:, -1:]
-        stride = conv.stride if isinstance(conv.stride, tuple) \
-            else (conv.stride,) * 2
-        grad = g.op('ConvTranspose', [grad, g.const(weight)],
-                    strides=list(stride),
-                    kernel_shape=list(weight.shape[2:]))
-    g.nodes.append(g.helper.make_node('Identity', [grad], ['gx']))
-    size = model.input_size
-    channels = 1 if newest_only else head[0].W.shape[1]
-
-    def feature(i):
-        return [1, head[i].W.shape[0], 'h{}'.format(i), 'w{}'.format(i)]
-    return g.model(
-        [('g', [2, head[3].W.shape[0]]), ('a1', feature(0)),
-         ('a2', feature(1)), ('a3', feature(2))],
-        [('gx', [2, channels, size, size])])
 
 
 def providers(device):
@@ -325,7 +67,6 @@ class Engine:
         self.recurrent = model.recurrent
         self._build = lstm_graph if self.recurrent else ff_graph
         self._model, self._options = model, (device, threads)
-        self.device = device
         self.masked_session = session(self._build(model, masked=True),
                                       device, threads)
         self._session = None      # the plain step, built when first asked

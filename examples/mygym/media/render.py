@@ -32,23 +32,6 @@ def to_unit(saliency_map, peak):
     return np.clip(saliency_map / peak, 0.0, 1.0).astype(np.float32)
 
 
-def overlay(luma, unit_map, channel):
-    """Compose an RGB frame: ``unit_map`` in ``channel``, luma elsewhere.
-
-    Args:
-        luma: ``(H, W)`` uint8 luminance.
-        unit_map: ``(H, W)`` float in [0, 1] (clipped again here).
-        channel (int): 0 red (critic) or 1 green (actor).
-
-    Returns:
-        ``(H, W, 3)`` uint8.
-    """
-    frame = np.repeat(luma[:, :, None], 3, axis=2)
-    frame[:, :, channel] = np.rint(
-        np.clip(unit_map, 0.0, 1.0) * 255).astype(np.uint8)
-    return frame
-
-
 def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
             cache=None):
     """The actor and critic video frames of one step.
@@ -241,7 +224,7 @@ class SaliencyRecorder:
                 errors.append(e)
             else:
                 if self._writers[stream].frames_written:
-                    self.files.append(self._writers[stream].path)
+                    self._list(self._writers[stream].path)
         if self.save_maps and self._maps:
             path = self._path('maps', 'npz')
             columns = list(zip(*self._maps))
@@ -260,10 +243,16 @@ class SaliencyRecorder:
             except OutputError as e:
                 errors.append(e)
             else:
-                self.files.append(path)
+                self._list(path)
         if errors:
             raise errors[0]
         return True
+
+    def _list(self, path):
+        # A finish cut short by Ctrl-C is finished again by close(): each
+        # complete file is listed once.
+        if path not in self.files:
+            self.files.append(path)
 
     def end_episode(self):
         """Close this episode's files and open the next episode's."""

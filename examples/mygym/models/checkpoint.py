@@ -76,7 +76,7 @@ class AtomicCheckpointMixin:
         os.rename(tmp, dirname)
         shutil.rmtree(old, ignore_errors=True)
 
-    def load(self, dirname, require_optimizer=False):
+    def load(self, dirname):
         """Load weights (strictly) and, when present, the optimizer state.
 
         Raises:
@@ -129,8 +129,6 @@ class AtomicCheckpointMixin:
             except CheckpointError as e:
                 raise CheckpointError('optimizer state in {} does not fit: '
                                       '{}'.format(dirname, e))
-        elif require_optimizer:
-            raise CheckpointError('no optimizer.npz in {}'.format(dirname))
         self.global_step = checkpoint_steps(dirname)
 
 

@@ -37,21 +37,24 @@ def restore(model, state, batch_size=1):
     model, whatever state it held before; a feed-forward model has no
     state and is left alone.
     """
+    links = lstm_links(model)
     if state is None:
-        for link in lstm_links(model):
+        for link in links:
             link.reset_state()
         return
+    expected = sum(2 * link.state_size for link in links)
+    if np.ndim(state) != 1 or len(state) != expected:
+        # Refused before anything changes: the model keeps its state.
+        raise ValueError('state has shape {}, the model needs ({},)'.format(
+            np.shape(state), expected))
     offset = 0
-    for link in lstm_links(model):
+    for link in links:
         c, h = [], []
         for target in (c, h):
             row = state[offset:offset + link.state_size]
             offset += link.state_size
             target.append(np.repeat(row[None], batch_size, axis=0))
         link.set_state(chainer.Variable(c[0]), chainer.Variable(h[0]))
-    if offset != len(state):
-        raise ValueError('state has {} values, the model {}'.format(
-            len(state), offset))
 
 
 def steps_one_lstm(model):

@@ -30,9 +30,9 @@ faithfulness report (``faithfulness.py``) found about them.
 from saliency.base import (SaliencyMethod, SaliencyResult, policy_only,
                            policy_scores)
 from saliency.gradient import GradientSaliency
-from saliency.perturbation import (ActionSaliency, BlurredWindowSaliency,
-                                   GreydanusSaliency, PerturbationSaliency,
-                                   XAITKSaliency)
+from saliency.greydanus import ActionSaliency, GreydanusSaliency
+from saliency.scoring import PerturbationSaliency
+from saliency.xaitk import BlurredWindowSaliency, XAITKSaliency
 
 
 def _windows():
@@ -60,18 +60,20 @@ def _rise(chunk, device):
                          device=device, same_masks=True)
 
 
-# name -> factory(chunk, device); gradients run in Chainer on the CPU.
+# name -> factory(chunk, device).
 METHODS = {
-    'guided': lambda chunk, device: GradientSaliency(guided=True),
-    'gradient': lambda chunk, device: GradientSaliency(guided=False),
+    'guided': lambda chunk, device: GradientSaliency(guided=True,
+                                                     device=device),
+    'gradient': lambda chunk, device: GradientSaliency(guided=False,
+                                                       device=device),
     'greydanus': lambda chunk, device: GreydanusSaliency(chunk=chunk,
                                                          device=device),
     'occlusion': _occlusion,
     'rise': _rise,
-    'guided-all': lambda chunk, device: GradientSaliency(guided=True,
-                                                         frames='all'),
-    'gradient-all': lambda chunk, device: GradientSaliency(guided=False,
-                                                           frames='all'),
+    'guided-all': lambda chunk, device: GradientSaliency(
+        guided=True, frames='all', device=device),
+    'gradient-all': lambda chunk, device: GradientSaliency(
+        guided=False, frames='all', device=device),
     'sarfa': lambda chunk, device: ActionSaliency('sarfa', chunk=chunk,
                                                   device=device),
     'logprob': lambda chunk, device: ActionSaliency('logprob', chunk=chunk,
@@ -83,17 +85,21 @@ METHODS = {
 }
 
 
-def make_saliency(name, chunk=64, device='cpu'):
+def make_saliency(name, chunk=64, device='cpu', model=None):
     """The saliency method called ``name`` (a key of METHODS).
 
     ``chunk`` is the number of perturbed inputs per forward pass of the
-    perturbation methods, ``device`` where they run them (``'cpu'`` or
-    ``'cuda'``, :mod:`engine`).
+    perturbation methods, ``device`` where the method runs (``'cpu'`` or
+    ``'cuda'``, :mod:`kernels.engine`). With ``model``, a ValueError (one
+    line) if the method cannot run that model on ``device``.
     """
     if name not in METHODS:
         raise ValueError('unknown saliency method {!r}; choose from {}'
                          .format(name, ', '.join(sorted(METHODS))))
-    return METHODS[name](chunk, device)
+    method = METHODS[name](chunk, device)
+    if model is not None:
+        method.check_model(model)
+    return method
 
 
 __all__ = ['METHODS', 'ActionSaliency', 'BlurredWindowSaliency',

@@ -24,6 +24,7 @@ import dataclasses
 import chainer
 import numpy as np
 
+from kernels.graphs import model_kind
 from models.recurrent_state import restore
 
 
@@ -84,7 +85,24 @@ def policy_only(model, state, recurrent_state=None):
 
 
 class SaliencyMethod(abc.ABC):
-    """Base of the suite's methods; the contract is the module's."""
+    """Base of the suite's methods; the contract is the module's.
+
+    ``device``: where the method runs its networks (``'cpu'`` or
+    ``'cuda'``).
+    """
+
+    device = 'cpu'
+
+    def check_model(self, model):
+        """Raise ValueError (one line) if this method cannot run ``model``
+        on its device: off the CPU only the networks of ONNX Runtime's
+        engine run (the A3CFF and the LSTM-CNN, not the mellowmax
+        policy)."""
+        if self.device != 'cpu' and model_kind(model) is None:
+            raise ValueError(
+                '--device {} runs only the suite\'s A3CFF and LSTM-CNN '
+                'networks; this {} runs in Chainer on the CPU (use '
+                '--device cpu)'.format(self.device, type(model).__name__))
 
     @abc.abstractmethod
     def __call__(self, model, state, recurrent_state=None):

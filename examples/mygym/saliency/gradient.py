@@ -23,21 +23,22 @@ the input alone, as when it acts without saliency.
 import chainer
 import numpy as np
 
-from kernels.engine import ff_backward_graph, model_kind, per_model, session
+from kernels.engine import per_model, session
+from kernels.graphs import ff_backward_graph, model_kind
 from models.recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
 
 class FFBackward:
     """Input gradients of an ``A3CFF`` through ONNX Runtime
-    (:func:`engine.ff_backward_graph`): the chosen action's logit and the
-    value, backpropagated through ReLUs with the guided rule (gradient kept
-    where the unit's output and the gradient are positive) or the plain one
-    (where the output is positive), from the activations of the model's own
-    forward pass."""
+    (:func:`kernels.graphs.ff_backward_graph`) on ``device``: the chosen
+    action's logit and the value, backpropagated through ReLUs with the
+    guided rule (gradient kept where the unit's output and the gradient are
+    positive) or the plain one (where the output is positive), from the
+    activations of the model's own forward pass."""
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, model, device='cpu'):
+        self.model, self.device = model, device
         self.pi = model.pi.model.output.W.array
         self.v = model.v.model.output.W.array
         self._sessions = {}
@@ -52,7 +53,7 @@ class FFBackward:
         if key not in self._sessions:
             self._sessions[key] = session(
                 ff_backward_graph(self.model, guided, newest_only),
-                threads=1)
+                self.device, threads=1)
         g = np.stack([self.pi[action], self.v[0]])
         keep = activations[4] > 0
         if guided:
@@ -70,14 +71,28 @@ class GradientSaliency(SaliencyMethod):
         guided (bool): guided backpropagation (True) or vanilla gradient.
         frames (str): ``'newest'`` (the newest stacked frame's gradient) or
             ``'all'`` (``|gradient|`` summed over the stacked frames).
+        device (str): where the A3CFF's backward pass runs (``'cpu'`` or
+            ``'cuda'``, ONNX Runtime). Other networks backpropagate in
+            Chainer on the CPU: :meth:`check_model` refuses them on CUDA.
     """
 
-    def __init__(self, guided=True, frames='newest'):
+    def __init__(self, guided=True, frames='newest', device='cpu'):
         if frames not in ('newest', 'all'):
             raise ValueError("frames must be 'newest' or 'all', got {!r}"
                              .format(frames))
         self.guided = guided
         self.frames = frames
+        self.device = device
+
+    def check_model(self, model):
+        """Raise ValueError (one line) if this method cannot run ``model``
+        on its device."""
+        if self.device != 'cpu' and model_kind(model) != 'ff':
+            raise ValueError(
+                '--device {} runs guided and gradient maps only for the '
+                'feed-forward networks; this {} network backpropagates in '
+                'Chainer on the CPU (use --device cpu)'.format(
+                    self.device, type(model).__name__))
 
     def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state)
@@ -109,7 +124,8 @@ class GradientSaliency(SaliencyMethod):
                 activations.append(h.array)
             policy, value = model.pi(h), model.v(h)
         best = int(policy_scores(policy).array[0].argmax())
-        grad = per_model(model, 'ff-backward', FFBackward)(
+        grad = per_model(model, ('ff-backward', self.device),
+                         lambda m: FFBackward(m, self.device))(
             activations, best, self.guided,
             newest_only=self.frames == 'newest')
         return grad, policy, float(value.array[0, 0])

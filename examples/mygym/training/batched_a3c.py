@@ -38,7 +38,8 @@ from chainerrl.recurrent import Recurrent
 
 from kernels.lstm_segment import lstm_segment
 from models.recurrent_state import steps_one_lstm
-from kernels.engine import ActingEngine, model_kind
+from kernels.engine import ActingEngine
+from kernels.graphs import model_kind
 from kernels.npconv import ConvStack
 from models.networks import weights_changed
 

@@ -1,145 +1,48 @@
-"""The suite's A3C agents: networks, input scaling, building and loading.
+"""The suite's A3C agents: building, loading, and their environments.
 
 Two calls make every agent of the suite:
 
 * :func:`build_agent` ``(arch, n_actions, ...)``: a fresh agent;
 * :func:`load_agent` ``(checkpoint_dir, ...) -> (agent, info)``: the agent
-  saved in a checkpoint folder (see :mod:`checkpoint`), its network built
-  from what the checkpoint says it holds.
+  saved in a checkpoint folder (see :mod:`models.checkpoint`), its network
+  built from what the checkpoint says it holds.
 
 Both return a :class:`saliency_a3c.SaliencyA3C` whose model is one of the
-networks in :data:`ARCHS`; observations go through :func:`phi`.
+networks in :data:`models.networks.ARCHS`. :func:`environment_for` makes
+the environment a loaded agent plays in, at the evaluation seed.
 """
-import collections
 import os
 
 import chainerrl_compat  # noqa: F401
 import chainer
-import numpy as np
-from chainer import functions as F
-from chainer import links as L
-from chainerrl import policies
-from chainerrl import v_function
-from chainerrl.agents import a3c
 from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
-from chainerrl.recurrent import RecurrentChainMixin
 
+from env_gym_chainer import GymEnvironment, UnknownGameError, game_of
 from models.checkpoint import (CheckpointError, read_checkpoint_info, read_npz,
                                recover)
-from env_gym_chainer import FramePreprocessor, UnknownGameError, game_of
-from guided_relu import guided_elu, guided_relu
-from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
+from models.networks import ARCHS, DEFAULT_ARCH, phi, stacked_frames
 from models.optimizers import make_optimizer
-from models.networks import SuiteNetwork
 from saliency_a3c import SaliencyA3C
 
 
-class A3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
-    """ICLR-ACER head shared by a softmax policy and a state-value head."""
-
-    def __init__(self, n_actions, n_input_channels=4, head_class=ICLRACERHead,
-                 mellowmax=False):
-        self.head = head_class(n_input_channels=n_input_channels,
-                               activation=guided_relu)
-        n_hidden = self.head.n_output_channels
-        if mellowmax:
-            self.pi = policies.MellowmaxPolicy(L.Linear(n_hidden, n_actions))
-        else:
-            self.pi = policies.FCSoftmaxPolicy(n_hidden, n_actions)
-        self.v = v_function.FCVFunction(n_hidden)
-        super().__init__(self.head, self.pi, self.v)
-        self.kind = None if mellowmax else 'ff'
-        self.input_size = head_class.input_size
-
-    def pi_and_v(self, state):
-        features = self.head(state)
-        return self.pi(features), self.v(features)
+def evaluation_seed(seed, worker=0):
+    """The seed of evaluation environment ``worker`` of a run seeded
+    ``seed``: counted down from ``2**31 - 1``, away from the training
+    environments' ``seed * 1000 + worker``."""
+    return 2 ** 31 - 1 - (seed * 1000 + worker)
 
 
-class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
-                 SuiteNetwork):
-    """The LSTM-CNN actor-critic of Greydanus et al. / the XAITK example.
-
-    Input ``(batch, 1, 80, 80)``: 4 convolutions (32 filters, 3x3, stride 2,
-    padding 1) with ELU (80 -> 40 -> 20 -> 10 -> 5), an LSTM of 256 units on
-    the flattened 32x5x5 features, and separate linear heads for the actor
-    (n actions) and the critic (1). The ELUs are guided ELUs: plain in
-    training, guided in saliency (see :mod:`guided_relu`).
-    """
-
-    recurrent = True
-    input_size = 80
-
-    def __init__(self, n_actions, n_input_channels=1, activation=guided_elu):
-        self.activation = activation
-        self.convs = chainer.ChainList(*[
-            L.Convolution2D(n_input_channels if i == 0 else 32, 32, ksize=3,
-                            stride=2, pad=1) for i in range(4)])
-        self.lstm = L.LSTM(32 * 5 * 5, 256)
-        self.pi = policies.FCSoftmaxPolicy(256, n_actions)
-        self.v = v_function.FCVFunction(256)
-        super().__init__(self.convs, self.lstm, self.pi, self.v)
-        # The engine's graphs and npconv compute ELUs.
-        self.kind = 'lstm' if activation in (guided_elu, F.elu) else None
-
-    def features(self, state):
-        """The convolutional features the LSTM reads, ``(batch, 32, 5, 5)``
-        (the LSTM flattens them)."""
-        h = state
-        for conv in self.convs:
-            h = self.activation(conv(h))
-        return h
-
-    def heads(self, h):
-        """Policy and value of LSTM outputs ``(batch, 256)``."""
-        return self.pi(h), self.v(h)
-
-    def pi_and_v(self, state):
-        return self.heads(self.lstm(self.features(state)))
-
-
-Arch = collections.namedtuple('Arch', 'make_model make_preprocessor frames')
-
-# --arch -> model factory (n_actions, n_frames), preprocessing, frames
-# stacked (None: the caller's choice, default 4).
-ARCHS = {
-    'FFSoftmax': Arch(lambda n, c: A3CFF(n, c),
-                      lambda: FramePreprocessor(84), None),
-    'FFSoftmaxMini': Arch(
-        lambda n, c: A3CFF(n, c, head_class=ICLRACERHeadMini),
-        lambda: FramePreprocessor(60), None),
-    'FFMellowmax': Arch(lambda n, c: A3CFF(n, c, mellowmax=True),
-                        lambda: FramePreprocessor(84), None),
-    # One 80x80 frame: rows 35..194 of the screen, mean of R, G and B.
-    'LSTM': Arch(lambda n, c: A3CLSTMCNN(n, c),
-                 lambda: FramePreprocessor(80, crop_rows=(35, 195),
-                                           gray='mean'), 1),
-}
-DEFAULT_ARCH = 'FFSoftmax'
-DEFAULT_FRAMES = 4
-
-
-def phi(obs):
-    """Stacked uint8 frames ``(N, S, S)`` -> float32 in [0, 1]."""
-    return np.asarray(obs, dtype=np.float32) / 255.0
-
-
-def stacked_frames(arch, requested=None):
-    """Frames ``arch`` sees: its fixed count, else ``requested`` or 4.
-
-    Raises:
-        ValueError: ``requested`` conflicts with the architecture.
-    """
-    if arch not in ARCHS:
-        raise ValueError('unknown architecture {!r}; choose from {}'.format(
-            arch, ', '.join(sorted(ARCHS))))
-    fixed = ARCHS[arch].frames
-    if fixed is None:
-        return requested or DEFAULT_FRAMES
-    if requested not in (None, fixed):
-        raise ValueError('--arch {} sees {} frame(s); --frame-buffer-length '
-                         '{} does not apply'.format(arch, fixed, requested))
-    return fixed
+def environment_for(info, env_id=None, seed=0, worker=0, **options):
+    """A :class:`GymEnvironment` that feeds the checkpoint described by
+    ``info`` (:func:`load_agent`'s): its game (or ``env_id``), its
+    architecture's preprocessing and stacked frames, at the evaluation
+    seed of ``seed`` (:func:`evaluation_seed`); ``options`` go to the
+    environment."""
+    return GymEnvironment(
+        env_id or info['env'],
+        frame_buffer_length=info['frame_buffer_length'],
+        preprocessor=ARCHS[info['arch']].make_preprocessor(),
+        seed=evaluation_seed(seed, worker), **options)
 
 
 def build_agent(arch, n_actions, frame_buffer_length=None, env=None,

@@ -6,11 +6,12 @@ import shutil
 import numpy as np
 import pytest
 
-from models import agents
-from models.agents import A3CLSTMCNN, build_agent, load_agent, phi
+from models import networks
+from agents import build_agent, load_agent
+from models.networks import A3CLSTMCNN, phi
 from models.checkpoint import CheckpointError
 
-PONG = os.path.join(os.path.dirname(__file__), '..', '..',
+PONG = os.path.join(os.path.dirname(__file__), '..',
                     'examples', 'mygym',
                     'pretrained', 'pong')
 
@@ -41,7 +42,7 @@ def test_lstm_network_shapes_and_preprocessing():
     rgb = np.zeros((210, 160, 3), dtype=np.uint8)
     rgb[35:195, :, 0] = 240                 # mean over RGB: 80
     rgb[:35] = 255                          # cropped away
-    out = agents.ARCHS['LSTM'].make_preprocessor()(rgb)
+    out = networks.ARCHS['LSTM'].make_preprocessor()(rgb)
     assert out.shape == (80, 80) and (out == 80).all()
 
 
@@ -103,11 +104,11 @@ def test_load_agent_on_broken_folders(tmp_path):
 
 
 def test_stacked_frames():
-    assert agents.stacked_frames('FFSoftmax') == 4
-    assert agents.stacked_frames('FFSoftmax', 2) == 2
-    assert agents.stacked_frames('LSTM') == 1
+    assert networks.stacked_frames('FFSoftmax') == 4
+    assert networks.stacked_frames('FFSoftmax', 2) == 2
+    assert networks.stacked_frames('LSTM') == 1
     with pytest.raises(ValueError, match='sees 1 frame'):
-        agents.stacked_frames('LSTM', 4)
+        networks.stacked_frames('LSTM', 4)
 
 
 def test_another_id_of_the_same_game_or_an_explicit_yes_loads():

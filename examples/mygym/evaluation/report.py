@@ -1,0 +1,248 @@
+"""The faithfulness report's writing: ``report.json``, ``report.md`` and
+the plots, every file whole or absent (:func:`common.outputs.written_whole`).
+"""
+import json
+import math
+import os
+
+import numpy as np
+
+from common.outputs import written_whole
+from evaluation.study import MAPS, PASS_MASS_RATIO, PASS_SPEARMAN
+
+
+def _json_ready(value):
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _f(value, digits=2):
+    if value is None or not math.isfinite(value):
+        return 'n/a'
+    return '{:.{}f}'.format(value, digits)
+
+
+def _yes(flag, yes, no):
+    return 'n/a' if flag is None else (yes if flag else no)
+
+
+def _figure(*size):
+    import matplotlib
+    matplotlib.use('Agg')
+    from matplotlib.figure import Figure
+    return Figure(figsize=size, dpi=100)
+
+
+def _save_figure(figure, path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(figure)
+    figure.tight_layout()
+    with written_whole(path) as tmp:
+        figure.savefig(tmp, format='png')
+
+
+def plot_randomization(report, stages, path):
+    figure = _figure(10, 4)
+    for m, map_name in enumerate(MAPS):
+        ax = figure.add_subplot(1, 2, m + 1)
+        for k, (name, entry) in enumerate(report.items()):
+            metrics = entry[map_name]
+            values = [metrics['randomization_spearman'][s] for s in stages]
+            line, = ax.plot(range(len(stages)), values, marker='o',
+                            label=name)
+            ax.axhline(metrics['cross_frame_spearman'], ls='--', lw=1,
+                       color=line.get_color())
+        ax.set_xticks(range(len(stages)))
+        ax.set_xticklabels(['+' + s if i else s
+                            for i, s in enumerate(stages)])
+        ax.set_ylim(-0.2, 1.05)
+        ax.set_xlabel('layers re-initialised (cumulative, from the output)')
+        ax.set_ylabel('Spearman, trained vs randomised map')
+        ax.set_title('{} (dashed: between frames)'.format(map_name))
+        ax.legend(fontsize=8)
+    _save_figure(figure, path)
+
+
+def plot_curves(curves, methods, path):
+    figure = _figure(12, 7)
+    panels = [('actor', 'deletion', 'kl'), ('actor', 'insertion', 'kl'),
+              ('actor', 'deletion', 'prob'), ('actor', 'insertion', 'prob'),
+              ('critic', 'deletion', 'value'),
+              ('critic', 'insertion', 'value')]
+    labels = {'kl': 'KL(pi_orig || pi)', 'prob': 'pi(chosen action)',
+              'value': '|V - V_orig|'}
+    for p, (map_name, kind, score) in enumerate(panels):
+        ax = figure.add_subplot(2, 3, p + 1)
+        for name in methods + ['random']:
+            series = curves[name][map_name][kind][score]
+            ax.plot(np.linspace(0, 100, len(series)), series,
+                    ls='--' if name == 'random' else '-', label=name)
+        ax.set_title('{} {}'.format(map_name, kind))
+        ax.set_xlabel('% pixels {}'.format(
+            'deleted' if kind == 'deletion' else 'inserted'))
+        ax.set_ylabel(labels[score])
+        if p == 0:
+            ax.legend(fontsize=7)
+    _save_figure(figure, path)
+
+
+def plot_examples(name, states, trained, randomised, path, n=3):
+    picks = np.linspace(0, len(states) - 1, n).round().astype(int)
+    figure = _figure(11, 2.3 * n)
+    titles = ['input (newest frame)', 'actor, trained', 'actor, randomised',
+              'critic, trained', 'critic, randomised']
+    for row, i in enumerate(picks):
+        images = [states[i][-1], trained[0][i], randomised[0][i],
+                  trained[1][i], randomised[1][i]]
+        for col, image in enumerate(images):
+            ax = figure.add_subplot(n, 5, row * 5 + col + 1)
+            ax.imshow(image, cmap='gray' if col == 0 else 'magma')
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(titles[col], fontsize=8)
+        figure.axes[row * 5].set_ylabel('frame {}'.format(i), fontsize=8)
+    _save_figure(figure, path)
+
+
+def markdown(report, stages, verdicts, seconds):
+    lines = ['# Faithfulness report', '',
+             '{} on {}: {} frames (every {}th step), seed {}; {:.0f} s.'
+             .format(report['checkpoint'], report['env'], report['frames'],
+                     report['stride'], report['seed'], seconds), '']
+    lines += ['## Verdicts', '',
+              '| method | map | randomisation check | points at objects | '
+              'deletion beats random | insertion beats random |',
+              '|---|---|---|---|---|---|']
+    for name, entry in report['methods'].items():
+        for map_name in MAPS:
+            v = verdicts[name][map_name]
+            lines.append('| {} | {} | {} | {} | {} | {} |'.format(
+                name, map_name, _yes(v['randomization'], 'passes', 'fails'),
+                _yes(v['pointing'], 'yes', 'no'),
+                _yes(v['deletion'], 'yes', 'no'),
+                _yes(v['insertion'], 'yes', 'no')))
+    lines += ['', 'A map passes the randomisation check when its Spearman '
+              'correlation with the map of the fully re-initialised network '
+              'is below {} and below the correlation between maps of '
+              'different frames of the trained network; it points at objects '
+              'when its mass ratio on one of them is at least {}.'.format(
+                  PASS_SPEARMAN, PASS_MASS_RATIO), '']
+    lines += ['## 1. Model randomisation (cascading)', '',
+              'Spearman rank correlation between the trained and the '
+              'randomised network\'s maps, mean over frames; each column '
+              're-initialises one more layer group, from the output down. '
+              '"between frames": the same statistic between maps of '
+              'different frames of the trained network. SSIM (maps scaled '
+              'to their maxima) in `report.json`.', '',
+              '| method | map | ' + ' | '.join(
+                  ('+' if i else '') + s for i, s in enumerate(stages))
+              + ' | between frames |',
+              '|---|---|' + '---|' * (len(stages) + 1)]
+    for name, entry in report['methods'].items():
+        for map_name in MAPS:
+            m = entry[map_name]
+            lines.append('| {} | {} | {} | {} |'.format(
+                name, map_name, ' | '.join(
+                    _f(m['randomization_spearman'][s]) for s in stages),
+                _f(m['cross_frame_spearman'])))
+    lines += ['', '![randomisation](randomization.png)', '',
+              '## 2. Deletion and insertion', '',
+              'Pixels in order of saliency (ties in random order) are '
+              'replaced, 5% at a time, by a blurred copy of the input '
+              '(every stacked frame) - deletion - or put back into the '
+              'blurred copy - insertion. Actor: KL(pi_original || pi) '
+              '(and pi of the chosen action); critic: |V - V_original|. '
+              'Area under the curve; "random": mean of {} random orderings. '
+              'A good map has a deletion AUC above random (the output '
+              'moves away sooner) and an insertion AUC below random (it '
+              'comes back sooner); for pi(chosen) the reverse. The curves '
+              'need not be monotonic, and a deletion score alone can '
+              'reward inputs the network never saw in play (blurred '
+              'patches), so read both.'.format(report['random_orderings']),
+              '', '| method | map | deletion AUC | random | insertion AUC | '
+              'random | deletion AUC pi(chosen) | random | insertion AUC '
+              'pi(chosen) | random |', '|---|---|' + '---|' * 8]
+    for name, entry in report['methods'].items():
+        for map_name in MAPS:
+            m = entry[map_name]
+            prob = (['deletion_auc_prob', 'deletion_auc_prob_random',
+                     'insertion_auc_prob', 'insertion_auc_prob_random']
+                    if map_name == 'actor' else [])
+            lines.append('| {} | {} | {} |'.format(name, map_name, ' | '.join(
+                [_f(m[k], 3) for k in ('deletion_auc', 'deletion_auc_random',
+                                       'insertion_auc',
+                                       'insertion_auc_random')]
+                + ([_f(m[k], 3) for k in prob] if prob else [''] * 4))))
+    lines += ['', '![deletion and insertion](curves.png)', '']
+    first = next(iter(report['methods'].values()))['actor']
+    if 'pointing' in first:
+        objects_ = [k for k, v in first['pointing'].items()
+                    if isinstance(v, dict) and 'mass_ratio' in v]
+        lines += ['## 3. Pointing at objects', '',
+                  'Object positions from the emulator\'s RAM, mapped into '
+                  'the input; "on" an object = within {} input pixels of its '
+                  'centre. Mass ratio: share of the map\'s mass there over '
+                  'the share of area (1 = no concentration). Hit: the map\'s '
+                  'maximum lies there (chance level in brackets).'.format(
+                      report['radius']), '',
+                  '| method | map | ' + ' | '.join(
+                      '{} mass ratio | {} hit'.format(o, o)
+                      for o in objects_) + ' | any hit |',
+                  '|---|---|' + '---|---|' * len(objects_) + '---|']
+        for name, entry in report['methods'].items():
+            for map_name in MAPS:
+                p = entry[map_name]['pointing']
+                cells = []
+                for o in objects_:
+                    cells += [_f(p[o]['mass_ratio']), '{} ({})'.format(
+                        _f(p[o]['hit_rate']), _f(p[o]['chance_hit_rate']))]
+                cells.append('{} ({})'.format(_f(p['any']['hit_rate']),
+                                              _f(p['chance_hit_rate'])))
+                lines.append('| {} | {} | {} |'.format(name, map_name,
+                                                       ' | '.join(cells)))
+        lines.append('')
+    else:
+        lines += ['## 3. Pointing at objects', '',
+                  'Not measured: no RAM object table for this game or no '
+                  'RAM in the rollout.', '']
+    lines += ['## Speed', '', '| method | ms per frame (actor + critic) |',
+              '|---|---|']
+    for name, entry in report['methods'].items():
+        lines.append('| {} | {} |'.format(name, _f(entry['ms_per_frame'], 1)))
+    lines += ['', '## Example frames', '',
+              'The trained network\'s maps beside those of the network with '
+              'every layer re-initialised.', '']
+    for name in report['methods']:
+        lines += ['### {}'.format(name), '',
+                  '![{0}](examples-{0}.png)'.format(name), '']
+    return '\n'.join(lines)
+
+
+def write_report(out, report, stages, verdicts, curves, examples, states,
+                 seconds):
+    """Write the plots, ``report.json`` and ``report.md`` into ``out``;
+    returns the path of ``report.md``."""
+    methods = report['methods']
+    plot_randomization(methods, stages,
+                       os.path.join(out, 'randomization.png'))
+    plot_curves(curves, list(methods), os.path.join(out, 'curves.png'))
+    for name, (trained, randomised) in examples.items():
+        plot_examples(name, states, trained, randomised,
+                      os.path.join(out, 'examples-{}.png'.format(name)))
+    with written_whole(os.path.join(out, 'report.json')) as tmp:
+        with open(tmp, 'w') as f:
+            json.dump(_json_ready(report), f, indent=1)
+    path = os.path.join(out, 'report.md')
+    with written_whole(path) as tmp:
+        with open(tmp, 'w') as f:
+            f.write(markdown(report, stages, verdicts, seconds))
+    return path
