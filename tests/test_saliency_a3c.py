@@ -33,12 +33,20 @@ def test_saliency_does_not_change_the_actions(trained_run):
 
 def test_training_mode_computes_no_saliency(trained_run):
     agent, _ = load_agent(os.path.join(trained_run, '200_finish'))
-    agent.saliency = make_saliency('guided')
+    method = make_saliency('guided')
+    calls = []
+
+    def counted(*args):
+        calls.append(1)
+        return method(*args)
+    agent.saliency = counted
     obs = np.zeros((4, 84, 84), dtype=np.uint8)
     with chainer.using_config('train', False):
         agent.act(obs)
         assert agent.last_result.actor.shape == (84, 84)
+    assert len(calls) == 1
     agent.act(obs)                    # train mode: plain A3C
+    assert len(calls) == 1            # the method did not run
     assert agent.last_result is None
 
 

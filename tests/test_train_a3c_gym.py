@@ -50,6 +50,15 @@ def test_no_environment_variables_on_disk(trained_run):
                 assert b'sk-do-not-write-me-123' not in f.read()
 
 
+def test_a_demo_needs_no_process_count(trained_run, capsys):
+    rc = run_launcher(['--demo', '--load',
+                       os.path.join(trained_run, '200_finish'),
+                       '--saliency', 'none', '--eval-n-runs', '1',
+                       '--max-episode-len', '20'])
+    assert rc == 0
+    assert 'n_runs: 1 mean:' in capsys.readouterr().out
+
+
 def test_demo_on_the_finished_checkpoint(trained_run, capsys):
     rc = run_launcher([1, '--env', 'PongNoFrameskip-v4', '--demo', '--load',
                        os.path.join(trained_run, '200_finish'),
@@ -127,6 +136,13 @@ def _one_line_error(capsys, argv, needle):
     (['1', '--video-scale', '1000'], '--video-scale: must be <= 8'),
     (['1000', '--steps', '5'], 'processes: must be <= 64'),
     (['1', '--steps', str(2 ** 60)], '--steps: must be <='),
+    (['--steps', '5'], 'training needs the number of worker processes'),
+    (['1', '--steps', '5', '--save-maps', '--saliency', 'greydanus'],
+     '--saliency, --save-maps only applies with --demo'),
+    (['1', '--steps', '5', '--video-dir', 'v'],
+     '--video-dir only applies with --demo'),
+    (['1', '--steps', '5', '--optimizer', 'adam', '--rmsprop-epsilon',
+      '0.1'], '--rmsprop-epsilon has no effect when training with Adam'),
 ])
 def test_bad_input_gives_one_line_and_status_2(capsys, argv, needle):
     _one_line_error(capsys, argv, needle)

@@ -71,6 +71,8 @@ def _damaged(rollout_path, tmp_path, damage):
         arrays['observations'] = arrays['observations'][:, :, :60, :60]
     elif damage == 'meta type':
         meta['n_actions'] = 'six'
+    elif damage == 'scalar actions':
+        arrays['actions'] = np.array(3)
     elif damage == 'meta not json':
         meta = None
     elif damage == 'pickled meta':
@@ -97,6 +99,7 @@ def _damaged(rollout_path, tmp_path, damage):
     ('pickled meta', 'cannot read rollout'),
     ('nan values', 'column values holds non-finite values'),
     ('action out of range', 'actions outside 0..5'),
+    ('scalar actions', 'column actions is a single int64 value'),
 ])
 def test_damaged_rollouts_end_in_one_line(rollout_path, tmp_path, capsys,
                                           damage, needle):

@@ -208,3 +208,28 @@ def test_compose_equals_the_dense_bilinear_resampling():
         others = [c for c in range(3) if c != channel]
         np.testing.assert_array_equal(frame[::3, ::3, others[0]], luma)
         np.testing.assert_array_equal(frame[2::3, 1::3, others[1]], luma)
+
+
+def test_a_finish_cut_short_by_ctrl_c_lists_each_file_once(
+        tmp_path, monkeypatch):
+    import media.render as render
+    real, calls = render.save_npz, []
+
+    def interrupted_once(path, **arrays):
+        calls.append(path)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        real(path, **arrays)
+    monkeypatch.setattr(render, 'save_npz', interrupted_once)
+    luma = np.full((210, 160), 100, dtype=np.uint8)
+    recorder = SaliencyRecorder(str(tmp_path), magnify=1, save_maps=True)
+    for _ in range(3):
+        recorder.observe(_step(luma, _square('top-left'),
+                               _square('bottom-right')))
+    with pytest.raises(KeyboardInterrupt):
+        recorder.end_episode()
+    recorder.close()                  # as the demo's clean-up does
+    names = [os.path.basename(f) for f in recorder.files]
+    assert names == ['episode-000-actor.mp4', 'episode-000-critic.mp4',
+                     'episode-000-maps.npz']
+    assert read_mp4(tmp_path / 'episode-000-actor.mp4').shape[0] == 3

@@ -29,3 +29,17 @@ def test_none_is_the_zero_state_never_a_stale_one(name):
                                    atol=1e-12)
         np.testing.assert_allclose(result.critic, zero.critic, rtol=1e-5,
                                    atol=1e-12)
+
+
+def test_cuda_is_refused_for_networks_that_run_in_chainer():
+    from models.networks import A3CFF
+    lstm, mellowmax = A3CLSTMCNN(4), A3CFF(4, mellowmax=True)
+    with pytest.raises(ValueError, match='backpropagates in Chainer'):
+        make_saliency('guided', device='cuda', model=lstm)
+    with pytest.raises(ValueError, match='runs in Chainer on the CPU'):
+        make_saliency('greydanus', device='cuda', model=mellowmax)
+    # What ONNX Runtime runs is accepted (a GPU is checked at start-up).
+    assert make_saliency('guided', device='cuda', model=A3CFF(4)).device \
+        == 'cuda'
+    make_saliency('greydanus', device='cuda', model=lstm)
+    make_saliency('guided', device='cpu', model=lstm)

@@ -128,13 +128,18 @@ def test_vanilla_gradient_equals_finite_differences():
                 result.critic[i, j], rel=1e-5, abs=1e-8)
 
 
-def test_critic_map_does_not_contain_the_actor_gradient():
+@pytest.mark.parametrize('guided', [True, False])
+def test_critic_map_does_not_contain_the_actor_gradient(guided):
     model = TinyModel()
     x = _input()
-    result = GradientSaliency(guided=False)(model, x)
-    _, critic_grad = numpy_input_gradients(model, x[0], guided=False)
+    result = GradientSaliency(guided=guided)(model, x)
+    actor_grad, critic_grad = numpy_input_gradients(model, x[0], guided)
     np.testing.assert_allclose(result.critic, np.abs(critic_grad[-1]),
                                rtol=1e-4, atol=1e-6)
+    # The original's bug: the critic's backward() ran onto the input
+    # gradient the actor's had left, so its map was |actor + critic|.
+    buggy = np.abs(actor_grad[-1] + critic_grad[-1])
+    assert np.abs(result.critic - buggy).max() > 0.1 * buggy.max()
 
 
 def test_on_the_real_network_shapes_and_policy():

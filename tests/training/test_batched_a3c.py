@@ -126,3 +126,19 @@ def test_batched_update_equals_chainerrl_a3c(kwargs):
         assert batched.average_reward == pytest.approx(
             reference.average_reward, rel=1e-4)
         assert reference.average_reward != 0
+
+
+def test_a_non_finite_loss_stops_the_update_before_any_weight_moves():
+    from training.batched_a3c import NonFiniteTraining
+    np.random.seed(3)
+    model = A3CFF(6)
+    opt = rmsprop_async.RMSpropAsync(lr=1e-3, eps=1e-1, alpha=0.99)
+    opt.setup(model)
+    agent = BatchedA3C(model, opt, t_max=5, gamma=0.99, beta=1e-2, phi=phi)
+    before = {name: p.array.copy() for name, p in model.namedparams()}
+    obs = np.zeros((4, 84, 84), np.uint8)
+    with pytest.raises(NonFiniteTraining, match='training diverged'):
+        for _ in range(6):        # the 6th call updates on 5 steps
+            agent.act_and_train(obs, float('nan'))
+    for name, p in model.namedparams():
+        np.testing.assert_array_equal(p.array, before[name])
