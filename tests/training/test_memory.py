@@ -5,29 +5,26 @@ import multiprocessing as mp
 from training import memory
 
 
-def _large_block_from_the_heap(queue):
-    # After the call an 8 MB block (above glibc's default mmap threshold
-    # of 128 KiB) comes from the brk heap, below the program break, instead
-    # of a fresh mmap high above it.
-    ok = memory.reuse_freed_memory()
+def _an_8mb_block_is_below_the_break():
+    """Whether an 8 MB block (above glibc's default mmap threshold of
+    128 KiB) comes from the brk heap, below the program break, rather than
+    from a fresh mmap high above it."""
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
     libc.malloc.argtypes = (ctypes.c_size_t,)
     libc.sbrk.restype = ctypes.c_void_p
     libc.sbrk.argtypes = (ctypes.c_long,)
     block = libc.malloc(8 * 2 ** 20)
-    top = libc.sbrk(0)
-    queue.put((ok, block is not None and block < top))
+    return block is not None and block < libc.sbrk(0)
+
+
+def _large_block_from_the_heap(queue):
+    ok = memory.reuse_freed_memory()
+    queue.put((ok, _an_8mb_block_is_below_the_break()))
 
 
 def _without_the_call(queue):
-    libc = ctypes.CDLL(None)
-    libc.malloc.restype = ctypes.c_void_p
-    libc.malloc.argtypes = (ctypes.c_size_t,)
-    libc.sbrk.restype = ctypes.c_void_p
-    libc.sbrk.argtypes = (ctypes.c_long,)
-    block = libc.malloc(8 * 2 ** 20)
-    queue.put((True, block is not None and block < libc.sbrk(0)))
+    queue.put((True, _an_8mb_block_is_below_the_break()))
 
 
 def _run(target):
