@@ -1,0 +1,117 @@
+"""Interventions on the real emulator: move a game object by writing RAM.
+
+From the emulator's state just before an agent step, :func:`intervene`
+plays that step twice with the same action: once as the game would, once
+after writing the object's position bytes (:data:`POSITION_BYTES`) moved
+by ``(dx, dy)`` screen pixels. The emulator draws both; the environment
+builds both observations its own way (frame skip, max of the last two
+frames, preprocessing, stacking), so the second is exactly what the agent
+would have seen had the object been elsewhere. The environment is left in
+the unmoved outcome, as if nothing had been done.
+
+An intervention counts only if the game drew it as asked: the object's
+box read from RAM after the step (:mod:`evaluation.objects`) is the
+unmoved one shifted by ``(dx, dy)``, on the screen in both. Anything else
+(the object off the screen, a collision that the move caused, a game that
+rewrites the byte) is reported as not ``honoured``, never kept silently.
+"""
+import collections
+
+from evaluation import objects
+
+# Per game and object: the RAM byte of its x and of its y (None: the game
+# keeps that coordinate fixed); one unit of a byte is one screen pixel.
+POSITION_BYTES = {
+    'pong': {'ball': (49, 54), 'player': (None, 51), 'enemy': (None, 50)},
+    'breakout': {'ball': (99, 101), 'paddle': (72, None)},
+    'boxing': {'player': (32, 34), 'enemy': (33, 35)},
+}
+
+Outcome = collections.namedtuple(
+    'Outcome', 'obs moved_obs rgb moved_rgb screen moved_screen box '
+    'moved_box honoured')
+Outcome.__doc__ = """What one intervention did.
+
+``obs`` and ``moved_obs``: the stacked observations after the step,
+unmoved and moved; ``rgb``, ``moved_rgb``: the game frames they were made
+from (the maximum of the step's last two screens); ``screen``,
+``moved_screen``: the last screen alone, the one the RAM describes;
+``box``, ``moved_box``: the object's box from RAM after the step
+(None off the screen); ``honoured``: whether ``moved_box`` is ``box``
+shifted by the asked offset."""
+
+
+class InterventionError(ValueError):
+    """An intervention that cannot be asked for (a game or object without
+    RAM bytes, an offset that leaves the screen)."""
+
+
+def position_bytes(game, name):
+    """``(x byte, y byte)`` of object ``name`` of ``game``."""
+    if game not in POSITION_BYTES:
+        raise InterventionError(
+            'no RAM table for {!r}: interventions know {}'.format(
+                game, ', '.join(sorted(POSITION_BYTES))))
+    if name not in POSITION_BYTES[game]:
+        raise InterventionError('{} has no object {!r}; it has {}'.format(
+            game, name, ', '.join(sorted(POSITION_BYTES[game]))))
+    return POSITION_BYTES[game][name]
+
+
+def _state(env):
+    """Everything of ``env`` (a :class:`GymEnvironment`) that a step
+    changes."""
+    return (env._ale.cloneState(include_rng=True), list(env._frames),
+            env._screens.copy(), env._lives, env._life_lost)
+
+
+def _restore(env, state):
+    ale_state, frames, screens, lives, life_lost = state
+    env._ale.restoreState(ale_state)
+    env._frames.clear()
+    env._frames.extend(frames)
+    env._screens[...] = screens
+    env._lives, env._life_lost = lives, life_lost
+
+
+def intervene(env, game, name, dx, dy, action):
+    """Play ``action`` from ``env``'s current state with and without
+    object ``name`` moved by ``(dx, dy)`` screen pixels; returns an
+    :class:`Outcome` and leaves ``env`` in the unmoved outcome.
+
+    Raises:
+        InterventionError: no RAM bytes for the object, a move along a
+            coordinate the game keeps fixed, or a position that leaves the
+            160x210 screen (checked before anything is played).
+    """
+    x_byte, y_byte = position_bytes(game, name)
+    if (dx and x_byte is None) or (dy and y_byte is None):
+        raise InterventionError('{} {} moves only {}'.format(
+            game, name, 'vertically' if x_byte is None else 'horizontally'))
+    ram = env.ram
+    before = objects.objects(game, ram)[name]
+    if before is not None and not (0 <= before.x + dx <= 160 - before.w
+                                   and 0 <= before.y + dy <= 210 - before.h):
+        raise InterventionError(
+            'moving {} by ({}, {}) puts it off the screen (it is at x {}, '
+            'y {})'.format(name, dx, dy, before.x, before.y))
+    start = _state(env)
+    moved_obs = None
+    try:
+        for address, offset in ((x_byte, dx), (y_byte, dy)):
+            if address is not None and offset:
+                env._ale.setRAM(address, (int(ram[address]) + offset) % 256)
+        moved_obs = env.step(action)[0].copy()
+        moved_rgb = env.rgb_frame.copy()
+        moved_screen = env._ale.getScreenRGB()
+        moved_box = objects.objects(game, env.ram)[name]
+    finally:
+        _restore(env, start)
+    obs = env.step(action)[0].copy()
+    rgb = env.rgb_frame.copy()
+    screen = env._ale.getScreenRGB()
+    box = objects.objects(game, env.ram)[name]
+    honoured = (box is not None and moved_box is not None
+                and (moved_box.x - box.x, moved_box.y - box.y) == (dx, dy))
+    return Outcome(obs, moved_obs, rgb, moved_rgb, screen, moved_screen, box,
+                   moved_box, honoured)
