@@ -14,6 +14,13 @@ box read from RAM after the step (:mod:`evaluation.objects`) is the
 unmoved one shifted by ``(dx, dy)``, on the screen in both. Anything else
 (the object off the screen, a collision that the move caused, a game that
 rewrites the byte) is reported as not ``honoured``, never kept silently.
+The paddles of Pong and Breakout are such objects: the games recompute
+their bytes from the controller every frame, so no paddle move is
+honoured, while balls and boxers move unless the move runs them into a
+wall, a brick or the other boxer, or off the screen
+(``tests/evaluation/test_interventions.py`` checks both on real frames).
+Games with sticky actions are refused: ALE keeps the last action outside
+the cloned state, so the two plays of a step would not start alike.
 """
 import collections
 
@@ -85,6 +92,13 @@ def intervene(env, game, name, dx, dy, action):
             160x210 screen (checked before anything is played).
     """
     x_byte, y_byte = position_bytes(game, name)
+    if env._ale.getFloat('repeat_action_probability') > 0:
+        # ALE keeps the last action outside the cloned state: with sticky
+        # actions the second play of the step would not be the first's.
+        raise InterventionError(
+            'interventions need an emulator without sticky actions (a '
+            'NoFrameskip-v4 id, or ALE/...-v5 with '
+            'repeat_action_probability=0)')
     if (dx and x_byte is None) or (dy and y_byte is None):
         raise InterventionError('{} {} moves only {}'.format(
             game, name, 'vertically' if x_byte is None else 'horizontally'))
