@@ -119,3 +119,23 @@ def test_shipped_breakout_agent_breaks_bricks():
     assert bricks_in_a_game(untrained, seed=0)[1] <= 2
     first_life, game = bricks_in_a_game(agent, seed=0)
     assert first_life >= 10 and game >= 40
+
+
+BOXING = os.path.join(os.path.dirname(__file__), '..', 'examples', 'mygym',
+                      'pretrained', 'boxing')
+
+
+def test_shipped_boxing_agent_files():
+    """The Boxing agent of make demo-boxing (still training: see its
+    README): what it holds, and that it plays the original's game."""
+    agent, info = load_agent(BOXING)
+    assert (info['env'], info['arch'], info['n_actions'],
+            info['frame_buffer_length']) == ('Boxing-v0', 'FFSoftmax', 18, 4)
+    assert info['steps'] > 1000000
+    size = sum(os.path.getsize(os.path.join(root, name))
+               for root, _, names in os.walk(BOXING) for name in names)
+    assert size < 20 * 2 ** 20
+    assert not os.path.exists(os.path.join(BOXING, 'optimizer.npz'))
+    for name in ('model.npz', 'scores.txt', 'learning_curve.png',
+                 'README.md'):
+        assert os.path.isfile(os.path.join(BOXING, name)), name

@@ -216,3 +216,21 @@ def test_shared_memory_holds_what_chainerrl_would_share(optimizer):
     worker.start()
     worker.join()
     assert W.array[0, 0, 0, 0] == 123.0
+
+
+def _interrupted(index):
+    raise KeyboardInterrupt
+
+
+def _crashes(index):
+    raise RuntimeError('boom {}'.format(index))
+
+
+def test_an_interrupted_worker_leaves_no_crash_report(tmp_path):
+    # Ctrl-C stops the workers too; only a real crash writes its traceback.
+    assert runner.run_processes(1, _interrupted, str(tmp_path)) == [
+        'worker 0: interrupted']
+    assert os.listdir(tmp_path) == []
+    assert runner.run_processes(1, _crashes, str(tmp_path)) == [
+        'worker 0: RuntimeError: boom 0']
+    assert os.listdir(tmp_path) == ['worker-0-error.txt']

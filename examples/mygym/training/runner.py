@@ -119,6 +119,11 @@ def _worker_main(target, index, parent_pid, errors, outdir):
     _exit_with_parent(parent_pid)
     try:
         target(index)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches every process of the terminal's group: the parent
+        # reports it; a stopped worker is no crash to write up.
+        errors.put('worker {}: interrupted'.format(index))
+        os._exit(130)
     except BaseException as e:
         # One line for the parent; the whole traceback in the run folder.
         message = '{}: {}'.format(type(e).__name__, e).splitlines()[0]
