@@ -1,8 +1,7 @@
-"""The networks, the agents built on them, their optimizers and checkpoints.
+"""The networks, their optimizers, checkpoints and recurrent state.
 
-``networks`` (what a network declares about itself), ``agents`` (the
-architectures of ``--arch`` and the A3C agents built and loaded from them),
-``optimizers`` (the shared RMSprop and Adam), ``checkpoint`` (folders read
-and written without pickle), ``recurrent_state`` (an LSTM's state as one
-vector).
+``networks`` (the networks of ``--arch``, what each declares about itself,
+``phi``), ``optimizers`` (the shared RMSprop and Adam), ``checkpoint``
+(folders read and written without pickle), ``recurrent_state`` (an LSTM's
+state as one vector). The agents built on them are :mod:`agents`'.
 """
