@@ -1,0 +1,137 @@
+"""Interventions while an agent plays, and what each method's maps make of
+them (the measures of :mod:`evaluation.intervention_measures`).
+
+:func:`play_interventions` plays the agent and, every ``stride``-th step,
+moves one of the game's objects (in turn) by ``offset`` pixels
+(:func:`evaluation.interventions.intervene`); the game goes on unmoved.
+Moves the game does not draw as asked are counted, not kept.
+:func:`measure` scores a method's actor and critic maps of every kept
+intervention, before and after the move, beside maps of noise.
+"""
+import chainer
+import numpy as np
+
+from agents import environment_for
+from env_gym_chainer import game_of
+from evaluation import intervention_measures as im
+from evaluation import objects
+from evaluation.interventions import (POSITION_BYTES, InterventionError,
+                                      intervene)
+from models.networks import ARCHS, phi
+from models.recurrent_state import snapshot
+from saliency import policy_only
+from saliency.base import policy_scores
+
+MAPS = ('actor', 'critic')
+
+
+def _movable(game, offset):
+    """The objects of ``game`` that can move by ``offset``."""
+    dx, dy = offset
+    return [name for name, (x, y) in sorted(POSITION_BYTES[game].items())
+            if not (dx and x is None) and not (dy and y is None)]
+
+
+def play_interventions(agent, info, env_id, n_steps, stride, seed,
+                       offset=(8, 6)):
+    """Play ``n_steps`` of ``agent`` and intervene every ``stride``-th
+    step. Returns ``(records, counts)``: per kept intervention ``{'obs',
+    'moved_obs', 'old', 'new', 'object', 'recurrent_state'}`` (centres in
+    the network input's pixels; the state the agent sees both with), and
+    ``{'kept', 'not_honoured', 'refused'}``."""
+    game = game_of(env_id)
+    if game not in POSITION_BYTES:
+        raise InterventionError('no RAM table for {!r}: interventions know '
+                                '{}'.format(game,
+                                            ', '.join(sorted(POSITION_BYTES))))
+    names = _movable(game, offset)
+    preprocessor = ARCHS[info['arch']].make_preprocessor()
+    env = environment_for(info, env_id, seed)
+    agent.saliency = policy_only
+    records, counts = [], {'kept': 0, 'not_honoured': 0, 'refused': 0}
+    try:
+        with chainer.using_config('train', False):
+            obs = env.reset()
+            for t in range(n_steps):
+                action = agent.act(obs)
+                if t % stride or not names:
+                    obs, _, done, extra = env.step(action)
+                else:
+                    name = names[(t // stride) % len(names)]
+                    state = snapshot(agent.model)
+                    try:
+                        out = intervene(env, game, name, *offset, action)
+                    except InterventionError:
+                        counts['refused'] += 1
+                        obs, _, done, extra = env.step(action)
+                    else:
+                        obs, extra = out.obs, {}
+                        done = env._ale.game_over()
+                        if out.honoured:
+                            counts['kept'] += 1
+                            records.append({
+                                'obs': out.obs, 'moved_obs': out.moved_obs,
+                                'object': name, 'recurrent_state': state,
+                                'old': objects.to_input(
+                                    objects.centre(out.box), preprocessor),
+                                'new': objects.to_input(
+                                    objects.centre(out.moved_box),
+                                    preprocessor)})
+                        else:
+                            counts['not_honoured'] += 1
+                if done or extra.get('needs_reset'):
+                    agent.stop_episode()
+                    obs = env.reset()
+    finally:
+        env.close()
+    return records, counts
+
+
+def _mean(values):
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else float('nan')
+
+
+def measure(method, model, records, radius, rng):
+    """``{'actor': {...}, 'critic': {...}, 'effect': {...}}`` of
+    ``method`` over ``records``: per map the means of ``follow`` and
+    ``peak_follow`` and their random-map baselines, and ``agreement``
+    (marked mass ratio before the move against the KL divergence for the
+    actor, the value's change for the critic); ``effect`` the means of
+    the moves' effects on the agent."""
+    out = {m: {'follow': [], 'follow_random': [], 'peak_follow': [],
+               'peak_follow_random': [], 'marked': []} for m in MAPS}
+    effects = []
+    for record in records:
+        results = [method(model, phi(obs)[None], record['recurrent_state'])
+                   for obs in (record['obs'], record['moved_obs'])]
+        effects.append(im.effect(
+            policy_scores(results[0].policy).array[0],
+            policy_scores(results[1].policy).array[0],
+            results[0].value, results[1].value))
+        old, new = record['old'], record['new']
+        for m in MAPS:
+            before, after = (getattr(r, m) for r in results)
+            noise = im.random_maps(rng, 2, before.shape)
+            entry = out[m]
+            entry['follow'].append(im.follow(before, after, old, new,
+                                             radius))
+            entry['follow_random'].append(im.follow(*noise, old, new,
+                                                    radius))
+            entry['peak_follow'].append(im.peak_follow(before, after, old,
+                                                       new, radius))
+            entry['peak_follow_random'].append(im.peak_follow(
+                *noise, old, new, radius))
+            entry['marked'].append(im.mass_ratio(before, old, radius))
+    report = {}
+    for m, size in (('actor', 'kl'), ('critic', 'value_change')):
+        entry = out[m]
+        report[m] = {key: _mean(entry[key]) for key in (
+            'follow', 'follow_random', 'peak_follow', 'peak_follow_random')}
+        report[m]['agreement'] = im.agreement(
+            entry['marked'], [e[size] for e in effects])
+    report['effect'] = {key: _mean([e[key] for e in effects])
+                        for key in ('kl', 'action_changed', 'value_change')}
+    report['interventions'] = len(records)
+    return report
