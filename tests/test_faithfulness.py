@@ -80,3 +80,31 @@ def test_missing_checkpoint_is_refused(tmp_path, capsys):
                             str(tmp_path / 'out')])
     assert rc == 2
     assert 'no checkpoint' in capsys.readouterr().err
+
+
+def test_interventions_add_their_measures_beside_a_random_baseline(tmp_path):
+    out = tmp_path / 'report'
+    rc = faithfulness.main(['--load', SHIPPED, '--env', 'PongNoFrameskip-v4',
+                            '--frames', '12', '--methods', 'guided',
+                            '--out', str(out), '--random-orderings', '1',
+                            '--interventions'])
+    assert rc == 0
+    section = json.loads((out / 'report.json').read_text())['interventions']
+    counts = section['counts']
+    assert sum(counts.values()) == 12 and counts['kept'] >= 3
+    assert set(section['effect']) == {'kl', 'action_changed',
+                                      'value_change'}
+    for map_name in ('actor', 'critic'):
+        entry = section['guided'][map_name]
+        assert set(entry) == {'follow', 'follow_random', 'peak_follow',
+                              'peak_follow_random', 'agreement'}
+        assert entry['follow'] > entry['follow_random']
+    assert '## Interventions' in (out / 'report.md').read_text()
+
+
+def test_interventions_need_the_emulator(lstm_rollout, tmp_path, capsys):
+    rc = faithfulness.main(['--load', SHIPPED, '--rollout', lstm_rollout,
+                            '--out', str(tmp_path / 'r'), '--interventions'])
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and '--interventions needs --env' in err

@@ -41,6 +41,8 @@ from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
                         int_in, run_main)
 from env_gym_chainer import UnknownGameError, check_atari_id
 from evaluation import metrics as fm
+from evaluation.intervention_study import measure, play_interventions
+from evaluation.interventions import InterventionError
 from evaluation.report import write_report
 from evaluation.rollout import check_fits
 from evaluation.study import (MAPS, Evaluation, object_positions,
@@ -96,6 +98,10 @@ def build_parser():
                    default=5.0,
                    help='input pixels around an object\'s centre that count '
                         'as on it')
+    p.add_argument('--interventions', action='store_true',
+                   help='also move the game\'s objects in RAM while the agent '
+                        'plays (--env only) and measure whether each map '
+                        'follows them (docs/methods.md)')
     add_scoring_flags(p)
     return p
 
@@ -112,6 +118,9 @@ def run(args):
             raise UsageError('--env needs --frames N')
     elif not os.path.isfile(args.rollout):
         raise UsageError('no rollout file at {}'.format(args.rollout))
+    if args.interventions and not args.env:
+        raise UsageError('--interventions needs --env: the objects are '
+                         'moved in the running emulator')
     check_writable_folder(args.out, '--out')
     check_device(args.device)
     meta = {}
@@ -166,6 +175,9 @@ def run(args):
             methods, examples = evaluation.run(args.methods, bar)
     finally:
         bar.close()
+    interventions = None
+    if args.interventions:
+        interventions = run_interventions(agent, info, args)
     seconds = time.perf_counter() - started
     report = {'checkpoint': args.load, 'env': env_id, 'frames': n,
               'stride': args.stride, 'seed': args.seed,
@@ -178,11 +190,46 @@ def run(args):
                 for name, entry in methods.items()}
     for name in methods:
         methods[name]['verdict'] = verdicts[name]
+    if interventions is not None:
+        report['interventions'] = interventions
     path = write_report(args.out, report, evaluation.stages, verdicts,
                         evaluation.curves, examples, states, seconds)
     print('{} frames, {} methods in {:.0f} s: {}'.format(
         n, len(methods), seconds, path))
     return 0
+
+
+def run_interventions(agent, info, args, offset=(8, 6)):
+    """The report's ``interventions`` section: every ``--stride``-th step
+    of ``--frames`` an object moved, each method's maps measured."""
+    try:
+        records, counts = play_interventions(
+            agent, info, args.env, args.frames * args.stride, args.stride,
+            args.seed, offset)
+    except InterventionError as e:
+        raise UsageError(str(e))
+    section = {'offset': list(offset), 'counts': counts}
+    rng = np.random.RandomState(args.seed + 2)
+    bar = tqdm(total=len(records) * len(args.methods), unit='move',
+               desc='interventions', file=sys.stderr)
+    try:
+        with chainer.using_config('train', False), \
+                threadpool_limits(limits=1):
+            for name in args.methods:
+                bar.set_description('interventions: ' + name)
+                method = make_saliency(name, chunk=args.chunk,
+                                       device=args.device)
+                result = measure(method, agent.model, records, args.radius,
+                                 rng, bar.update)
+                section['effect'] = result.pop('effect')
+                result.pop('interventions')
+                section[name] = result
+    finally:
+        bar.close()
+    section.setdefault('effect', {'kl': float('nan'),
+                                  'action_changed': float('nan'),
+                                  'value_change': float('nan')})
+    return section
 
 
 def main(argv=None):

@@ -48,6 +48,7 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
     preprocessor = ARCHS[info['arch']].make_preprocessor()
     env = environment_for(info, env_id, seed)
     agent.saliency = policy_only
+    agent.stop_episode()            # a recurrent agent starts afresh
     records, counts = [], {'kept': 0, 'not_honoured': 0, 'refused': 0}
     try:
         with chainer.using_config('train', False):
@@ -93,13 +94,14 @@ def _mean(values):
     return float(values.mean()) if len(values) else float('nan')
 
 
-def measure(method, model, records, radius, rng):
+def measure(method, model, records, radius, rng, progress=None):
     """``{'actor': {...}, 'critic': {...}, 'effect': {...}}`` of
     ``method`` over ``records``: per map the means of ``follow`` and
     ``peak_follow`` and their random-map baselines, and ``agreement``
     (marked mass ratio before the move against the KL divergence for the
     actor, the value's change for the critic); ``effect`` the means of
-    the moves' effects on the agent."""
+    the moves' effects on the agent. ``progress()`` is called after each
+    record."""
     out = {m: {'follow': [], 'follow_random': [], 'peak_follow': [],
                'peak_follow_random': [], 'marked': []} for m in MAPS}
     effects = []
@@ -124,6 +126,8 @@ def measure(method, model, records, radius, rng):
             entry['peak_follow_random'].append(im.peak_follow(
                 *noise, old, new, radius))
             entry['marked'].append(im.mass_ratio(before, old, radius))
+        if progress is not None:
+            progress()
     report = {}
     for m, size in (('actor', 'kl'), ('critic', 'value_change')):
         entry = out[m]

@@ -224,7 +224,37 @@ def markdown(report, stages, verdicts, seconds):
     for name in report['methods']:
         lines += ['### {}'.format(name), '',
                   '![{0}](examples-{0}.png)'.format(name), '']
+    if 'interventions' in report:
+        lines += interventions_markdown(report['interventions'])
     return '\n'.join(lines)
+
+
+def interventions_markdown(section):
+    """The report's lines on the interventions (``--interventions``):
+    ``section`` has ``offset``, ``counts``, ``effect`` and one entry per
+    method."""
+    counts, effect = section['counts'], section['effect']
+    lines = ['## Interventions', '',
+             'Objects moved by ({}, {}) screen pixels in RAM: {} kept, {} '
+             'not drawn as asked, {} refused (off the screen). Their '
+             'effect on the agent: KL {}, most probable action changed in '
+             '{} of them, value change {}.'.format(
+                 *section['offset'], counts['kept'], counts['not_honoured'],
+                 counts['refused'], _f(effect['kl'], 3),
+                 _f(effect['action_changed']), _f(effect['value_change'], 3)),
+             '',
+             '| method | map | follow (random) | peak follows (random) | '
+             'agreement |', '|---|---|---|---|---|']
+    for name, entry in section.items():
+        if name in ('offset', 'counts', 'effect'):
+            continue
+        for map_name in MAPS:
+            m = entry[map_name]
+            lines.append('| {} | {} | {} ({}) | {} ({}) | {} |'.format(
+                name, map_name, _f(m['follow']), _f(m['follow_random']),
+                _f(m['peak_follow']), _f(m['peak_follow_random']),
+                _f(m['agreement'])))
+    return lines + ['']
 
 
 def write_report(out, report, stages, verdicts, curves, examples, states,
