@@ -4,6 +4,7 @@ import pytest
 
 from env_gym_chainer import GymEnvironment
 from evaluation.interventions import InterventionError, intervene
+from test_objects import _pixel_box   # the same pixel search
 
 # Game, env id, object, offset, its colour, the rows searched and its
 # whole size (w, h), as tests/evaluation/test_objects.py finds them.
@@ -17,14 +18,6 @@ CASES = [
     ('boxing', 'BoxingNoFrameskip-v4', 'player', (10, -8),
      (214, 214, 214), (30, 182), (14, 47)),
 ]
-
-
-def _pixel_box(rgb, colour, rows):
-    mask = (rgb[rows[0]:rows[1], 8:152] == colour).all(axis=2)
-    ys, xs = np.nonzero(mask)
-    if not len(ys):
-        return None
-    return xs.min() + 8, ys.min() + rows[0], xs.max() + 8, ys.max() + rows[0]
 
 
 @pytest.mark.parametrize('game,env_id,name,offset,colour,rows,size', CASES)
