@@ -66,6 +66,17 @@ BREAKOUT = os.path.join(os.path.dirname(__file__), '..', 'examples',
                         'mygym', 'pretrained', 'breakout-lstm')
 
 
+def _check_shipped_folder(folder):
+    """Weights only, under 20 MB, with its scores, curve and page."""
+    size = sum(os.path.getsize(os.path.join(root, name))
+               for root, _, names in os.walk(folder) for name in names)
+    assert size < 20 * 2 ** 20
+    assert not os.path.exists(os.path.join(folder, 'optimizer.npz'))
+    for name in ('model.npz', 'scores.txt', 'learning_curve.png',
+                 'README.md'):
+        assert os.path.isfile(os.path.join(folder, name)), name
+
+
 def test_shipped_breakout_agent_files():
     """The LSTM-CNN Breakout agent of make demo-breakout: what it holds."""
     agent, info = load_agent(BREAKOUT)
@@ -73,13 +84,7 @@ def test_shipped_breakout_agent_files():
             info['frame_buffer_length']) == (
                 'BreakoutNoFrameskip-v4', 'LSTM', 4, 1)
     assert info['steps'] > 1000000
-    size = sum(os.path.getsize(os.path.join(root, name))
-               for root, _, names in os.walk(BREAKOUT) for name in names)
-    assert size < 20 * 2 ** 20
-    assert not os.path.exists(os.path.join(BREAKOUT, 'optimizer.npz'))
-    for name in ('model.npz', 'scores.txt', 'learning_curve.png',
-                 'README.md'):
-        assert os.path.isfile(os.path.join(BREAKOUT, name)), name
+    _check_shipped_folder(BREAKOUT)
 
 
 def bricks_in_a_game(agent, seed):
@@ -132,10 +137,4 @@ def test_shipped_boxing_agent_files():
     assert (info['env'], info['arch'], info['n_actions'],
             info['frame_buffer_length']) == ('Boxing-v0', 'FFSoftmax', 18, 4)
     assert info['steps'] > 1000000
-    size = sum(os.path.getsize(os.path.join(root, name))
-               for root, _, names in os.walk(BOXING) for name in names)
-    assert size < 20 * 2 ** 20
-    assert not os.path.exists(os.path.join(BOXING, 'optimizer.npz'))
-    for name in ('model.npz', 'scores.txt', 'learning_curve.png',
-                 'README.md'):
-        assert os.path.isfile(os.path.join(BOXING, name)), name
+    _check_shipped_folder(BOXING)
