@@ -226,6 +226,41 @@ class GymEnvironment(chainerrl.env.Env):
         return self._ale.getRAM()
 
     @property
+    def screen(self):
+        """The emulator's last screen alone, ``(210, 160, 3)`` uint8 (the
+        one its RAM describes; :attr:`rgb_frame` is the maximum of the
+        step's last two)."""
+        return self._ale.getScreenRGB()
+
+    def set_ram(self, address, value):
+        """Write one byte of the emulator's RAM."""
+        self._ale.setRAM(address, value)
+
+    @property
+    def sticky_actions(self):
+        """Whether the emulator repeats the previous action at random
+        (``-v0`` and ``ALE/...-v5`` ids)."""
+        return self._ale.getFloat('repeat_action_probability') > 0
+
+    def clone_state(self):
+        """Everything a step changes (the emulator with its random
+        numbers, the stacked frames, the last two screens, the life
+        count), for :meth:`restore_state`. ALE keeps the last action
+        outside it: with :attr:`sticky_actions` a restored step need not
+        replay alike."""
+        return (self._ale.cloneState(include_rng=True), list(self._frames),
+                self._screens.copy(), self._lives, self._life_lost)
+
+    def restore_state(self, state):
+        """Go back to a :meth:`clone_state`."""
+        ale_state, frames, screens, lives, life_lost = state
+        self._ale.restoreState(ale_state)
+        self._frames.clear()
+        self._frames.extend(frames)
+        self._screens[...] = screens
+        self._lives, self._life_lost = lives, life_lost
+
+    @property
     def luma_frame(self):
         """BT.709 luminance of :attr:`rgb_frame`, ``(210, 160)`` uint8."""
         if self._luma is None:

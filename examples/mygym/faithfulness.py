@@ -39,10 +39,10 @@ from tqdm import tqdm
 from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
                         check_device, check_writable_folder, finite_float,
                         int_in, run_main)
-from env_gym_chainer import UnknownGameError, check_atari_id
+from env_gym_chainer import UnknownGameError, check_atari_id, game_of
 from evaluation import metrics as fm
 from evaluation.intervention_study import measure, play_interventions
-from evaluation.interventions import InterventionError
+from evaluation.interventions import InterventionError, movable
 from evaluation.report import write_report
 from evaluation.rollout import check_fits
 from evaluation.study import (MAPS, Evaluation, object_positions,
@@ -53,6 +53,8 @@ from models.checkpoint import CheckpointError
 from saliency import METHODS, make_saliency
 
 PROG = 'faithfulness.py'
+# How far --interventions moves an object, in screen pixels (x, y).
+OFFSET = (8, 6)
 
 
 def method_list(text):
@@ -121,6 +123,11 @@ def run(args):
     if args.interventions and not args.env:
         raise UsageError('--interventions needs --env: the objects are '
                          'moved in the running emulator')
+    if args.interventions:
+        try:
+            movable(game_of(args.env), OFFSET)  # a game without a RAM table
+        except InterventionError as e:
+            raise UsageError(str(e))
     check_writable_folder(args.out, '--out')
     check_device(args.device)
     meta = {}
@@ -138,12 +145,12 @@ def run(args):
     except CheckpointError as e:
         raise UsageError(str(e))
     env_id = args.env or meta.get('env') or info.get('env')
-    for name in args.methods:       # refused here, before any work
-        try:
-            make_saliency(name, chunk=args.chunk, device=args.device,
-                          model=agent.model)
-        except ValueError as e:
-            raise UsageError(str(e))
+    try:        # built once; a method the model cannot run is refused here
+        methods = {name: make_saliency(name, chunk=args.chunk,
+                                       device=args.device, model=agent.model)
+                   for name in args.methods}
+    except ValueError as e:
+        raise UsageError(str(e))
     misc.set_random_seed(args.seed)
     started = time.perf_counter()
     if args.env:
@@ -172,53 +179,49 @@ def run(args):
     try:
         with chainer.using_config('train', False), \
                 threadpool_limits(limits=1):
-            methods, examples = evaluation.run(args.methods, bar)
+            results, examples = evaluation.run(methods, bar)
     finally:
         bar.close()
     interventions = None
     if args.interventions:
-        interventions = run_interventions(agent, info, args)
+        interventions = run_interventions(agent, info, methods, args)
     seconds = time.perf_counter() - started
     report = {'checkpoint': args.load, 'env': env_id, 'frames': n,
               'stride': args.stride, 'seed': args.seed,
               'arch': info['arch'], 'radius': args.radius,
               'random_orderings': args.random_orderings,
               'stages': evaluation.stages, 'seconds': seconds,
-              'methods': methods}
+              'methods': results}
     verdicts = {name: {map_name: verdict(entry[map_name], evaluation.stages)
                        for map_name in MAPS}
-                for name, entry in methods.items()}
-    for name in methods:
-        methods[name]['verdict'] = verdicts[name]
+                for name, entry in results.items()}
+    for name in results:
+        results[name]['verdict'] = verdicts[name]
     if interventions is not None:
         report['interventions'] = interventions
     path = write_report(args.out, report, evaluation.stages, verdicts,
                         evaluation.curves, examples, states, seconds)
     print('{} frames, {} methods in {:.0f} s: {}'.format(
-        n, len(methods), seconds, path))
+        n, len(results), seconds, path))
     return 0
 
 
-def run_interventions(agent, info, args, offset=(8, 6)):
+def run_interventions(agent, info, methods, args):
     """The report's ``interventions`` section: every ``--stride``-th step
-    of ``--frames`` an object moved, each method's maps measured."""
-    try:
-        records, counts = play_interventions(
-            agent, info, args.env, args.frames * args.stride, args.stride,
-            args.seed, offset)
-    except InterventionError as e:
-        raise UsageError(str(e))
-    section = {'offset': list(offset), 'counts': counts}
+    of ``--frames`` an object moved by :data:`OFFSET`, the maps of each of
+    ``methods`` (name -> method) measured."""
+    records, counts = play_interventions(
+        agent, info, args.env, args.frames * args.stride, args.stride,
+        args.seed, OFFSET)
+    section = {'offset': list(OFFSET), 'counts': counts}
     rng = np.random.RandomState(args.seed + 2)
     bar = tqdm(total=len(records) * len(args.methods), unit='move',
                desc='interventions', file=sys.stderr)
     try:
         with chainer.using_config('train', False), \
                 threadpool_limits(limits=1):
-            for name in args.methods:
+            for name, method in methods.items():
                 bar.set_description('interventions: ' + name)
-                method = make_saliency(name, chunk=args.chunk,
-                                       device=args.device)
                 result = measure(method, agent.model, records, args.radius,
                                  rng, bar.update)
                 section['effect'] = result.pop('effect')
@@ -226,9 +229,6 @@ def run_interventions(agent, info, args, offset=(8, 6)):
                 section[name] = result
     finally:
         bar.close()
-    section.setdefault('effect', {'kl': float('nan'),
-                                  'action_changed': float('nan'),
-                                  'value_change': float('nan')})
     return section
 
 

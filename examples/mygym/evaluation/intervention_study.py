@@ -9,27 +9,17 @@ Moves the game does not draw as asked are counted, not kept.
 intervention, before and after the move, beside maps of noise.
 """
 import chainer
-import numpy as np
 
 from agents import environment_for
 from env_gym_chainer import game_of
 from evaluation import intervention_measures as im
 from evaluation import objects
-from evaluation.interventions import (POSITION_BYTES, InterventionError,
-                                      intervene)
+from evaluation.interventions import InterventionError, intervene, movable
+from evaluation.study import MAPS, finite_mean
 from models.networks import ARCHS, phi
 from models.recurrent_state import snapshot
 from saliency import policy_only
 from saliency.base import policy_scores
-
-MAPS = ('actor', 'critic')
-
-
-def _movable(game, offset):
-    """The objects of ``game`` that can move by ``offset``."""
-    dx, dy = offset
-    return [name for name, (x, y) in sorted(POSITION_BYTES[game].items())
-            if not (dx and x is None) and not (dy and y is None)]
 
 
 def play_interventions(agent, info, env_id, n_steps, stride, seed,
@@ -40,11 +30,7 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
     the network input's pixels; the state the agent sees both with), and
     ``{'kept', 'not_honoured', 'refused'}``."""
     game = game_of(env_id)
-    if game not in POSITION_BYTES:
-        raise InterventionError('no RAM table for {!r}: interventions know '
-                                '{}'.format(game,
-                                            ', '.join(sorted(POSITION_BYTES))))
-    names = _movable(game, offset)
+    names = movable(game, offset)       # refuses a game without a table
     preprocessor = ARCHS[info['arch']].make_preprocessor()
     env = environment_for(info, env_id, seed)
     agent.saliency = policy_only
@@ -66,8 +52,7 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
                         counts['refused'] += 1
                         obs, _, done, extra = env.step(action)
                     else:
-                        obs, extra = out.obs, {}
-                        done = env._ale.game_over()
+                        obs, done, extra = out.obs, out.done, out.info
                         if out.honoured:
                             counts['kept'] += 1
                             records.append({
@@ -86,12 +71,6 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
     finally:
         env.close()
     return records, counts
-
-
-def _mean(values):
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    return float(values.mean()) if len(values) else float('nan')
 
 
 def measure(method, model, records, radius, rng, progress=None):
@@ -131,11 +110,11 @@ def measure(method, model, records, radius, rng, progress=None):
     report = {}
     for m, size in (('actor', 'kl'), ('critic', 'value_change')):
         entry = out[m]
-        report[m] = {key: _mean(entry[key]) for key in (
+        report[m] = {key: finite_mean(entry[key]) for key in (
             'follow', 'follow_random', 'peak_follow', 'peak_follow_random')}
         report[m]['agreement'] = im.agreement(
             entry['marked'], [e[size] for e in effects])
-    report['effect'] = {key: _mean([e[key] for e in effects])
+    report['effect'] = {key: finite_mean([e[key] for e in effects])
                         for key in ('kl', 'action_changed', 'value_change')}
     report['interventions'] = len(records)
     return report

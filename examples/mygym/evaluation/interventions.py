@@ -36,7 +36,7 @@ POSITION_BYTES = {
 
 Outcome = collections.namedtuple(
     'Outcome', 'obs moved_obs rgb moved_rgb screen moved_screen box '
-    'moved_box honoured')
+    'moved_box honoured done info')
 Outcome.__doc__ = """What one intervention did.
 
 ``obs`` and ``moved_obs``: the stacked observations after the step,
@@ -45,7 +45,8 @@ from (the maximum of the step's last two screens); ``screen``,
 ``moved_screen``: the last screen alone, the one the RAM describes;
 ``box``, ``moved_box``: the object's box from RAM after the step
 (None off the screen); ``honoured``: whether ``moved_box`` is ``box``
-shifted by the asked offset."""
+shifted by the asked offset; ``done`` and ``info``: the unmoved step's, as
+:meth:`GymEnvironment.step` returns them."""
 
 
 class InterventionError(ValueError):
@@ -53,32 +54,34 @@ class InterventionError(ValueError):
     RAM bytes, an offset that leaves the screen)."""
 
 
-def position_bytes(game, name):
-    """``(x byte, y byte)`` of object ``name`` of ``game``."""
+def _table(game):
     if game not in POSITION_BYTES:
         raise InterventionError(
             'no RAM table for {!r}: interventions know {}'.format(
                 game, ', '.join(sorted(POSITION_BYTES))))
-    if name not in POSITION_BYTES[game]:
+    return POSITION_BYTES[game]
+
+
+def position_bytes(game, name):
+    """``(x byte, y byte)`` of object ``name`` of ``game``."""
+    table = _table(game)
+    if name not in table:
         raise InterventionError('{} has no object {!r}; it has {}'.format(
-            game, name, ', '.join(sorted(POSITION_BYTES[game]))))
-    return POSITION_BYTES[game][name]
+            game, name, ', '.join(sorted(table))))
+    return table[name]
 
 
-def _state(env):
-    """Everything of ``env`` (a :class:`GymEnvironment`) that a step
-    changes."""
-    return (env._ale.cloneState(include_rng=True), list(env._frames),
-            env._screens.copy(), env._lives, env._life_lost)
+def movable(game, offset):
+    """The objects of ``game`` that can move by ``offset`` ``(dx, dy)``
+    (a game keeps some coordinates fixed: Pong's paddles move only up and
+    down)."""
+    return [name for name, position in sorted(_table(game).items())
+            if _fits(position, *offset)]
 
 
-def _restore(env, state):
-    ale_state, frames, screens, lives, life_lost = state
-    env._ale.restoreState(ale_state)
-    env._frames.clear()
-    env._frames.extend(frames)
-    env._screens[...] = screens
-    env._lives, env._life_lost = lives, life_lost
+def _fits(position, dx, dy):
+    x_byte, y_byte = position
+    return not (dx and x_byte is None) and not (dy and y_byte is None)
 
 
 def intervene(env, game, name, dx, dy, action):
@@ -92,14 +95,14 @@ def intervene(env, game, name, dx, dy, action):
             160x210 screen (checked before anything is played).
     """
     x_byte, y_byte = position_bytes(game, name)
-    if env._ale.getFloat('repeat_action_probability') > 0:
+    if env.sticky_actions:
         # ALE keeps the last action outside the cloned state: with sticky
         # actions the second play of the step would not be the first's.
         raise InterventionError(
             'interventions need an emulator without sticky actions (a '
             'NoFrameskip-v4 id, or ALE/...-v5 with '
             'repeat_action_probability=0)')
-    if (dx and x_byte is None) or (dy and y_byte is None):
+    if not _fits((x_byte, y_byte), dx, dy):
         raise InterventionError('{} {} moves only {}'.format(
             game, name, 'vertically' if x_byte is None else 'horizontally'))
     ram = env.ram
@@ -109,23 +112,20 @@ def intervene(env, game, name, dx, dy, action):
         raise InterventionError(
             'moving {} by ({}, {}) puts it off the screen (it is at x {}, '
             'y {})'.format(name, dx, dy, before.x, before.y))
-    start = _state(env)
-    moved_obs = None
+    start = env.clone_state()
     try:
         for address, offset in ((x_byte, dx), (y_byte, dy)):
             if address is not None and offset:
-                env._ale.setRAM(address, (int(ram[address]) + offset) % 256)
+                env.set_ram(address, (int(ram[address]) + offset) % 256)
         moved_obs = env.step(action)[0].copy()
-        moved_rgb = env.rgb_frame.copy()
-        moved_screen = env._ale.getScreenRGB()
+        moved_rgb, moved_screen = env.rgb_frame.copy(), env.screen
         moved_box = objects.objects(game, env.ram)[name]
     finally:
-        _restore(env, start)
-    obs = env.step(action)[0].copy()
-    rgb = env.rgb_frame.copy()
-    screen = env._ale.getScreenRGB()
+        env.restore_state(start)
+    obs, _, done, info = env.step(action)
     box = objects.objects(game, env.ram)[name]
     honoured = (box is not None and moved_box is not None
                 and (moved_box.x - box.x, moved_box.y - box.y) == (dx, dy))
-    return Outcome(obs, moved_obs, rgb, moved_rgb, screen, moved_screen, box,
-                   moved_box, honoured)
+    return Outcome(obs.copy(), moved_obs, env.rgb_frame.copy(), moved_rgb,
+                   env.screen, moved_screen, box, moved_box, honoured, done,
+                   info)

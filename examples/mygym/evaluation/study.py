@@ -21,7 +21,7 @@ from evaluation import objects
 from evaluation.rollout import load_rollout
 from agents import environment_for
 from models.networks import ARCHS
-from saliency import make_saliency, policy_only
+from saliency import policy_only
 
 MAPS = ('actor', 'critic')
 # What each curve scores: the actor's divergence from its own policy, the
@@ -109,7 +109,8 @@ def _curve_aucs(curves):
             for kind, by_score in curves.items()}
 
 
-def _mean(values):
+def finite_mean(values):
+    """The mean of the finite values (NaN if none)."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     return float(values.mean()) if len(values) else float('nan')
@@ -158,15 +159,14 @@ class Evaluation:
         return self._curves(lambda i: [fm.salient_order(maps[i], rng)], bar)
 
     def run(self, methods, bar):
+        """Measure every method of ``methods`` (name -> method)."""
         report, examples = {}, {}
         baseline_aucs, baseline_curves = self.random_baseline(bar)
         self.curves['random'] = {
             name: _mean_curves(baseline_curves) for name in MAPS}
         rng = np.random.RandomState(self.args.seed + 1)
-        for name in methods:
+        for name, method in methods.items():
             bar.set_description(name)
-            method = make_saliency(name, chunk=self.args.chunk,
-                                   device=self.args.device)
             start = time.perf_counter()
             trained = compute_maps(method, self.model, self.states,
                                    self.recurrent, bar)
@@ -180,10 +180,11 @@ class Evaluation:
             for m, map_name in enumerate(MAPS):
                 metrics = {
                     'randomization_spearman': {
-                        stage: _mean(fm.spearman_pairs(trained[m], maps[m]))
+                        stage: finite_mean(
+                            fm.spearman_pairs(trained[m], maps[m]))
                         for stage, maps in zip(self.stages, randomised)},
                     'randomization_ssim': {
-                        stage: _mean(fm.ssim_pairs(trained[m], maps[m]))
+                        stage: finite_mean(fm.ssim_pairs(trained[m], maps[m]))
                         for stage, maps in zip(self.stages, randomised)},
                     'cross_frame_spearman': fm.cross_frame_spearman(
                         trained[m]),
@@ -191,14 +192,14 @@ class Evaluation:
                 aucs, curves = self.map_curves(trained[m], rng, bar)
                 score = PRIMARY[map_name]
                 for kind in ('deletion', 'insertion'):
-                    metrics[kind + '_auc'] = _mean(
+                    metrics[kind + '_auc'] = finite_mean(
                         [a[kind][score] for a in aucs])
-                    metrics[kind + '_auc_random'] = _mean(
+                    metrics[kind + '_auc_random'] = finite_mean(
                         [a[kind][score] for a in baseline_aucs])
                     if map_name == 'actor':
-                        metrics[kind + '_auc_prob'] = _mean(
+                        metrics[kind + '_auc_prob'] = finite_mean(
                             [a[kind]['prob'] for a in aucs])
-                        metrics[kind + '_auc_prob_random'] = _mean(
+                        metrics[kind + '_auc_prob_random'] = finite_mean(
                             [a[kind]['prob'] for a in baseline_aucs])
                 self.curves[name][map_name] = _mean_curves(curves)
                 if self.positions is not None:
