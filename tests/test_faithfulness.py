@@ -2,6 +2,7 @@
 import json
 import os
 
+import imageio.v2 as imageio
 import numpy as np
 import pytest
 
@@ -94,14 +95,23 @@ def test_interventions_add_their_measures_beside_a_random_baseline(tmp_path):
     section = json.loads((out / 'report.json').read_text())['interventions']
     counts = section['counts']
     assert sum(counts.values()) == 12 and counts['kept'] >= 3
+    assert section['counts_by_object'] == {'ball': counts}
     assert set(section['effect']) == {'kl', 'action_changed',
-                                      'value_change'}
+                                      'value_change', 'by_object'}
     for map_name in ('actor', 'critic'):
         entry = section['guided'][map_name]
         assert set(entry) == {'follow', 'follow_random', 'peak_follow',
-                              'peak_follow_random', 'agreement'}
+                              'peak_follow_random', 'vanish',
+                              'vanish_random', 'agreement'}
         assert entry['follow'] > entry['follow_random']
-    assert '## Interventions' in (out / 'report.md').read_text()
+    text = (out / 'report.md').read_text()
+    assert '## Interventions' in text
+    # The verdict line says what the numbers say: guided follows the ball.
+    assert '- **guided**: actor follows moved objects' in text
+    assert section['example']['object'] == 'ball'
+    assert '![one intervention](intervention.png)' in text
+    picture = imageio.imread(out / 'intervention.png')
+    assert picture.ndim == 3 and picture.shape[1] > 600
 
 
 def test_interventions_need_the_emulator(lstm_rollout, tmp_path, capsys):

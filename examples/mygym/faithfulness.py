@@ -41,9 +41,10 @@ from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
                         int_in, run_main)
 from env_gym_chainer import UnknownGameError, check_atari_id, game_of
 from evaluation import metrics as fm
-from evaluation.intervention_study import measure, play_interventions
+from evaluation.intervention_study import (example_index, measure,
+                                           play_interventions)
 from evaluation.interventions import InterventionError, movable
-from evaluation.report import write_report
+from evaluation.report import plot_intervention, write_report
 from evaluation.rollout import check_fits
 from evaluation.study import (MAPS, Evaluation, object_positions,
                               play_frames, rollout_frames, verdict)
@@ -210,13 +211,17 @@ def run_interventions(agent, info, methods, args):
     """The report's ``interventions`` section: every ``--stride``-th step
     of ``--frames`` an object moved by :data:`OFFSET`, the maps of each of
     ``methods`` (name -> method) measured."""
-    records, counts = play_interventions(
+    records, by_object = play_interventions(
         agent, info, args.env, args.frames * args.stride, args.stride,
         args.seed, OFFSET)
-    section = {'offset': list(OFFSET), 'counts': counts}
+    counts = {key: sum(c[key] for c in by_object.values())
+              for key in ('kept', 'not_honoured', 'refused')}
+    section = {'offset': list(OFFSET), 'counts': counts,
+               'counts_by_object': by_object}
     rng = np.random.RandomState(args.seed + 2)
     bar = tqdm(total=len(records) * len(args.methods), unit='move',
                desc='interventions', file=sys.stderr)
+    all_maps, kl = {}, []
     try:
         with chainer.using_config('train', False), \
                 threadpool_limits(limits=1):
@@ -226,9 +231,18 @@ def run_interventions(agent, info, methods, args):
                                  rng, bar.update)
                 section['effect'] = result.pop('effect')
                 result.pop('interventions')
+                all_maps[name], kl = result.pop('maps'), result.pop('kl')
                 section[name] = result
     finally:
         bar.close()
+    if records:
+        pick = example_index(records, kl)
+        section['example'] = {'index': pick,
+                              'object': records[pick]['object'],
+                              'kl': kl[pick]}
+        shown = {name: maps[pick] for name, maps in all_maps.items()}
+        plot_intervention(records[pick], shown, args.radius,
+                          os.path.join(args.out, 'intervention.png'))
     return section
 
 

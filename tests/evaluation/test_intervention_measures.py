@@ -44,6 +44,22 @@ def test_a_map_of_a_network_that_reads_the_blob_follows_it():
     assert not im.peak_follow(before, before, old, new, 2)
 
 
+def test_a_map_of_a_removed_blob_lets_go_of_it():
+    old = (6.5, 7.5)
+    before = _gradient_map(_blob(old))
+    # The blob is gone: the network reads nothing, its gradient is 0 and
+    # the map is empty. A map of uniform mass is what a method shows then.
+    assert not _gradient_map(np.zeros((SIZE, SIZE), np.float32)).any()
+    after = np.ones((SIZE, SIZE))
+    assert im.vanish(before, after, old, 2) == pytest.approx(
+        SIZE ** 2 / 13 - 1, rel=1e-6)
+    assert im.vanish(before, before, old, 2) == 0
+    rng = np.random.RandomState(1)
+    noise = im.random_maps(rng, 400, (SIZE, SIZE))
+    assert abs(np.mean([im.vanish(a, b, old, 3)
+                        for a, b in zip(noise[::2], noise[1::2])])) < 0.03
+
+
 def test_random_maps_do_not_follow():
     rng = np.random.RandomState(0)
     maps = im.random_maps(rng, 400, (SIZE, SIZE))

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from env_gym_chainer import GymEnvironment
+from evaluation import interventions as iv
 from evaluation.interventions import InterventionError, intervene
 from test_objects import _pixel_box   # the same pixel search
 
@@ -104,3 +105,65 @@ def test_a_move_the_game_undoes_is_reported_not_honoured(env_id, game,
         asked += 1
         assert not outcome.honoured
     assert asked >= 5
+
+
+def test_the_wall_table_names_every_brick_cell_once():
+    assert len(iv.WALL_BITS) == 36 * 6
+    assert len(set(iv.WALL_BITS.values())) == 36 * 6
+    # A new game's wall: every cell standing, every cell lit where its box
+    # says, and the wall's band between the side walls dark outside them.
+    env = GymEnvironment('BreakoutNoFrameskip-v4', seed=0)
+    env.reset()
+    assert len(iv.bricks(env.ram)) == 36 * 6
+    lit = env.screen.any(axis=-1)
+    wall = np.zeros_like(lit)
+    for cell in iv.WALL_BITS:
+        box = iv.brick_box(*cell)
+        wall[box.y:box.y + box.h, box.x:box.x + box.w] = True
+    band = (slice(iv.WALL['y'] - 6, iv.WALL['y'] + 7 * iv.WALL['h']),
+            slice(iv.WALL['x'], iv.WALL['x'] + 36 * iv.WALL['w']))
+    np.testing.assert_array_equal(lit[band], wall[band])
+
+
+def test_a_removed_brick_goes_dark_and_only_it():
+    env = GymEnvironment('BreakoutNoFrameskip-v4', seed=1,
+                         fire_on_new_life='auto')
+    twin = GymEnvironment('BreakoutNoFrameskip-v4', seed=1,
+                          fire_on_new_life='auto')
+    env.reset()
+    twin.reset()
+    rng = np.random.RandomState(0)
+    honoured = 0
+    for t in range(60):
+        action = rng.randint(env.n_actions)
+        expected = twin.step(action)[0]
+        if t % 5:
+            env.step(action)
+            continue
+        cell = iv.brick_below(env.ram)
+        outcome = iv.remove_brick(env, *cell, action)
+        np.testing.assert_array_equal(outcome.obs, expected)
+        box = outcome.box
+        assert box == iv.brick_box(*cell) and outcome.moved_box is None
+        if not outcome.honoured:
+            continue
+        honoured += 1
+        inside = (slice(box.y, box.y + box.h), slice(box.x, box.x + box.w))
+        assert outcome.screen[inside].any(axis=-1).all()
+        assert not outcome.moved_screen[inside].any()
+        differs = (outcome.screen != outcome.moved_screen).any(axis=-1)
+        ys, xs = np.nonzero(differs)
+        assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (
+            box.x, box.y, box.x + box.w, box.y + box.h)
+        changed = (outcome.obs != outcome.moved_obs).any(axis=(1, 2))
+        assert changed.tolist() == [False, False, False, True]
+    assert honoured >= 8
+    with pytest.raises(InterventionError, match='already gone'):
+        cell = iv.brick_below(env.ram)
+        address, bit = iv.WALL_BITS[cell]
+        env.set_ram(address, int(env.ram[address]) & ~(1 << bit))
+        iv.remove_brick(env, *cell, 0)
+    with pytest.raises(InterventionError, match='no wall cell'):
+        iv.remove_brick(env, 36, 0, 0)
+    with pytest.raises(InterventionError, match='no wall of bricks'):
+        iv.apply(env, 'pong', 'brick', (0, 0), 0)

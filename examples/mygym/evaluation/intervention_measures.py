@@ -11,6 +11,9 @@ on it:
   moves along, about ``mass ratio - 1`` for a map that follows exactly.
 * :func:`peak_follow`: whether the map's peak sits on the object both
   before and after (it moved with it).
+* :func:`vanish`: for an object removed (a Breakout brick), how much the
+  map's concentration on it drops: the mass ratio at ``old`` before minus
+  after; about 0 for a map that ignores the removal.
 * :func:`effect`: what the move did to the agent: KL divergence of the
   policies, whether the most probable action changed, the value's change.
 * :func:`agreement`: over many interventions, the Spearman correlation
@@ -43,6 +46,11 @@ def follow(before, after, old, new, radius):
     gain = mass_ratio(after, new, radius) - mass_ratio(before, new, radius)
     loss = mass_ratio(before, old, radius) - mass_ratio(after, old, radius)
     return 0.5 * (gain + loss)
+
+
+def vanish(before, after, old, radius):
+    """See the module: > 0 when the map's mass leaves a removed object."""
+    return mass_ratio(before, old, radius) - mass_ratio(after, old, radius)
 
 
 def _peak_on(saliency_map, centre, radius):

@@ -9,12 +9,13 @@ Moves the game does not draw as asked are counted, not kept.
 intervention, before and after the move, beside maps of noise.
 """
 import chainer
+import numpy as np
 
 from agents import environment_for
 from env_gym_chainer import game_of
 from evaluation import intervention_measures as im
 from evaluation import objects
-from evaluation.interventions import InterventionError, intervene, movable
+from evaluation.interventions import InterventionError, apply, targets
 from evaluation.study import MAPS, finite_mean
 from models.networks import ARCHS, phi
 from models.recurrent_state import snapshot
@@ -27,15 +28,18 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
     """Play ``n_steps`` of ``agent`` and intervene every ``stride``-th
     step. Returns ``(records, counts)``: per kept intervention ``{'obs',
     'moved_obs', 'old', 'new', 'object', 'recurrent_state'}`` (centres in
-    the network input's pixels; the state the agent sees both with), and
-    ``{'kept', 'not_honoured', 'refused'}``."""
+    the network input's pixels, ``new`` None for a removed brick; the
+    state the agent sees both with), and per object ``{'kept',
+    'not_honoured', 'refused'}``."""
     game = game_of(env_id)
-    names = movable(game, offset)       # refuses a game without a table
+    names = targets(game, offset)       # refuses a game without a table
     preprocessor = ARCHS[info['arch']].make_preprocessor()
     env = environment_for(info, env_id, seed)
     agent.saliency = policy_only
     agent.stop_episode()            # a recurrent agent starts afresh
-    records, counts = [], {'kept': 0, 'not_honoured': 0, 'refused': 0}
+    records = []
+    counts = {name: {'kept': 0, 'not_honoured': 0, 'refused': 0}
+              for name in names}
     try:
         with chainer.using_config('train', False):
             obs = env.reset()
@@ -47,24 +51,25 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
                     name = names[(t // stride) % len(names)]
                     state = snapshot(agent.model)
                     try:
-                        out = intervene(env, game, name, *offset, action)
+                        out = apply(env, game, name, offset, action)
                     except InterventionError:
-                        counts['refused'] += 1
+                        counts[name]['refused'] += 1
                         obs, _, done, extra = env.step(action)
                     else:
                         obs, done, extra = out.obs, out.done, out.info
                         if out.honoured:
-                            counts['kept'] += 1
+                            counts[name]['kept'] += 1
                             records.append({
                                 'obs': out.obs, 'moved_obs': out.moved_obs,
                                 'object': name, 'recurrent_state': state,
                                 'old': objects.to_input(
                                     objects.centre(out.box), preprocessor),
-                                'new': objects.to_input(
+                                'new': None if out.moved_box is None
+                                else objects.to_input(
                                     objects.centre(out.moved_box),
                                     preprocessor)})
                         else:
-                            counts['not_honoured'] += 1
+                            counts[name]['not_honoured'] += 1
                 if done or extra.get('needs_reset'):
                     agent.stop_episode()
                     obs = env.reset()
@@ -74,16 +79,20 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
 
 
 def measure(method, model, records, radius, rng, progress=None):
-    """``{'actor': {...}, 'critic': {...}, 'effect': {...}}`` of
-    ``method`` over ``records``: per map the means of ``follow`` and
-    ``peak_follow`` and their random-map baselines, and ``agreement``
-    (marked mass ratio before the move against the KL divergence for the
-    actor, the value's change for the critic); ``effect`` the means of
-    the moves' effects on the agent. ``progress()`` is called after each
-    record."""
-    out = {m: {'follow': [], 'follow_random': [], 'peak_follow': [],
-               'peak_follow_random': [], 'marked': []} for m in MAPS}
-    effects = []
+    """``{'actor': {...}, 'critic': {...}, 'effect': {...}, 'maps':
+    [...]}`` of ``method`` over ``records``. Per map: the means of
+    ``follow`` and ``peak_follow`` over the moves and of ``vanish`` over
+    the removals, each beside its random-map baseline, and ``agreement``
+    (marked mass ratio before the intervention against the KL divergence
+    for the actor, the value's change for the critic); ``effect``: the
+    means of the interventions' effects on the agent, over all and per
+    object (``by_object``); ``maps``: per record the actor and critic
+    maps before and after. ``progress()`` is called after each record."""
+    keys = ('follow', 'peak_follow', 'vanish')
+    out = {m: dict({k: [] for k in keys},
+                   **{k + '_random': [] for k in keys}, marked=[])
+           for m in MAPS}
+    effects, maps = [], []
     for record in records:
         results = [method(model, phi(obs)[None], record['recurrent_state'])
                    for obs in (record['obs'], record['moved_obs'])]
@@ -91,19 +100,22 @@ def measure(method, model, records, radius, rng, progress=None):
             policy_scores(results[0].policy).array[0],
             policy_scores(results[1].policy).array[0],
             results[0].value, results[1].value))
+        maps.append({m: (getattr(results[0], m), getattr(results[1], m))
+                     for m in MAPS})
         old, new = record['old'], record['new']
         for m in MAPS:
-            before, after = (getattr(r, m) for r in results)
+            before, after = maps[-1][m]
             noise = im.random_maps(rng, 2, before.shape)
             entry = out[m]
-            entry['follow'].append(im.follow(before, after, old, new,
-                                             radius))
-            entry['follow_random'].append(im.follow(*noise, old, new,
-                                                    radius))
-            entry['peak_follow'].append(im.peak_follow(before, after, old,
-                                                       new, radius))
-            entry['peak_follow_random'].append(im.peak_follow(
-                *noise, old, new, radius))
+            for suffix, (b, a) in (('', (before, after)), ('_random', noise)):
+                if new is None:
+                    entry['vanish' + suffix].append(
+                        im.vanish(b, a, old, radius))
+                    continue
+                entry['follow' + suffix].append(im.follow(b, a, old, new,
+                                                          radius))
+                entry['peak_follow' + suffix].append(
+                    im.peak_follow(b, a, old, new, radius))
             entry['marked'].append(im.mass_ratio(before, old, radius))
         if progress is not None:
             progress()
@@ -111,10 +123,29 @@ def measure(method, model, records, radius, rng, progress=None):
     for m, size in (('actor', 'kl'), ('critic', 'value_change')):
         entry = out[m]
         report[m] = {key: finite_mean(entry[key]) for key in (
-            'follow', 'follow_random', 'peak_follow', 'peak_follow_random')}
+            'follow', 'follow_random', 'peak_follow', 'peak_follow_random',
+            'vanish', 'vanish_random')}
         report[m]['agreement'] = im.agreement(
             entry['marked'], [e[size] for e in effects])
-    report['effect'] = {key: finite_mean([e[key] for e in effects])
-                        for key in ('kl', 'action_changed', 'value_change')}
+    report['effect'] = _mean_effects(effects)
+    report['effect']['by_object'] = {
+        name: _mean_effects([e for e, r in zip(effects, records)
+                             if r['object'] == name])
+        for name in sorted({r['object'] for r in records})}
     report['interventions'] = len(records)
+    report['maps'] = maps
+    report['kl'] = [e['kl'] for e in effects]
     return report
+
+
+def example_index(records, kl):
+    """The record the report pictures: the move (a removal if there is
+    no move) that changed the policy most."""
+    moves = [i for i, r in enumerate(records) if r['new'] is not None]
+    pool = moves or list(range(len(records)))
+    return max(pool, key=lambda i: (np.nan_to_num(kl[i], nan=-1.0), -i))
+
+
+def _mean_effects(effects):
+    return {key: finite_mean([e[key] for e in effects])
+            for key in ('kl', 'action_changed', 'value_change')}

@@ -19,10 +19,15 @@ their bytes from the controller every frame, so no paddle move is
 honoured, while balls and boxers move unless the move runs them into a
 wall, a brick or the other boxer, or off the screen
 (``tests/evaluation/test_interventions.py`` checks both on real frames).
+:func:`remove_brick` takes one cell out of Breakout's wall the same way
+(its bit in :data:`WALL_BITS` cleared) and is honoured only when exactly
+that cell goes dark.
 Games with sticky actions are refused: ALE keeps the last action outside
 the cloned state, so the two plays of a step would not start alike.
 """
 import collections
+
+import numpy as np
 
 from evaluation import objects
 
@@ -47,6 +52,13 @@ from (the maximum of the step's last two screens); ``screen``,
 (None off the screen); ``honoured``: whether ``moved_box`` is ``box``
 shifted by the asked offset; ``done`` and ``info``: the unmoved step's, as
 :meth:`GymEnvironment.step` returns them."""
+
+
+# ALE keeps the last action outside the cloned state: with sticky actions
+# the second play of a step would not start as the first.
+_STICKY = ('interventions need an emulator without sticky actions (a '
+           'NoFrameskip-v4 id, or ALE/...-v5 with '
+           'repeat_action_probability=0)')
 
 
 class InterventionError(ValueError):
@@ -96,12 +108,7 @@ def intervene(env, game, name, dx, dy, action):
     """
     x_byte, y_byte = position_bytes(game, name)
     if env.sticky_actions:
-        # ALE keeps the last action outside the cloned state: with sticky
-        # actions the second play of the step would not be the first's.
-        raise InterventionError(
-            'interventions need an emulator without sticky actions (a '
-            'NoFrameskip-v4 id, or ALE/...-v5 with '
-            'repeat_action_probability=0)')
+        raise InterventionError(_STICKY)
     if not _fits((x_byte, y_byte), dx, dy):
         raise InterventionError('{} {} moves only {}'.format(
             game, name, 'vertically' if x_byte is None else 'horizontally'))
@@ -112,20 +119,140 @@ def intervene(env, game, name, dx, dy, action):
         raise InterventionError(
             'moving {} by ({}, {}) puts it off the screen (it is at x {}, '
             'y {})'.format(name, dx, dy, before.x, before.y))
+    writes = [(address, (int(ram[address]) + offset) % 256)
+              for address, offset in ((x_byte, dx), (y_byte, dy))
+              if address is not None and offset]
+    moved, unmoved = _play_twice(env, writes, action)
+    box = objects.objects(game, unmoved['ram'])[name]
+    moved_box = objects.objects(game, moved['ram'])[name]
+    honoured = (box is not None and moved_box is not None
+                and (moved_box.x - box.x, moved_box.y - box.y) == (dx, dy))
+    return _outcome(moved, unmoved, box, moved_box, honoured)
+
+
+def _play_twice(env, writes, action):
+    """Play ``action`` once after the RAM ``writes`` ``[(address,
+    value)]`` and once without, from the same state, leaving ``env`` in
+    the second; returns what each play left (observation, frames, RAM,
+    the unmoved step's done and info)."""
     start = env.clone_state()
     try:
-        for address, offset in ((x_byte, dx), (y_byte, dy)):
-            if address is not None and offset:
-                env.set_ram(address, (int(ram[address]) + offset) % 256)
-        moved_obs = env.step(action)[0].copy()
-        moved_rgb, moved_screen = env.rgb_frame.copy(), env.screen
-        moved_box = objects.objects(game, env.ram)[name]
+        for address, value in writes:
+            env.set_ram(address, value)
+        moved = {'obs': env.step(action)[0].copy()}
+        moved.update(rgb=env.rgb_frame.copy(), screen=env.screen,
+                     ram=env.ram.copy())
     finally:
         env.restore_state(start)
     obs, _, done, info = env.step(action)
-    box = objects.objects(game, env.ram)[name]
-    honoured = (box is not None and moved_box is not None
-                and (moved_box.x - box.x, moved_box.y - box.y) == (dx, dy))
-    return Outcome(obs.copy(), moved_obs, env.rgb_frame.copy(), moved_rgb,
-                   env.screen, moved_screen, box, moved_box, honoured, done,
-                   info)
+    unmoved = {'obs': obs.copy(), 'rgb': env.rgb_frame.copy(),
+               'screen': env.screen, 'ram': env.ram.copy(), 'done': done,
+               'info': info}
+    return moved, unmoved
+
+
+def _outcome(moved, unmoved, box, moved_box, honoured):
+    return Outcome(unmoved['obs'], moved['obs'], unmoved['rgb'],
+                   moved['rgb'], unmoved['screen'], moved['screen'], box,
+                   moved_box, honoured, unmoved['done'], unmoved['info'])
+
+
+# Breakout's wall: 6 rows of 36 cells from x 8 and y 57, each cell 4x6
+# screen pixels and one RAM bit (the game's bricks are two cells wide).
+# Per group of six bytes (one per row, the bottom row first): the bits
+# used and the wall column each draws. Measured by clearing every bit of
+# a real game and finding the pixels that vanished; tests check it.
+WALL = {'x': 8, 'y': 57, 'w': 4, 'h': 6, 'rows': 6, 'columns': 36}
+_WALL_GROUPS = [(30, range(6, 8), lambda bit: bit - 6),
+                (24, range(8), lambda bit: 9 - bit),
+                (18, range(8), lambda bit: 10 + bit),
+                (12, range(4, 8), lambda bit: 14 + bit),
+                (6, range(8), lambda bit: 29 - bit),
+                (0, range(6), lambda bit: 30 + bit)]
+WALL_BITS = {(column(bit), row): (first + WALL['rows'] - 1 - row, bit)
+             for first, bits, column in _WALL_GROUPS for bit in bits
+             for row in range(WALL['rows'])}
+
+
+def brick_box(column, row):
+    """The screen box of wall cell ``(column, row)`` (row 0 the top)."""
+    return objects.Box(WALL['x'] + WALL['w'] * column,
+                       WALL['y'] + WALL['h'] * row, WALL['w'], WALL['h'])
+
+
+def bricks(ram):
+    """The wall cells ``(column, row)`` that ``ram`` says are standing."""
+    return sorted(cell for cell, (address, bit) in WALL_BITS.items()
+                  if int(ram[address]) >> bit & 1)
+
+
+def brick_below(ram):
+    """The standing cell the ball would meet first going up: the lowest
+    in the column above the ball (the paddle when no ball is on the
+    screen); None when that column is empty."""
+    found = objects.breakout(ram)
+    target = found['ball'] or found['paddle']
+    x = objects.centre(target)[0]
+    column = min(max(int((x - WALL['x']) // WALL['w']), 0),
+                 WALL['columns'] - 1)
+    rows = [row for c, row in bricks(ram) if c == column]
+    return (column, max(rows)) if rows else None
+
+
+def remove_brick(env, column, row, action):
+    """Play ``action`` with and without wall cell ``(column, row)`` of
+    Breakout removed; an :class:`Outcome` whose ``box`` is the cell and
+    ``moved_box`` None. Honoured when the game drew exactly that: the cell
+    is lit on the unmoved screen and dark on the other, its bit stays
+    clear, and no other pixel of the wall's band differs."""
+    if env.sticky_actions:
+        raise InterventionError(_STICKY)
+    if (column, row) not in WALL_BITS:
+        raise InterventionError('no wall cell ({}, {}): columns 0-{}, rows '
+                                '0-{}'.format(column, row,
+                                              WALL['columns'] - 1,
+                                              WALL['rows'] - 1))
+    address, bit = WALL_BITS[(column, row)]
+    ram = env.ram
+    if not int(ram[address]) >> bit & 1:
+        raise InterventionError('wall cell ({}, {}) is already gone'.format(
+            column, row))
+    moved, unmoved = _play_twice(
+        env, [(address, int(ram[address]) & ~(1 << bit))], action)
+    box = brick_box(column, row)
+    band = slice(WALL['y'] - WALL['h'], WALL['y'] + WALL['h'] * (
+        WALL['rows'] + 1))
+    cell = (slice(box.y, box.y + box.h), slice(box.x, box.x + box.w))
+    lit = [np.asarray(s).reshape(210, 160, -1).any(axis=-1)
+           for s in (unmoved['screen'], moved['screen'])]
+    differs = lit[0] != lit[1]
+    differs[cell] = False
+    honoured = bool(lit[0][cell].all() and not lit[1][cell].any()
+                    and not differs[band].any()
+                    and not int(moved['ram'][address]) >> bit & 1)
+    return _outcome(moved, unmoved, box, None, honoured)
+
+
+# The games whose wall cells can be removed (:func:`remove_brick`).
+WALL_GAMES = ('breakout',)
+
+
+def targets(game, offset):
+    """What :func:`apply` can do in ``game``: the objects that move by
+    ``offset`` (:func:`movable`), then ``'brick'`` where the game has a
+    wall."""
+    return movable(game, offset) + (['brick'] if game in WALL_GAMES else [])
+
+
+def apply(env, game, name, offset, action):
+    """:func:`intervene` object ``name`` by ``offset``, or for
+    ``'brick'`` :func:`remove_brick` the cell the ball meets next
+    (:func:`brick_below`)."""
+    if name != 'brick':
+        return intervene(env, game, name, *offset, action)
+    if game not in WALL_GAMES:
+        raise InterventionError('{} has no wall of bricks'.format(game))
+    cell = brick_below(env.ram)
+    if cell is None:
+        raise InterventionError('no brick left in the column')
+    return remove_brick(env, *cell, action)

@@ -113,6 +113,77 @@ def plot_examples(name, states, trained, randomised, path, n=3):
     _save_figure(figure, path)
 
 
+def plot_intervention(record, maps, radius, path):
+    """One intervention: the newest frame before and after, and per
+    method (``maps``: name -> ``{'actor': (before, after), 'critic':
+    ...}``) its maps before and after, the object's old place circled in
+    cyan and its new one in yellow."""
+    names = list(maps)
+    figure = _figure(11, 2.1 * len(names))
+    titles = ['input before', 'input after', 'actor before', 'actor after',
+              'critic before', 'critic after']
+    for row, name in enumerate(names):
+        images = [record['obs'][-1], record['moved_obs'][-1]]
+        for map_name in MAPS:
+            images += list(maps[name][map_name])
+        for col, image in enumerate(images):
+            ax = figure.add_subplot(len(names), 6, row * 6 + col + 1)
+            ax.imshow(image, cmap='gray' if col < 2 else 'magma')
+            for centre, colour in ((record['old'], 'cyan'),
+                                   (record['new'], 'yellow')):
+                if centre is not None:
+                    ax.add_patch(_circle(centre, radius, colour))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(titles[col], fontsize=8)
+        figure.axes[row * 6].set_ylabel(name, fontsize=8)
+    _save_figure(figure, path)
+
+
+def _circle(centre, radius, colour):
+    from matplotlib.patches import Circle
+    return Circle(centre, radius, fill=False, edgecolor=colour,
+                  linewidth=0.8)
+
+
+# An intervention measure counts as clearly above its random baseline from
+# this margin on (follow and vanish are differences of mass ratios, where
+# 1 is the mass of a uniform map); a rank agreement from AGREES on.
+ABOVE_RANDOM = 0.1
+AGREES = 0.3
+
+
+def intervention_verdict(entry):
+    """One sentence on a method's maps under the interventions (``entry``:
+    the report's ``{'actor': ..., 'critic': ...}`` of one method)."""
+    parts = []
+    for map_name in MAPS:
+        m = entry[map_name]
+        words = []
+        for key, yes, no in (('follow', 'follows moved objects',
+                              'does not follow moved objects'),
+                             ('vanish', 'lets go of removed bricks',
+                              'keeps marking removed bricks')):
+            if _finite(m[key]) and _finite(m[key + '_random']):
+                above = m[key] - m[key + '_random'] >= ABOVE_RANDOM
+                words.append('{} ({} vs {} random)'.format(
+                    yes if above else no, _f(m[key]),
+                    _f(m[key + '_random'])))
+        agreement = m['agreement']
+        if _finite(agreement):
+            words.append('{} what changes the agent (agreement {})'.format(
+                'marks most' if agreement >= AGREES else 'does not mark most',
+                _f(agreement)))
+        parts.append('{} {}'.format(map_name, ', '.join(words) or
+                                    'not measured'))
+    return '; '.join(parts) + '.'
+
+
+def _finite(value):
+    return value is not None and np.isfinite(value)
+
+
 def markdown(report, stages, verdicts, seconds):
     lines = ['# Faithfulness report', '',
              '{} on {}: {} frames (every {}th step), seed {}; {:.0f} s.'
@@ -235,7 +306,8 @@ def interventions_markdown(section):
     method."""
     counts, effect = section['counts'], section['effect']
     lines = ['## Interventions', '',
-             'Objects moved by ({}, {}) screen pixels in RAM: {} kept, {} '
+             'Objects moved by ({}, {}) screen pixels in RAM (in Breakout '
+             'also the brick the ball meets next removed): {} kept, {} '
              'not drawn as asked, {} refused (off the screen). Their '
              'effect on the agent: KL {}, most probable action changed in '
              '{} of them, value change {}.'.format(
@@ -244,16 +316,39 @@ def interventions_markdown(section):
                  _f(effect['action_changed']), _f(effect['value_change'], 3)),
              '',
              '| method | map | follow (random) | peak follows (random) | '
-             'agreement |', '|---|---|---|---|---|']
-    for name, entry in section.items():
-        if name in ('offset', 'counts', 'effect'):
-            continue
+             'vanish (random) | agreement |', '|---|---|---|---|---|---|']
+    names = [n for n in section if n not in (
+        'offset', 'counts', 'counts_by_object', 'effect', 'example')]
+    for name in names:
         for map_name in MAPS:
-            m = entry[map_name]
-            lines.append('| {} | {} | {} ({}) | {} ({}) | {} |'.format(
-                name, map_name, _f(m['follow']), _f(m['follow_random']),
-                _f(m['peak_follow']), _f(m['peak_follow_random']),
-                _f(m['agreement'])))
+            m = section[name][map_name]
+            lines.append('| {} | {} | {} ({}) | {} ({}) | {} ({}) | {} '
+                         '|'.format(name, map_name, _f(m['follow']),
+                                    _f(m['follow_random']),
+                                    _f(m['peak_follow']),
+                                    _f(m['peak_follow_random']),
+                                    _f(m['vanish']), _f(m['vanish_random']),
+                                    _f(m['agreement'])))
+    lines += ['', 'Per object (kept / not drawn as asked / refused; mean '
+              'KL, action changed, value change):', '']
+    by_effect = section['effect'].get('by_object', {})
+    for obj, c in section.get('counts_by_object', {}).items():
+        e = by_effect.get(obj)
+        lines.append('- {}: {} / {} / {}{}'.format(
+            obj, c['kept'], c['not_honoured'], c['refused'],
+            '; KL {}, {}, {}'.format(_f(e['kl'], 3), _f(e['action_changed']),
+                                     _f(e['value_change'], 3)) if e else ''))
+    lines += ['', 'Verdicts (clearly above random: by {} or more; agreement '
+              'from {}):'.format(ABOVE_RANDOM, AGREES), '']
+    lines += ['- **{}**: {}'.format(name, intervention_verdict(section[name]))
+              for name in names]
+    if 'example' in section:
+        example = section['example']
+        lines += ['', 'The intervention that changed the policy most (a '
+                  '{} move, KL {}): the object\'s old place in cyan, its new '
+                  'one in yellow.'.format(example['object'],
+                                          _f(example['kl'], 3)), '',
+                  '![one intervention](intervention.png)']
     return lines + ['']
 
 
