@@ -19,7 +19,11 @@ measures of :mod:`evaluation.metrics`; written by :mod:`evaluation.report`):
    weights could not beat;
 2. deletion and insertion of the most salient pixels into a blurred copy
    of the input, against random pixel orderings;
-3. pointing at the game's objects (positions from the emulator's RAM).
+3. pointing at the game's objects (positions from the emulator's RAM);
+4. with ``--interventions``: objects moved (and Breakout's bricks removed)
+   in RAM while the agent plays (:mod:`evaluation.intervention_study`):
+   does each map follow them, beside maps of noise, and does it mark the
+   objects whose change changes the agent most.
 
 It writes ``R/report.md`` (tables, verdicts, plots), the plots as PNG and
 ``R/report.json``; the README explains the figures.
@@ -102,9 +106,10 @@ def build_parser():
                    help='input pixels around an object\'s centre that count '
                         'as on it')
     p.add_argument('--interventions', action='store_true',
-                   help='also move the game\'s objects in RAM while the agent '
-                        'plays (--env only) and measure whether each map '
-                        'follows them (docs/methods.md)')
+                   help='also move the game\'s objects in RAM (and remove '
+                        'Breakout\'s bricks) while the agent plays (--env '
+                        'only) and measure whether each map follows them '
+                        '(docs/methods.md)')
     add_scoring_flags(p)
     return p
 

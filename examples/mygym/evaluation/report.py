@@ -161,15 +161,20 @@ def intervention_verdict(entry):
     for map_name in MAPS:
         m = entry[map_name]
         words = []
-        for key, yes, no in (('follow', 'follows moved objects',
-                              'does not follow moved objects'),
-                             ('vanish', 'lets go of removed bricks',
-                              'keeps marking removed bricks')):
+        for key, words_by_sign in (
+                ('follow', ('follows moved objects',
+                            'does not follow moved objects',
+                            'moves away from moved objects')),
+                ('vanish', ('lets go of removed bricks',
+                            'does not react to removed bricks',
+                            'marks the hole a removed brick leaves more '
+                            'than the brick'))):
             if _finite(m[key]) and _finite(m[key + '_random']):
-                above = m[key] - m[key + '_random'] >= ABOVE_RANDOM
+                margin = m[key] - m[key + '_random']
+                sign = 0 if margin >= ABOVE_RANDOM else (
+                    2 if margin <= -ABOVE_RANDOM else 1)
                 words.append('{} ({} vs {} random)'.format(
-                    yes if above else no, _f(m[key]),
-                    _f(m[key + '_random'])))
+                    words_by_sign[sign], _f(m[key]), _f(m[key + '_random'])))
         agreement = m['agreement']
         if _finite(agreement):
             words.append('{} what changes the agent (agreement {})'.format(
@@ -338,8 +343,9 @@ def interventions_markdown(section):
             obj, c['kept'], c['not_honoured'], c['refused'],
             '; KL {}, {}, {}'.format(_f(e['kl'], 3), _f(e['action_changed']),
                                      _f(e['value_change'], 3)) if e else ''))
-    lines += ['', 'Verdicts (clearly above random: by {} or more; agreement '
-              'from {}):'.format(ABOVE_RANDOM, AGREES), '']
+    lines += ['', 'Verdicts (a measure counts when it differs from its '
+              'random baseline by {} or more; agreement from {}):'.format(
+                  ABOVE_RANDOM, AGREES), '']
     lines += ['- **{}**: {}'.format(name, intervention_verdict(section[name]))
               for name in names]
     if 'example' in section:
