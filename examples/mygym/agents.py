@@ -18,6 +18,7 @@ import chainer
 from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
 
 from env_gym_chainer import GymEnvironment, UnknownGameError, game_of
+from models import protocol
 from models.checkpoint import (CheckpointError, read_checkpoint_info, read_npz,
                                recover)
 from models.networks import ARCHS, DEFAULT_ARCH, phi, stacked_frames
@@ -32,17 +33,34 @@ def evaluation_seed(seed, worker=0):
     return 2 ** 31 - 1 - (seed * 1000 + worker)
 
 
+def input_protocol(info):
+    """The input protocol (:mod:`models.protocol`) of the checkpoint
+    described by ``info``: its own ``protocol`` (an imported agent's) over
+    its architecture's."""
+    return protocol.of(info, ARCHS[info.get('arch') or DEFAULT_ARCH]
+                       .make_preprocessor())
+
+
+def environment_options(info):
+    """The :class:`GymEnvironment` arguments that make the frames the
+    agent of ``info`` was trained on: preprocessor, frame skip, max-pooling
+    and no-ops (:func:`input_protocol`)."""
+    played = input_protocol(info)
+    return dict(protocol.environment_options(played),
+                preprocessor=protocol.preprocessor(played))
+
+
 def environment_for(info, env_id=None, seed=0, worker=0, **options):
     """A :class:`GymEnvironment` that feeds the checkpoint described by
-    ``info`` (:func:`load_agent`'s): its game (or ``env_id``), its
-    architecture's preprocessing and stacked frames, at the evaluation
-    seed of ``seed`` (:func:`evaluation_seed`); ``options`` go to the
-    environment."""
+    ``info`` (:func:`load_agent`'s): its game (or ``env_id``), its input
+    protocol (:func:`environment_options`) and stacked frames, at the
+    evaluation seed of ``seed`` (:func:`evaluation_seed`); ``options`` go
+    to the environment."""
     return GymEnvironment(
         env_id or info['env'],
         frame_buffer_length=info['frame_buffer_length'],
-        preprocessor=ARCHS[info['arch']].make_preprocessor(),
-        seed=evaluation_seed(seed, worker), **options)
+        seed=evaluation_seed(seed, worker),
+        **dict(environment_options(info), **options))
 
 
 def build_agent(arch, n_actions, frame_buffer_length=None, env=None,
@@ -179,6 +197,9 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
     agent = build_agent(arch, n_actions, n_frames,
                         env=env or info.get('env'), **options)
     agent.load(checkpoint_dir)
+    for key in ('protocol', 'imported_from'):
+        if key in info:     # carried into the agent's own checkpoints
+            agent.checkpoint_info[key] = info[key]
     return agent, dict(agent.checkpoint_info, steps=agent.global_step)
 
 

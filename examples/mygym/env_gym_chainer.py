@@ -7,7 +7,9 @@ names:
 
 * each agent step repeats the action for ``frame_skip`` (4) emulator frames,
   sums the rewards, and keeps the pixel-wise maximum of the last two frames
-  (Atari sprites flicker);
+  (Atari sprites flicker); an imported agent's protocol
+  (:mod:`models.protocol`) may draw the skip per step and keep the last
+  frame alone;
 * optionally 1..``noop_max`` no-op frames after each reset (training);
 * optionally FIRE at the start of every life, and a lost life ending a
   training episode (``fire_on_new_life``, ``episodic_life``);
@@ -42,7 +44,7 @@ import gymnasium
 import numpy as np
 
 from media import viewer
-from kernels.resample import area_matrix, resize
+from kernels.resample import area_matrix, bilinear_matrix, resize
 from media.video import Mp4Writer
 
 gymnasium.register_envs(ale_py)
@@ -50,6 +52,10 @@ gymnasium.register_envs(ale_py)
 ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
 LUMA_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+# ITU-R BT.601, the weights of OpenCV's COLOR_RGB2GRAY (ChainerRL's Atari
+# wrappers).
+BT601_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+RESAMPLERS = {'area': area_matrix, 'bilinear': bilinear_matrix}
 
 
 class UnknownGameError(ValueError):
@@ -88,16 +94,24 @@ class FramePreprocessor:
         size (int): output width and height.
         crop_rows (tuple or None): ``(first, stop)`` rows kept before
             resizing, or None for the whole screen.
-        gray (str): ``'luma'`` (BT.709 luminance) or ``'mean'`` (the plain
-            mean of R, G and B).
+        gray (str): ``'luma'`` (BT.709 luminance), ``'bt601'`` (BT.601
+            weights) or ``'mean'`` (the plain mean of R, G and B).
+        resample (str): ``'area'`` (box filter) or ``'bilinear'`` (pixel
+            centres aligned, edges held: OpenCV's ``INTER_LINEAR``).
     """
 
-    def __init__(self, size=84, crop_rows=None, gray='luma'):
-        if gray not in ('luma', 'mean'):
-            raise ValueError('gray must be luma or mean, got %r' % gray)
+    def __init__(self, size=84, crop_rows=None, gray='luma',
+                 resample='area'):
+        if gray not in ('luma', 'bt601', 'mean'):
+            raise ValueError('gray must be luma, bt601 or mean, got %r'
+                             % gray)
+        if resample not in RESAMPLERS:
+            raise ValueError('resample must be area or bilinear, got %r'
+                             % resample)
         self.size = size
         self.crop_rows = crop_rows
         self.gray = gray
+        self.resample = resample
         self._matrices = {}
         # BT.709 luminance of the whole frame last preprocessed, when the
         # preprocessing computed it (gray 'luma', no crop), else None.
@@ -111,6 +125,8 @@ class FramePreprocessor:
             gray = luminance(rgb)
             if self.crop_rows is None:
                 self.last_luminance = gray
+        elif self.gray == 'bt601':
+            gray = np.asarray(rgb, dtype=np.float32) @ BT601_WEIGHTS
         else:
             # The exact integer sum over R, G, B divided by 3, as
             # ``mean(axis=2)`` computes it, without its slow reduction.
@@ -118,8 +134,8 @@ class FramePreprocessor:
             gray += rgb[:, :, 1]
             gray += rgb[:, :, 2]
             gray /= np.float32(3)
-        small = resize(gray, (self.size, self.size), area_matrix,
-                       self._matrices)
+        small = resize(gray, (self.size, self.size),
+                       RESAMPLERS[self.resample], self._matrices)
         return np.clip(np.rint(small), 0, 255).astype(np.uint8)
 
 
@@ -138,7 +154,11 @@ class GymEnvironment(chainerrl.env.Env):
         frame_buffer_length (int): number of stacked frames N.
         preprocessor (callable): RGB frame -> 2-D uint8 frame;
             default ``FramePreprocessor(84)``.
-        frame_skip (int): emulator frames per agent step.
+        frame_skip (int or tuple): emulator frames per agent step, or
+            ``(low, high)``: a uniform draw in ``low..high`` per step (from
+            the environment's seeded generator).
+        max_pool (bool): the step's frame is the maximum of its last two
+            screens (Atari sprites flicker); False: the last screen.
         noop_max (int): at most this many no-op frames after a reset
             (a uniform 1..noop_max); 0 disables them.
         seed (int or None): seed of the first reset (ALE and no-ops).
@@ -165,11 +185,14 @@ class GymEnvironment(chainerrl.env.Env):
                  frame_skip=4, noop_max=30, seed=None, reward_filter=None,
                  max_frames_per_episode=None, render_game=False,
                  render_agent_input=False, monitor_dir=None,
-                 episodic_life=False, fire_on_new_life=False):
+                 episodic_life=False, fire_on_new_life=False,
+                 max_pool=True):
         if frame_buffer_length < 1:
             raise ValueError('frame_buffer_length must be >= 1')
-        if frame_skip < 1:
-            raise ValueError('frame_skip must be >= 1')
+        skips = frame_skip if isinstance(frame_skip, tuple) else (
+            frame_skip, frame_skip)
+        if not 1 <= skips[0] <= skips[1]:
+            raise ValueError('frame_skip must be >= 1 (low <= high)')
         check_atari_id(env_id)
         kwargs = dict(frameskip=1, obs_type='rgb')
         if max_frames_per_episode is not None:
@@ -183,6 +206,10 @@ class GymEnvironment(chainerrl.env.Env):
         self.frame_buffer_length = frame_buffer_length
         self.preprocessor = preprocessor or FramePreprocessor(84)
         self.frame_skip = frame_skip
+        self._skips = skips
+        # Agent steps per second of game time (the ALE runs at 60 frames/s).
+        self.step_rate = 120 / (skips[0] + skips[1])
+        self.max_pool = max_pool
         self.noop_max = noop_max
         self.reward_filter = reward_filter
         self._next_seed = seed
@@ -271,7 +298,8 @@ class GymEnvironment(chainerrl.env.Env):
         return self._luma
 
     def _observe(self):
-        self.rgb_frame = np.maximum(self._screens[0], self._screens[1])
+        self.rgb_frame = (np.maximum(self._screens[0], self._screens[1])
+                          if self.max_pool else self._screens[1].copy())
         frame = self.preprocessor(self.rgb_frame)
         self._luma = None
         self._frames.append(frame)
@@ -295,16 +323,19 @@ class GymEnvironment(chainerrl.env.Env):
     def _repeat(self, ale_action):
         """Play ``ale_action`` for ``frame_skip`` frames, grabbing the last
         two screens; returns the summed reward."""
+        low, high = self._skips
+        skip = low if low == high else int(
+            self._atari.np_random.integers(low, high + 1))
         reward = 0.0
-        for k in range(self.frame_skip):
+        for k in range(skip):
             reward += self._ale.act(ale_action)
             if self._ale.game_over():
                 self._grab(0)
                 self._screens[1] = self._screens[0]
                 break
-            if k >= self.frame_skip - 2:
-                self._grab(k - (self.frame_skip - 2))
-        if self.frame_skip == 1:
+            if k >= skip - 2:
+                self._grab(k - (skip - 2))
+        if skip == 1:
             self._screens[0] = self._screens[1]
         return reward
 
@@ -336,7 +367,8 @@ class GymEnvironment(chainerrl.env.Env):
         self._grab(0)
         self._screens[1] = self._screens[0]
         self._frames.clear()
-        frame = self.preprocessor(np.maximum(*self._screens))
+        frame = self.preprocessor(np.maximum(*self._screens)
+                                  if self.max_pool else self._screens[1])
         for _ in range(self.frame_buffer_length - 1):
             self._frames.append(frame)
         return self._observe()
@@ -367,7 +399,7 @@ class GymEnvironment(chainerrl.env.Env):
         if self.monitor_dir and _is_monitored_episode(self.episode_id):
             path = '{}/episode-{:06d}.mp4'.format(self.monitor_dir,
                                                   self.episode_id)
-            self._monitor = Mp4Writer(path, fps=60 / self.frame_skip)
+            self._monitor = Mp4Writer(path, fps=self.step_rate)
 
     def close(self):
         monitor, self._monitor = self._monitor, None

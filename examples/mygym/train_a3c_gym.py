@@ -29,7 +29,8 @@ from threadpoolctl import threadpool_limits
 
 from evaluation import episodes
 from training import runner
-from agents import build_agent, evaluation_seed, load_agent
+from agents import (build_agent, environment_options, evaluation_seed,
+                    load_agent)
 from models.networks import ARCHS, stacked_frames
 from models.checkpoint import (CheckpointError, clean_folder,
                                read_checkpoint_info)
@@ -281,7 +282,13 @@ def env_factory(args, run_dir=None):
     environments trim, scale and clip rewards and lose an episode with a
     life; test ones play whole games with raw rewards, at their own seeds.
     ``run_dir``: where ``--monitor`` writes (None: nowhere)."""
-    make_preprocessor = ARCHS[args.arch].make_preprocessor
+    # A loaded agent plays by its checkpoint's input protocol (an imported
+    # agent's own frames); a fresh one by its architecture's.
+    try:
+        info = dict(read_checkpoint_info(args.load)) if args.load else {}
+    except CheckpointError as e:
+        raise UsageError(str(e))
+    info['arch'] = args.arch
     n_frames = frame_buffer_length(args)
     # In a demo with saliency, --render shows the saliency windows instead.
     render_game = args.render and not (args.demo and args.saliency != 'none')
@@ -292,7 +299,7 @@ def env_factory(args, run_dir=None):
         shown = process_idx == 0
         return GymEnvironment(
             args.env, frame_buffer_length=n_frames,
-            preprocessor=make_preprocessor(), seed=seed,
+            seed=seed,
             reward_filter=None if test else training_reward_filter(
                 args.min_reward, args.reward_scale_factor),
             render_game=render_game and shown,
@@ -300,7 +307,8 @@ def env_factory(args, run_dir=None):
             fire_on_new_life=args.life_rules == 'auto' and 'auto',
             episodic_life=not test and args.life_rules == 'auto' and 'auto',
             monitor_dir=(os.path.join(run_dir, 'monitor')
-                         if args.monitor and shown and run_dir else None))
+                         if args.monitor and shown and run_dir else None),
+            **environment_options(info))
     return make_env
 
 
@@ -391,7 +399,7 @@ def run_demo(args, agent, make_env, video_dir):
     observers = []
     if args.saliency != 'none':
         recorder = SaliencyRecorder(
-            video_dir, scale=args.saliency_scale, fps=60 / env.frame_skip,
+            video_dir, scale=args.saliency_scale, fps=env.step_rate,
             magnify=args.video_scale, live=args.render,
             save_maps=args.save_maps, composite=args.composite,
             action_names=env.action_meanings)

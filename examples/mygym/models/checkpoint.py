@@ -22,7 +22,8 @@ import numpy as np
 from chainerrl.misc import copy_param
 
 from models.optimizers import OPTIMIZERS
-from models.networks import weights_changed
+from models import protocol
+from models.networks import ARCHS, DEFAULT_ARCH, weights_changed
 
 INFO_FILE = 'checkpoint.json'
 
@@ -304,6 +305,22 @@ def read_checkpoint_info(dirname):
             raise CheckpointError('{}: {} is {!r}, expected {}'.format(
                 path, key, value, 'a string' if kind is str else
                 'an integer in {}..{}'.format(low, high)))
+    if 'protocol' in info:
+        arch = ARCHS.get(info.get('arch') or DEFAULT_ARCH)
+        if arch is None:
+            raise CheckpointError('{}: unknown architecture {!r}'.format(
+                path, info.get('arch')))
+        try:
+            protocol.check(info['protocol'], arch.make_preprocessor().size)
+        except protocol.ProtocolError as e:
+            raise CheckpointError('{}: {}'.format(path, e))
+    imported = info.get('imported_from')
+    if imported is not None and not (
+            isinstance(imported, dict) and all(
+                isinstance(k, str) and isinstance(v, str)
+                for k, v in imported.items())):
+        raise CheckpointError('{}: imported_from is not an object of '
+                              'strings'.format(path))
     if info.get('optimizer', OPTIMIZERS[0]) not in OPTIMIZERS:
         raise CheckpointError('{}: optimizer is {!r}, expected one of '
                               '{}'.format(path, info['optimizer'],

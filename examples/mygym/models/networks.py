@@ -121,6 +121,74 @@ class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
         return self.heads(self.lstm(self.features(state)))
 
 
+class NIPSHead(chainer.ChainList):
+    """The NIPS DQN head of ChainerRL's Atari A3C example: two convolutions
+    (16 8x8/4, 32 4x4/2) and a linear layer of 256, each followed by the
+    activation (guided ReLU here: ReLU in training)."""
+
+    input_size = 84
+    n_output_channels = 256
+
+    def __init__(self, n_input_channels=4, activation=guided_relu):
+        self.activation = activation
+        super().__init__(
+            L.Convolution2D(n_input_channels, 16, 8, stride=4,
+                            initial_bias=0.1),
+            L.Convolution2D(16, 32, 4, stride=2, initial_bias=0.1),
+            L.Linear(2592, 256, initial_bias=0.1))
+
+    def __call__(self, state):
+        h = state
+        for layer in self:
+            h = self.activation(layer(h))
+        return h
+
+
+class ChainerRLA3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
+    """ChainerRL's Atari ``A3CFF`` (``examples/atari/train_a3c_ale.py``),
+    link for link, so that its ``model.npz`` loads by name: the NIPS head,
+    a softmax policy and a value. Run by Chainer (``kind`` None)."""
+
+    input_size = 84
+
+    def __init__(self, n_actions, n_input_channels=4):
+        self.head = NIPSHead(n_input_channels)
+        self.pi = policies.FCSoftmaxPolicy(256, n_actions)
+        self.v = v_function.FCVFunction(256)
+        super().__init__(self.head, self.pi, self.v)
+
+    def pi_and_v(self, state):
+        features = self.head(state)
+        return self.pi(features), self.v(features)
+
+
+class ChainerRLA3CLSTM(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
+                       SuiteNetwork):
+    """ChainerRL's Atari ``A3CLSTM``: the NIPS head, an LSTM of 256, a
+    softmax policy and a value, link for link."""
+
+    recurrent = True
+    input_size = 84
+
+    def __init__(self, n_actions, n_input_channels=4):
+        self.head = NIPSHead(n_input_channels)
+        self.lstm = L.LSTM(256, 256)
+        self.pi = policies.FCSoftmaxPolicy(256, n_actions)
+        self.v = v_function.FCVFunction(256)
+        super().__init__(self.head, self.lstm, self.pi, self.v)
+
+    def features(self, state):
+        """What the LSTM reads, ``(batch, 256)``."""
+        return self.head(state)
+
+    def heads(self, h):
+        """Policy and value of LSTM outputs ``(batch, 256)``."""
+        return self.pi(h), self.v(h)
+
+    def pi_and_v(self, state):
+        return self.heads(self.lstm(self.features(state)))
+
+
 Arch = collections.namedtuple('Arch', 'make_model make_preprocessor frames')
 
 # --arch -> model factory (n_actions, n_frames), preprocessing, frames
@@ -137,6 +205,12 @@ ARCHS = {
     'LSTM': Arch(lambda n, c: A3CLSTMCNN(n, c),
                  lambda: FramePreprocessor(80, crop_rows=(35, 195),
                                            gray='mean'), 1),
+    # ChainerRL's own Atari A3C networks (agents imported with
+    # import_agent.py; they train here too).
+    'ChainerRLFF': Arch(lambda n, c: ChainerRLA3CFF(n, c),
+                        lambda: FramePreprocessor(84, gray='bt601'), None),
+    'ChainerRLLSTM': Arch(lambda n, c: ChainerRLA3CLSTM(n, c),
+                          lambda: FramePreprocessor(84, gray='bt601'), None),
 }
 DEFAULT_ARCH = 'FFSoftmax'
 DEFAULT_FRAMES = 4

@@ -1,0 +1,140 @@
+"""import_agent.py end to end: an agent of another code base imported,
+then watched, explained and measured by the suite's own tools."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import faithfulness
+import import_agent
+import saliency_app
+from agents import environment_for, load_agent
+from conftest import run_launcher
+from media.video import read_mp4
+from torch_writer import Planted, greydanus_state, save_legacy, save_zip
+
+
+@pytest.fixture(scope='module')
+def imported(tmp_path_factory):
+    """A Greydanus-format agent (random weights, PyTorch's zip format)
+    imported for Breakout."""
+    folder = tmp_path_factory.mktemp('imported')
+    source = str(folder / 'strong.40.tar')
+    save_zip(source, greydanus_state(np.random.default_rng(0)))
+    out = str(folder / 'agent')
+    assert import_agent.main(['greydanus', source, '--env',
+                              'BreakoutNoFrameskip-v4', '--out', out]) == 0
+    return out
+
+
+def test_the_checkpoint_says_what_it_is_and_how_it_plays(imported):
+    assert sorted(os.listdir(imported)) == ['checkpoint.json', 'model.npz']
+    info = json.load(open(os.path.join(imported, 'checkpoint.json')))
+    assert info['arch'] == 'LSTM' and info['n_actions'] == 4
+    assert info['imported_from']['format'] == 'greydanus'
+    assert len(info['imported_from']['sha256']) == 64
+    assert info['protocol']['frame_skip'] == [2, 4]
+    assert info['protocol']['max_pool'] is False
+    # The environment follows the protocol: 2 to 4 emulator frames per
+    # step, the last screen alone, no no-ops.
+    agent, info = load_agent(imported)
+    env = environment_for(info, seed=0)
+    assert env.preprocessor.resample == 'bilinear'
+    env.reset()
+    assert env._ale.getEpisodeFrameNumber() == 0
+    skips = []
+    for _ in range(60):
+        before = env._ale.getEpisodeFrameNumber()
+        env.step(0)
+        skips.append(env._ale.getEpisodeFrameNumber() - before)
+        np.testing.assert_array_equal(env.rgb_frame, env.screen)
+    env.close()
+    assert set(skips) == {2, 3, 4}
+
+
+def test_demo_app_and_report_run_on_an_imported_agent(imported, tmp_path):
+    rollout = str(tmp_path / 'rollout.npz')
+    videos = tmp_path / 'videos'
+    assert run_launcher([1, '--env', 'BreakoutNoFrameskip-v4', '--arch',
+                         'LSTM', '--demo', '--load', imported,
+                         '--eval-n-runs', 1, '--max-episode-len', 12,
+                         '--record-rollout', rollout,
+                         '--video-dir', videos]) == 0
+    actor = read_mp4(videos / 'episode-000-actor.mp4')
+    assert actor.shape[0] == 12
+    out = tmp_path / 'app'
+    assert saliency_app.main(['--rollout', rollout, '--start-frame', '2',
+                              '--end-frame', '4', '--method', 'greydanus',
+                              '--out', str(out)]) == 0
+    assert np.load(out / 'maps.npz')['actor'].shape == (3, 80, 80)
+    report = tmp_path / 'report'
+    assert faithfulness.main(['--load', imported, '--env',
+                              'BreakoutNoFrameskip-v4', '--frames', '3',
+                              '--methods', 'guided', '--random-orderings',
+                              '1', '--out', str(report)]) == 0
+    assert json.load(open(report / 'report.json'))['arch'] == 'LSTM'
+
+
+def _error(capsys, argv, needle):
+    rc = import_agent.main([str(a) for a in argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert needle in err
+
+
+def test_bad_files_end_in_one_line(tmp_path, capsys):
+    good = greydanus_state(np.random.default_rng(1))
+    out = ['--env', 'BreakoutNoFrameskip-v4', '--out', tmp_path / 'out']
+    marker = tmp_path / 'ran'
+    planted = str(tmp_path / 'planted.tar')
+    save_zip(planted, good, extra=Planted('touch {}'.format(marker)))
+    _error(capsys, ['greydanus', planted] + out, 'refused: the pickle names')
+    assert not marker.exists() and not (tmp_path / 'out').exists()
+    whole = str(tmp_path / 'whole.tar')
+    save_legacy(whole, good)
+    data = open(whole, 'rb').read()
+    short = str(tmp_path / 'short.tar')
+    open(short, 'wb').write(data[:len(data) // 3])
+    _error(capsys, ['greydanus', short] + out, 'truncated')
+    wrong = dict(good, **{'conv2.weight': np.zeros((32, 32, 5, 5),
+                                                   np.float32)})
+    save_zip(str(tmp_path / 'wrong.tar'), wrong)
+    _error(capsys, ['greydanus', tmp_path / 'wrong.tar'] + out,
+           'conv2.weight is (32, 32, 5, 5)')
+    renamed = {('policy.' + k): v for k, v in good.items()}
+    save_zip(str(tmp_path / 'renamed.tar'), renamed)
+    _error(capsys, ['greydanus', tmp_path / 'renamed.tar'] + out,
+           'not a visualize_atari NNPolicy')
+    six = greydanus_state(np.random.default_rng(1), n_actions=6)
+    save_zip(str(tmp_path / 'six.tar'), six)
+    _error(capsys, ['greydanus', tmp_path / 'six.tar'] + out,
+           'the network has 6 actions but BreakoutNoFrameskip-v4 has 4')
+    _error(capsys, ['greydanus', tmp_path / 'absent.tar'] + out, 'no file')
+    _error(capsys, ['greydanus', whole, '--env', 'Tennis-v9', '--out',
+                    tmp_path / 'o'], 'unknown game id')
+    (tmp_path / 'full').mkdir()
+    (tmp_path / 'full' / 'keep.txt').write_text('mine')
+    _error(capsys, ['greydanus', whole, '--env', 'BreakoutNoFrameskip-v4',
+                    '--out', tmp_path / 'full'], 'is not empty')
+    assert (tmp_path / 'full' / 'keep.txt').read_text() == 'mine'
+    _error(capsys, ['pytorch', whole] + out, "invalid choice: 'pytorch'")
+
+
+def test_a_checkpoint_with_a_bad_protocol_is_refused(imported, tmp_path,
+                                                     capsys):
+    folder = tmp_path / 'edited'
+    folder.mkdir()
+    for name in ('model.npz', 'checkpoint.json'):
+        (folder / name).write_bytes(open(os.path.join(imported, name),
+                                         'rb').read())
+    info = json.load(open(folder / 'checkpoint.json'))
+    info['protocol']['frame_skip'] = [4, 2]
+    json.dump(info, open(folder / 'checkpoint.json', 'w'))
+    rc = run_launcher([1, '--env', 'BreakoutNoFrameskip-v4', '--arch',
+                       'LSTM', '--demo', '--load', folder,
+                       '--saliency', 'none'])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert 'protocol field frame_skip is [4, 2]' in err
