@@ -11,13 +11,13 @@ intervention, before and after the move, beside maps of noise.
 import chainer
 import numpy as np
 
-from agents import environment_for
+from agents import environment_for, environment_options
 from env_gym_chainer import game_of
 from evaluation import intervention_measures as im
 from evaluation import objects
 from evaluation.interventions import InterventionError, apply, targets
 from evaluation.study import MAPS, finite_mean
-from models.networks import ARCHS, phi
+from models.networks import phi
 from models.recurrent_state import snapshot
 from saliency import policy_only
 from saliency.base import policy_scores
@@ -33,7 +33,7 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
     'not_honoured', 'refused'}``."""
     game = game_of(env_id)
     names = targets(game, offset)       # refuses a game without a table
-    preprocessor = ARCHS[info['arch']].make_preprocessor()
+    preprocessor = environment_options(info)['preprocessor']
     env = environment_for(info, env_id, seed)
     agent.saliency = policy_only
     agent.stop_episode()            # a recurrent agent starts afresh
