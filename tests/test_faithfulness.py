@@ -120,3 +120,40 @@ def test_interventions_need_the_emulator(lstm_rollout, tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and '--interventions needs --env' in err
+
+
+def _figures(value, skip=('seconds', 'ms_per_frame')):
+    """The report's figures as a flat {path: value}, timings left out."""
+    out = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in skip:
+                out.update({key + '.' + k: v
+                            for k, v in _figures(item).items()})
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out.update({'{}.{}'.format(i, k): v
+                        for k, v in _figures(item).items()})
+    else:
+        out[''] = value
+    return out
+
+
+def test_the_report_on_a_dask_cluster_equals_the_local_one(tmp_path):
+    argv = ['--load', SHIPPED, '--env', 'PongNoFrameskip-v4', '--frames',
+            '4', '--methods', 'greydanus', '--random-orderings', '1',
+            '--seed', '0']
+    assert faithfulness.main(argv + ['--out', str(tmp_path / 'local')]) == 0
+    assert faithfulness.main(argv + ['--out', str(tmp_path / 'dask'),
+                                     '--cluster', 'local:2']) == 0
+    local, dask = (_figures(json.loads((tmp_path / n / 'report.json')
+                                       .read_text()))
+                   for n in ('local', 'dask'))
+    assert set(local) == set(dask)
+    assert any('randomization_spearman.conv1' in k for k in local)
+    for key, value in local.items():
+        if isinstance(value, float):
+            assert dask[key] == pytest.approx(value, rel=1e-5, abs=1e-6,
+                                              nan_ok=True), key
+        elif key != 'out.':
+            assert dask[key] == value, key

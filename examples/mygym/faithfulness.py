@@ -40,7 +40,8 @@ from chainerrl import misc
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
+from common.cli import (SEED, OneLineParser, UsageError, add_cluster_flags,
+                        add_scoring_flags,
                         check_device, check_writable_folder, finite_float,
                         int_in, run_main)
 from env_gym_chainer import UnknownGameError, check_atari_id, game_of
@@ -48,6 +49,8 @@ from evaluation import metrics as fm
 from evaluation.intervention_study import (example_index, measure,
                                            play_interventions)
 from evaluation.interventions import InterventionError, movable
+from evaluation.cluster import ClusterError, ClusterMaps
+from evaluation.cluster import from_flags as cluster_from_flags
 from evaluation.report import plot_intervention, write_report
 from evaluation.rollout import check_fits
 from evaluation.study import (MAPS, Evaluation, object_positions,
@@ -111,6 +114,7 @@ def build_parser():
                         'only) and measure whether each map follows them '
                         '(docs/methods.md)')
     add_scoring_flags(p)
+    add_cluster_flags(p)
     return p
 
 
@@ -134,8 +138,30 @@ def run(args):
             movable(game_of(args.env), OFFSET)  # a game without a RAM table
         except InterventionError as e:
             raise UsageError(str(e))
-    check_writable_folder(args.out, '--out')
     check_device(args.device)
+    try:
+        cluster = cluster_from_flags(args)
+    except ValueError as e:
+        raise UsageError(str(e))
+    if cluster is None:
+        return _run(args, None)
+    if args.device != 'cpu':
+        raise UsageError('--device {} applies to this machine; a cluster\'s '
+                         'workers run on their CPUs'.format(args.device))
+    try:
+        cluster.__enter__()             # before any output exists
+    except ClusterError as e:
+        raise UsageError(str(e))
+    try:
+        return _run(args, cluster)
+    except ClusterError as e:
+        raise UsageError(str(e))        # the report is written whole or not
+    finally:
+        cluster.__exit__(None, None, None)
+
+
+def _run(args, cluster):
+    check_writable_folder(args.out, '--out')
     meta = {}
     if args.rollout:
         try:
@@ -178,6 +204,8 @@ def run(args):
         info['n_actions'], info['frame_buffer_length']), args.seed)
     evaluation = Evaluation(model, fresh, states, frames['actions'],
                             recurrent, positions, args)
+    if cluster is not None:
+        evaluation.use_cluster(ClusterMaps(cluster.client), info)
     n = len(states)
     total = n + len(args.methods) * n * (1 + len(evaluation.stages) + 2)
     bar = tqdm(total=total, desc='random baseline', unit='map',

@@ -21,6 +21,7 @@ was seen with):
 Each map is scaled by its own maximum (``--scale frame``) or by the maximum
 over the range (``--scale range``).
 """
+import contextlib
 import itertools
 import multiprocessing as mp
 import os
@@ -37,11 +38,13 @@ from agents import load_agent
 from models.networks import phi
 from kernels import engine
 from models.checkpoint import CheckpointError, read_checkpoint_info
-from common.cli import (OneLineParser, UsageError, add_scoring_flags,
-                        check_device, finite_float, int_at_least, int_in,
-                        run_main)
+from common.cli import (OneLineParser, UsageError, add_cluster_flags,
+                        add_scoring_flags, check_device, finite_float,
+                        int_at_least, int_in, run_main)
 from common.outputs import save_npz
 from media.render import red_overlay, to_unit
+from evaluation.cluster import ClusterError, ClusterMaps
+from evaluation.cluster import from_flags as cluster_from_flags
 from evaluation.rollout import check_fits, load_rollout
 from saliency import METHODS, make_saliency
 from media.video import Mp4Writer
@@ -70,6 +73,7 @@ def build_parser():
                    help='checkpoint folder (default: the one the rollout '
                         'was recorded with)')
     add_scoring_flags(p)
+    add_cluster_flags(p)
     p.add_argument('--scale', choices=('frame', 'range'), default='frame',
                    help='normalise each map by its own maximum or by the '
                         'maximum over the frame range')
@@ -141,6 +145,24 @@ def _stack(results, frames):
         return np.zeros((0, 0, 0)), np.zeros((0, 0, 0))
     return (np.stack([results[i][0] for i in frames]),
             np.stack([results[i][1] for i in frames]))
+
+
+def compute_maps_on(cluster, model, meta, observations, frames, method_name,
+                    chunk, recurrent_states=None, progress=True):
+    """:func:`compute_maps` on the Dask ``cluster``
+    (:class:`evaluation.cluster.Cluster`): the same maps, in frame order."""
+    bar = tqdm(total=len(frames), desc='saliency', unit='frame',
+               disable=not progress, file=sys.stderr)
+    try:
+        return ClusterMaps(cluster.client).maps(
+            model, meta['arch'], meta['n_actions'],
+            meta['frame_buffer_length'], method_name, chunk,
+            np.asarray(observations)[frames],
+            None if recurrent_states is None
+            else np.asarray(recurrent_states)[frames],
+            progress=bar.update)
+    finally:
+        bar.close()
 
 
 def compute_maps(model, phi, observations, frames, method, workers,
@@ -217,6 +239,26 @@ def run(args):
                                                args.end_frame, n - 1))
     check_device(args.device)
     try:
+        cluster = cluster_from_flags(args)
+    except ValueError as e:
+        raise UsageError(str(e))
+    if cluster is not None and args.workers != 1:
+        raise UsageError('--workers is the local pool\'s; on a cluster the '
+                         'workers are its own (--cluster local:N)')
+    if cluster is not None and args.device != 'cpu':
+        raise UsageError('--device {} applies to this machine; a cluster\'s '
+                         'workers run on their CPUs'.format(args.device))
+    with contextlib.ExitStack() as stack:
+        if cluster is not None:
+            try:
+                stack.enter_context(cluster)    # before any output exists
+            except ClusterError as e:
+                raise UsageError(str(e))
+        return _run(args, arrays, meta, cluster)
+
+
+def _run(args, arrays, meta, cluster):
+    try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
         raise UsageError('cannot write to --out {}: {}'.format(
@@ -236,10 +278,17 @@ def run(args):
     frames = list(range(args.start_frame, args.end_frame + 1))
     status = 0
     try:
-        actor, critic = compute_maps(model, phi, arrays['observations'],
-                                     frames, method,
-                                     min(args.workers, len(frames)),
-                                     recurrent_states)
+        if cluster is not None:
+            actor, critic = compute_maps_on(
+                cluster, model, meta, arrays['observations'], frames,
+                args.method, args.chunk, recurrent_states)
+        else:
+            actor, critic = compute_maps(model, phi, arrays['observations'],
+                                         frames, method,
+                                         min(args.workers, len(frames)),
+                                         recurrent_states)
+    except ClusterError as e:
+        raise UsageError(str(e))     # nothing written: outputs stay absent
     except Interrupted as stop:
         if not stop.frames:
             raise

@@ -130,6 +130,18 @@ def add_scoring_flags(parser, chunk_flag='--chunk'):
                         help=DEVICE_HELP)
 
 
+def add_cluster_flags(parser):
+    """``--scheduler ADDRESS`` and ``--cluster local[:N]``, one or
+    neither (without them nothing runs on Dask, nor is it imported)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--scheduler', metavar='ADDRESS',
+                       help='compute the maps on the Dask cluster of this '
+                            'running scheduler (e.g. tcp://10.0.0.5:8786)')
+    group.add_argument('--cluster', metavar='local[:N]',
+                       help='compute the maps on a Dask LocalCluster of N '
+                            'worker processes (default: one per core)')
+
+
 def check_device(device):
     """Refuse, before any work, a ``--device`` this machine cannot run."""
     from kernels.engine import EngineError, providers

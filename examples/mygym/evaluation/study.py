@@ -128,6 +128,24 @@ class Evaluation:
         self.cascade = fm.randomization_cascade(model, fresh)
         self.stages = [name for name, _ in self.cascade]
         self.curves = {}        # method -> map -> kind -> score -> (steps+1)
+        self._cluster = None
+
+    def use_cluster(self, cluster_maps, info):
+        """Compute the maps (of the trained network and of every stage of
+        the randomisation) on a cluster (:class:`evaluation.cluster.
+        ClusterMaps`); ``info``: the checkpoint's arch and sizes. The
+        deletion and insertion curves stay here."""
+        self._cluster = (cluster_maps, (info['arch'], info['n_actions'],
+                                        info['frame_buffer_length']))
+
+    def _maps(self, name, method, model, bar):
+        if self._cluster is None:
+            return compute_maps(method, model, self.states, self.recurrent,
+                                bar)
+        cluster_maps, network = self._cluster
+        return cluster_maps.maps(model, *network, name, self.args.chunk,
+                                 self.states, self.recurrent, scaled=True,
+                                 progress=bar.update)
 
     def _state(self, i):
         return None if self.recurrent is None else self.recurrent[i]
@@ -168,13 +186,11 @@ class Evaluation:
         for name, method in methods.items():
             bar.set_description(name)
             start = time.perf_counter()
-            trained = compute_maps(method, self.model, self.states,
-                                   self.recurrent, bar)
+            trained = self._maps(name, method, self.model, bar)
             seconds = time.perf_counter() - start
             randomised = []
             for _, model in self.cascade:
-                randomised.append(compute_maps(method, model, self.states,
-                                               self.recurrent, bar))
+                randomised.append(self._maps(name, method, model, bar))
             entry = {'ms_per_frame': 1000 * seconds / len(self.states)}
             self.curves[name] = {}
             for m, map_name in enumerate(MAPS):

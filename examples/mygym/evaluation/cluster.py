@@ -1,0 +1,232 @@
+"""Saliency maps computed on a Dask cluster (``--scheduler``, ``--cluster``).
+
+The frame-range app and the faithfulness report spend their time on maps,
+one frame independent of the next. :class:`ClusterMaps` ships that work to
+Dask distributed workers as chunks of recorded frames (observations and,
+for a recurrent agent, the state each was seen with), never as
+environments or sessions:
+
+* the network goes once to every worker as its weights and what builds it
+  (``client.scatter(..., broadcast=True)``); each worker builds the
+  network, its saliency method and so its ONNX Runtime session once per
+  weights and method (a per-process cache), with one intra-op thread;
+* each task computes :data:`FRAMES_PER_TASK` frames; results come back in
+  frame order, and the progress bar counts frames as tasks finish;
+* a worker that dies mid-task has its chunk recomputed by Dask elsewhere;
+  a scheduler that cannot be reached, or a cluster lost mid-run, ends in
+  :class:`ClusterError` (one line) before anything is written.
+
+Dask is imported only when a cluster is asked for.
+"""
+import hashlib
+import os
+
+import numpy as np
+
+from models.networks import ARCHS, phi
+
+# Frames per task: a Greydanus frame costs ~40 ms on one core, so a task is
+# ~0.3 s of work against the scheduler's few milliseconds per task, and
+# 1,000 frames make 125 tasks to balance (bench/cluster_scaling.py).
+FRAMES_PER_TASK = 8
+CONNECT_TIMEOUT = '10s'
+
+
+class ClusterError(RuntimeError):
+    """A scheduler that cannot be reached or a cluster lost mid-run."""
+
+
+def parse_local(text):
+    """``local`` or ``local:N`` -> N worker processes (``local``: one per
+    core); raises ValueError otherwise."""
+    name, _, count = text.partition(':')
+    if name != 'local':
+        raise ValueError('--cluster takes local or local:N, got {!r}'.format(
+            text))
+    if not count:
+        return max(1, os.cpu_count() or 1)
+    if not count.isdigit() or not 1 <= int(count) <= 256:
+        raise ValueError('--cluster local:N needs N in 1..256, got {!r}'
+                         .format(count))
+    return int(count)
+
+
+def from_flags(args):
+    """The :class:`Cluster` that ``--scheduler`` or ``--cluster`` ask for
+    (:func:`common.cli.add_cluster_flags`), or None; ValueError for a bad
+    ``--cluster``."""
+    if getattr(args, 'scheduler', None):
+        return Cluster(address=args.scheduler)
+    if getattr(args, 'cluster', None):
+        return Cluster(n_workers=parse_local(args.cluster))
+    return None
+
+
+class Cluster:
+    """A Dask client: on a running scheduler (``address``) or on a
+    ``LocalCluster`` of ``n_workers`` processes of one thread each. Use as
+    a context manager; :class:`ClusterError` if it cannot be had."""
+
+    def __init__(self, address=None, n_workers=None):
+        self.address, self.n_workers = address, n_workers
+        self.client = self._local = None
+
+    def __enter__(self):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as e:     # the suite's requirements include it
+            raise ClusterError('Dask distributed is not installed ({})'
+                               .format(e))
+        try:
+            if self.address:
+                self.client = Client(self.address, timeout=CONNECT_TIMEOUT)
+            else:
+                self._local = LocalCluster(
+                    n_workers=self.n_workers, threads_per_worker=1,
+                    processes=True, dashboard_address=None)
+                self.client = Client(self._local, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as e:
+            self.__exit__(None, None, None)
+            raise ClusterError('cannot reach the Dask scheduler at {}: {}'
+                               .format(self.address or 'a local cluster',
+                                       _line(e)))
+        return self
+
+    def __exit__(self, *exc):
+        for thing in (self.client, self._local):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:       # already gone with the cluster
+                    pass
+        self.client = self._local = None
+
+
+def _line(error):
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def network_payload(model, arch, n_actions, frames):
+    """What rebuilds ``model`` on a worker: its architecture and sizes,
+    its weights, and a token naming those weights."""
+    weights = {name: np.array(param.array)
+               for name, param in model.namedparams()}
+    digest = hashlib.sha1(arch.encode())
+    for name in sorted(weights):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(weights[name]).tobytes())
+    return {'arch': arch, 'n_actions': int(n_actions),
+            'frames': int(frames), 'weights': weights,
+            'token': digest.hexdigest()}
+
+
+# Per worker process: (weights token, method name, chunk) -> (model,
+# method), built once.
+_BUILT = {}
+
+
+def _built(payload, method_name, chunk):
+    key = (payload['token'], method_name, chunk)
+    if key not in _BUILT:
+        import chainer
+        from threadpoolctl import threadpool_limits
+
+        from kernels import engine
+        from saliency import make_saliency
+        threadpool_limits(limits=1)     # one thread per worker process
+        engine.set_threads(1)
+        model = ARCHS[payload['arch']].make_model(payload['n_actions'],
+                                                  payload['frames'])
+        with chainer.using_config('train', False):
+            model.pi_and_v(np.zeros((1, payload['frames'], model.input_size,
+                                     model.input_size), np.float32))
+        for name, param in model.namedparams():
+            param.array[...] = payload['weights'][name]
+        model.weights_changed()
+        if hasattr(model, 'reset_state'):
+            model.reset_state()
+        _BUILT.clear()            # one network at a time per worker
+        _BUILT[key] = (model, make_saliency(method_name, chunk=chunk,
+                                            model=model))
+    return _BUILT[key]
+
+
+def maps_task(payload, method_name, chunk, states, recurrent, scaled):
+    """Actor and critic maps ``(n, H, W)`` of ``states`` (uint8
+    observations unless ``scaled``), each from its recurrent state."""
+    import chainer
+    model, method = _built(payload, method_name, chunk)
+    actor, critic = [], []
+    with chainer.using_config('train', False):
+        for i, state in enumerate(states):
+            x = (state if scaled else phi(state))[None]
+            result = method(model, x, None if recurrent is None
+                            else recurrent[i])
+            actor.append(result.actor)
+            critic.append(result.critic)
+    return np.stack(actor), np.stack(critic)
+
+
+def _lost_errors():
+    """The exceptions that mean the cluster, not the work, failed."""
+    import asyncio
+    import concurrent.futures
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+    return (KilledWorker, CommClosedError, OSError, TimeoutError,
+            asyncio.CancelledError, concurrent.futures.CancelledError)
+
+
+class ClusterMaps:
+    """Maps of many frames, computed by the workers of ``client``."""
+
+    def __init__(self, client, frames_per_task=FRAMES_PER_TASK):
+        self.client = client
+        self.frames_per_task = frames_per_task
+        self._scattered = {}
+
+    def _payload(self, model, arch, n_actions, frames):
+        payload = network_payload(model, arch, n_actions, frames)
+        token = payload['token']
+        if token not in self._scattered:
+            # In a list: a scattered dict would become one key per entry,
+            # named by the entry ('weights'), shared by every network.
+            self._scattered[token], = self.client.scatter([payload],
+                                                          broadcast=True)
+        return self._scattered[token]
+
+    def maps(self, model, arch, n_actions, frames, method_name, chunk,
+             states, recurrent=None, scaled=False, progress=None):
+        """``(actor, critic)`` ``(len(states), H, W)``, in the order of
+        ``states``; ``progress(k)`` after every ``k`` frames done.
+
+        Raises:
+            ClusterError: the cluster was lost (workers killed more often
+                than Dask retries, the scheduler gone).
+        """
+        from distributed import as_completed
+        lost = _lost_errors()
+        n = len(states)
+        try:
+            payload = self._payload(model, arch, n_actions, frames)
+            futures = {}
+            for start in range(0, n, self.frames_per_task):
+                stop = min(n, start + self.frames_per_task)
+                future = self.client.submit(
+                    maps_task, payload, method_name, chunk,
+                    np.asarray(states[start:stop]),
+                    None if recurrent is None else np.asarray(
+                        recurrent[start:stop]), scaled, pure=False)
+                futures[future] = start
+            parts = {}
+            for future in as_completed(list(futures)):
+                parts[futures[future]] = future.result()
+                if progress is not None:
+                    progress(len(parts[futures[future]][0]))
+        except lost as e:
+            raise ClusterError('lost the Dask cluster: {}: {}'.format(
+                type(e).__name__, _line(e)))
+        order = sorted(parts)
+        return (np.concatenate([parts[s][0] for s in order]),
+                np.concatenate([parts[s][1] for s in order]))
