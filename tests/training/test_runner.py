@@ -53,7 +53,11 @@ def _alive(pid):
     return fields[1].split()[0] != 'Z'
 
 
-def _start_training(outdir, *extra):
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_training(outdir, *extra, ignore_sigint=False):
     return subprocess.Popen(
         [sys.executable, train_a3c_gym.__file__, '2', '--steps', '1000000',
          '--env', 'BreakoutNoFrameskip-v4',
@@ -61,7 +65,8 @@ def _start_training(outdir, *extra):
          '--eval-interval', '80', '--eval-n-runs', '1', '--max-episode-len',
          '10', '--logger-level', '40', *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        start_new_session=True,
+        preexec_fn=_ignore_sigint if ignore_sigint else None)
 
 
 def _wait_for(pattern, timeout=60):
@@ -234,3 +239,26 @@ def test_an_interrupted_worker_leaves_no_crash_report(tmp_path):
     assert runner.run_processes(1, _crashes, str(tmp_path)) == [
         'worker 0: RuntimeError: boom 0']
     assert os.listdir(tmp_path) == ['worker-0-error.txt']
+
+
+def test_sigterm_to_a_background_run_saves_the_agent(tmp_path):
+    # Started in the background, the run has SIGINT ignored; SIGTERM to
+    # the launcher alone must still stop the workers the way Ctrl-C does,
+    # the first saving the agent (<step>_except), within seconds.
+    proc = _start_training(tmp_path, ignore_sigint=True)
+    try:
+        _wait_for(str(tmp_path / '*' / 'best'))
+        started = time.time()
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(60) == 143
+        assert time.time() - started < 20
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    saved, = glob.glob(str(tmp_path / '*' / '*_except'))
+    agent, info = load_agent(saved)
+    assert info['steps'] > 0

@@ -29,6 +29,7 @@ import traceback
 import chainer
 import chainerrl_compat  # noqa: F401
 import numpy as np
+from common.cli import Terminated
 from training import memory
 from models.optimizers import set_learning_rate
 from chainerrl.experiments.evaluator import AsyncEvaluator
@@ -117,6 +118,9 @@ def _exit_with_parent(parent_pid):
 
 def _worker_main(target, index, parent_pid, errors, outdir):
     _exit_with_parent(parent_pid)
+    # A run started in the background inherits SIGINT ignored: the worker
+    # still stops (and saves) when the parent forwards one.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         target(index)
     except KeyboardInterrupt:
@@ -160,7 +164,15 @@ def run_processes(processes, target, outdir=None, poll=0.2):
             mp.connection.wait([w.sentinel for w in running], poll)
             running = [w for w in workers if w.is_alive()]
             failed = [w for w in workers if w.exitcode not in (None, 0)]
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, Terminated):
+            # SIGTERM came to this process alone (Ctrl-C at a terminal
+            # reaches the whole group): ask the workers as Ctrl-C would, so
+            # that the first saves the agent before they stop.
+            for worker in workers:
+                if worker.is_alive():
+                    with contextlib.suppress(OSError):
+                        os.kill(worker.pid, signal.SIGINT)
         for worker in workers:
             worker.join(30)
         raise
