@@ -30,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'examples', 'mygym'))
 
 import chainer  # noqa: E402
+import distributed  # noqa: E402,F401  (its logging set up before ours)
 
 import saliency_app  # noqa: E402
 import train_a3c_gym  # noqa: E402
@@ -65,7 +66,8 @@ def main():
     p.add_argument('--frames-per-task', type=int,
                    default=cl.FRAMES_PER_TASK)
     args = p.parse_args()
-    logging.getLogger('distributed').setLevel(logging.WARNING)
+    # The cluster's shutdown chatter (closed comms) is no figure.
+    logging.getLogger('distributed').setLevel(logging.CRITICAL)
     agent, info = load_agent(SHIPPED)
     model = agent.model
     with tempfile.TemporaryDirectory() as tmp:

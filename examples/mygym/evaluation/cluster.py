@@ -224,6 +224,13 @@ class ClusterMaps:
                 parts[futures[future]] = future.result()
                 if progress is not None:
                     progress(len(parts[futures[future]][0]))
+        except RuntimeError as e:
+            if 'deserialization' not in str(e):
+                raise               # the work's own failure
+            raise ClusterError(
+                'the Dask cluster cannot read the tasks: start its scheduler '
+                'and workers in this repository\'s environment with '
+                'PYTHONPATH=examples/mygym')
         except lost as e:
             raise ClusterError('lost the Dask cluster: {}: {}'.format(
                 type(e).__name__, _line(e)))
