@@ -20,13 +20,19 @@ import numpy as np
 from chainer import functions as F
 
 import chainerrl_compat  # noqa: F401
-from agents import load_agent
-from models.networks import ARCHS, phi
+from agents import environment_options, input_protocol, load_agent
+from models.networks import phi
 from models.checkpoint import CheckpointError
 from common.cli import SEED, OneLineParser, UsageError, int_in, run_main
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 
-LAYER_NAMES = ('conv1', 'conv2', 'conv3', 'linear')
+
+def layer_names(head):
+    """``conv1``, ``conv2``, ... then ``linear``: the head's layers."""
+    convs = sum(isinstance(layer, chainer.links.Convolution2D)
+                for layer in head)
+    return ['conv{}'.format(k + 1) for k in range(convs)] + ['linear'] * (
+        len(head) - convs)
 
 
 def layer_activity(head, x):
@@ -47,11 +53,12 @@ def layer_activity(head, x):
     return rows
 
 
-def random_play_frames(env_id, preprocessor, n_frames, frames, seed):
+def random_play_frames(env_id, options, n_frames, frames, seed):
     """``frames`` observations ``(frames, n_frames, S, S)`` of ``env_id``
-    in random play, after ``phi``."""
-    env = GymEnvironment(env_id, frame_buffer_length=n_frames,
-                         preprocessor=preprocessor, seed=seed)
+    in random play, after ``phi``; ``options``: the agent's input protocol
+    (:func:`agents.environment_options`)."""
+    env = GymEnvironment(env_id, frame_buffer_length=n_frames, seed=seed,
+                         **options)
     rng = np.random.RandomState(seed)
     obs, out = env.reset(), []
     try:
@@ -101,16 +108,19 @@ def run(args):
             check_atari_id(env_id)
         except UnknownGameError as e:
             raise UsageError(str(e))
-        key = (env_id, arch, info['frame_buffer_length'])
+        options = environment_options(info)
+        key = (env_id, arch, info['frame_buffer_length'],
+               repr(input_protocol(info)))
         if key not in cache:
             cache[key] = random_play_frames(
-                env_id, ARCHS[arch].make_preprocessor(),
-                info['frame_buffer_length'], args.frames, args.seed)
+                env_id, options, info['frame_buffer_length'], args.frames,
+                args.seed)
         x = cache[key]
         print('{} (step {:,}, {} frames of {})'.format(
             path, info['steps'], len(x), env_id))
         for name, (units, dead, active) in zip(
-                LAYER_NAMES, layer_activity(agent.model.head, x)):
+                layer_names(agent.model.head),
+                layer_activity(agent.model.head, x)):
             print('  {:7s} {:4d} units: {:4d} dead, {:5.1f}% of outputs '
                   'positive'.format(name, units, dead, 100 * active))
         sys.stdout.flush()

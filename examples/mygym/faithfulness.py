@@ -55,7 +55,7 @@ from evaluation.report import plot_intervention, write_report
 from evaluation.rollout import check_fits
 from evaluation.study import (MAPS, Evaluation, object_positions,
                               play_frames, rollout_frames, verdict)
-from agents import load_agent
+from agents import environment_options, load_agent
 from models.networks import ARCHS, phi
 from models.checkpoint import CheckpointError
 from saliency import METHODS, make_saliency
@@ -198,7 +198,9 @@ def _run(args, cluster):
     except ValueError as e:
         raise UsageError(str(e))
     states = np.stack([phi(obs) for obs in frames['observations']])
-    positions = object_positions(env_id or '', info['arch'], frames['ram'])
+    positions = object_positions(
+        env_id or '', environment_options(info)['preprocessor'],
+        frames['ram'])
     arch = ARCHS[info['arch']]
     fresh = fm.fresh_model(lambda: arch.make_model(
         info['n_actions'], info['frame_buffer_length']), args.seed)

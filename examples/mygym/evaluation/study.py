@@ -20,7 +20,6 @@ from evaluation import metrics as fm
 from evaluation import objects
 from evaluation.rollout import load_rollout
 from agents import environment_for
-from models.networks import ARCHS
 from saliency import policy_only
 
 MAPS = ('actor', 'critic')
@@ -70,16 +69,16 @@ def rollout_frames(path, n_frames, stride):
     return frames, meta
 
 
-def object_positions(env_id, arch, ram):
-    """Per frame ``{object: (column, row) or None}`` in the network input's
-    pixels, or None for a game without a RAM table."""
+def object_positions(env_id, preprocessor, ram):
+    """Per frame ``{object: (column, row) or None}`` in the pixels of the
+    network input that ``preprocessor`` makes, or None for a game without
+    a RAM table."""
     try:
         game = game_of(env_id)
     except UnknownGameError:
         return None
     if game not in objects.GAMES or ram is None:
         return None
-    preprocessor = ARCHS[arch].make_preprocessor()
     out = []
     for row in ram:
         found = objects.objects(game, row)
