@@ -153,6 +153,7 @@ def compute_maps_on(cluster, model, meta, observations, frames, method_name,
     (:class:`evaluation.cluster.Cluster`): the same maps, in frame order."""
     bar = tqdm(total=len(frames), desc='saliency', unit='frame',
                disable=not progress, file=sys.stderr)
+    done = {}           # first position in ``frames`` -> (actor, critic)
     try:
         return ClusterMaps(cluster.client).maps(
             model, meta['arch'], meta['n_actions'],
@@ -160,7 +161,17 @@ def compute_maps_on(cluster, model, meta, observations, frames, method_name,
             np.asarray(observations)[frames],
             None if recurrent_states is None
             else np.asarray(recurrent_states)[frames],
-            progress=bar.update)
+            progress=bar.update, done=done)
+    except KeyboardInterrupt:
+        # The longest run of finished chunks from the first frame.
+        results, position = {}, 0
+        while position in done:
+            actor, critic = done[position]
+            for k in range(len(actor)):
+                results[frames[position + k]] = (actor[k], critic[k])
+            position += len(actor)
+        kept = list(itertools.takewhile(results.__contains__, frames))
+        raise Interrupted(kept, *_stack(results, kept))
     finally:
         bar.close()
 

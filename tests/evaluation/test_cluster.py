@@ -113,3 +113,24 @@ def test_an_unreachable_scheduler_is_refused_before_any_output(
     assert _app(rollout_path, out, '--cluster', 'local:2', '--workers',
                 '2') == 2
     assert '--workers is the local pool' in capsys.readouterr().err
+
+
+def test_ctrl_c_on_a_cluster_keeps_the_frames_done(rollout_path, tmp_path,
+                                                   monkeypatch, capsys):
+    class Interrupting(cl.ClusterMaps):
+        def maps(self, *args, progress=None, done=None, **kwargs):
+            def interrupt(k):
+                progress(k)
+                if 0 in done:           # Ctrl-C once frames 0..7 are in
+                    raise KeyboardInterrupt
+            return super().maps(*args, progress=interrupt, done=done,
+                                **kwargs)
+
+    monkeypatch.setattr(saliency_app, 'ClusterMaps', Interrupting)
+    out = tmp_path / 'app'
+    assert _app(rollout_path, out, '--cluster', 'local:2',
+                frames=(0, 19)) == 130
+    assert 'interrupted' in capsys.readouterr().err
+    frames = np.load(out / 'maps.npz')['frames']
+    assert frames[0] == 0 and len(frames) % 8 == 0 and len(frames) < 20
+    np.testing.assert_array_equal(frames, np.arange(len(frames)))

@@ -197,9 +197,12 @@ class ClusterMaps:
         return self._scattered[token]
 
     def maps(self, model, arch, n_actions, frames, method_name, chunk,
-             states, recurrent=None, scaled=False, progress=None):
+             states, recurrent=None, scaled=False, progress=None,
+             done=None):
         """``(actor, critic)`` ``(len(states), H, W)``, in the order of
-        ``states``; ``progress(k)`` after every ``k`` frames done.
+        ``states``; ``progress(k)`` after every ``k`` frames done; ``done``
+        (a dict), if given, receives each finished chunk as ``{first index:
+        (actor, critic)}`` as it arrives (what Ctrl-C leaves).
 
         Raises:
             ClusterError: the cluster was lost (workers killed more often
@@ -219,7 +222,7 @@ class ClusterMaps:
                     None if recurrent is None else np.asarray(
                         recurrent[start:stop]), scaled, pure=False)
                 futures[future] = start
-            parts = {}
+            parts = {} if done is None else done
             for future in as_completed(list(futures)):
                 parts[futures[future]] = future.result()
                 if progress is not None:
