@@ -145,19 +145,11 @@ def run(args):
         raise UsageError(str(e))
     if cluster is None:
         return _run(args, None)
-    if args.device != 'cpu':
-        raise UsageError('--device {} applies to this machine; a cluster\'s '
-                         'workers run on their CPUs'.format(args.device))
     try:
-        cluster.__enter__()             # before any output exists
-    except ClusterError as e:
+        with cluster:               # connected before any output exists
+            return _run(args, cluster)
+    except ClusterError as e:       # the report is written whole or not
         raise UsageError(str(e))
-    try:
-        return _run(args, cluster)
-    except ClusterError as e:
-        raise UsageError(str(e))        # the report is written whole or not
-    finally:
-        cluster.__exit__(None, None, None)
 
 
 def _run(args, cluster):

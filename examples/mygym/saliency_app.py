@@ -21,7 +21,6 @@ was seen with):
 Each map is scaled by its own maximum (``--scale frame``) or by the maximum
 over the range (``--scale range``).
 """
-import contextlib
 import itertools
 import multiprocessing as mp
 import os
@@ -170,7 +169,7 @@ def compute_maps_on(cluster, model, meta, observations, frames, method_name,
             for k in range(len(actor)):
                 results[frames[position + k]] = (actor[k], critic[k])
             position += len(actor)
-        kept = list(itertools.takewhile(results.__contains__, frames))
+        kept = frames[:position]
         raise Interrupted(kept, *_stack(results, kept))
     finally:
         bar.close()
@@ -256,16 +255,13 @@ def run(args):
     if cluster is not None and args.workers != 1:
         raise UsageError('--workers is the local pool\'s; on a cluster the '
                          'workers are its own (--cluster local:N)')
-    if cluster is not None and args.device != 'cpu':
-        raise UsageError('--device {} applies to this machine; a cluster\'s '
-                         'workers run on their CPUs'.format(args.device))
-    with contextlib.ExitStack() as stack:
-        if cluster is not None:
-            try:
-                stack.enter_context(cluster)    # before any output exists
-            except ClusterError as e:
-                raise UsageError(str(e))
-        return _run(args, arrays, meta, cluster)
+    if cluster is None:
+        return _run(args, arrays, meta, None)
+    try:
+        with cluster:               # connected before any output exists
+            return _run(args, arrays, meta, cluster)
+    except ClusterError as e:       # nothing written: outputs stay absent
+        raise UsageError(str(e))
 
 
 def _run(args, arrays, meta, cluster):
@@ -298,8 +294,6 @@ def _run(args, arrays, meta, cluster):
                                          frames, method,
                                          min(args.workers, len(frames)),
                                          recurrent_states)
-    except ClusterError as e:
-        raise UsageError(str(e))     # nothing written: outputs stay absent
     except Interrupted as stop:
         if not stop.frames:
             raise

@@ -113,6 +113,13 @@ def test_an_unreachable_scheduler_is_refused_before_any_output(
     assert _app(rollout_path, out, '--cluster', 'local:2', '--workers',
                 '2') == 2
     assert '--workers is the local pool' in capsys.readouterr().err
+    assert _app(rollout_path, out, '--cluster', 'local:2', '--device',
+                'cuda') == 2
+    # Refused before any work: by the cluster check, or on a machine
+    # without CUDA already by the device check.
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and '--device cuda' in err
+    assert not out.exists()
 
 
 def test_ctrl_c_on_a_cluster_keeps_the_frames_done(rollout_path, tmp_path,

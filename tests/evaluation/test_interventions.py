@@ -21,21 +21,30 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize('game,env_id,name,offset,colour,rows,size', CASES)
-def test_an_object_is_drawn_where_it_was_moved_and_the_game_goes_on(
-        game, env_id, name, offset, colour, rows, size):
-    env = GymEnvironment(env_id, seed=3, fire_on_new_life='auto')
-    twin = GymEnvironment(env_id, seed=3, fire_on_new_life='auto')
+def _beside_a_twin(env_id, seed, steps, every=5):
+    """A random game played beside a twin that no one touches: yields
+    ``(env, action, expected)`` at every ``every``-th step for the caller
+    to play (``expected``: the twin's observation); plays the other steps
+    itself and checks that ``env`` still sees what the twin sees."""
+    env = GymEnvironment(env_id, seed=seed, fire_on_new_life='auto')
+    twin = GymEnvironment(env_id, seed=seed, fire_on_new_life='auto')
     env.reset()
     twin.reset()
     rng = np.random.RandomState(0)
-    checked = 0
-    for t in range(150):
+    for t in range(steps):
         action = rng.randint(env.n_actions)
         expected = twin.step(action)[0]
-        if t % 5:
+        if t % every:
             np.testing.assert_array_equal(env.step(action)[0], expected)
-            continue
+        else:
+            yield env, action, expected
+
+
+@pytest.mark.parametrize('game,env_id,name,offset,colour,rows,size', CASES)
+def test_an_object_is_drawn_where_it_was_moved_and_the_game_goes_on(
+        game, env_id, name, offset, colour, rows, size):
+    checked = 0
+    for env, action, expected in _beside_a_twin(env_id, 3, 150):
         try:
             outcome = intervene(env, game, name, *offset, action)
         except InterventionError:     # the object is near an edge
@@ -126,20 +135,9 @@ def test_the_wall_table_names_every_brick_cell_once():
 
 
 def test_a_removed_brick_goes_dark_and_only_it():
-    env = GymEnvironment('BreakoutNoFrameskip-v4', seed=1,
-                         fire_on_new_life='auto')
-    twin = GymEnvironment('BreakoutNoFrameskip-v4', seed=1,
-                          fire_on_new_life='auto')
-    env.reset()
-    twin.reset()
-    rng = np.random.RandomState(0)
     honoured = 0
-    for t in range(60):
-        action = rng.randint(env.n_actions)
-        expected = twin.step(action)[0]
-        if t % 5:
-            env.step(action)
-            continue
+    for env, action, expected in _beside_a_twin('BreakoutNoFrameskip-v4', 1,
+                                                60):
         cell = iv.brick_below(env.ram)
         outcome = iv.remove_brick(env, *cell, action)
         np.testing.assert_array_equal(outcome.obs, expected)

@@ -69,6 +69,16 @@ def _start_training(outdir, *extra, ignore_sigint=False):
         preexec_fn=_ignore_sigint if ignore_sigint else None)
 
 
+def _kill_group(proc):
+    """Whatever of the training's process group is left, killed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _wait_for(pattern, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -94,12 +104,7 @@ def test_kill_9_leaves_loadable_checkpoints_and_no_orphans(tmp_path):
             time.sleep(0.1)
         assert not any(map(_alive, workers))
     finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_group(proc)
     run, = glob.glob(str(tmp_path / '*'))
     newest = max(glob.glob(os.path.join(run, '*_checkpoint')),
                  key=lambda p: int(os.path.basename(p).split('_')[0]))
@@ -253,12 +258,7 @@ def test_sigterm_to_a_background_run_saves_the_agent(tmp_path):
         assert proc.wait(60) == 143
         assert time.time() - started < 20
     finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_group(proc)
     saved, = glob.glob(str(tmp_path / '*' / '*_except'))
     agent, info = load_agent(saved)
     assert info['steps'] > 0

@@ -54,7 +54,12 @@ def parse_local(text):
 def from_flags(args):
     """The :class:`Cluster` that ``--scheduler`` or ``--cluster`` ask for
     (:func:`common.cli.add_cluster_flags`), or None; ValueError for a bad
-    ``--cluster``."""
+    ``--cluster``, or for ``--device`` other than cpu beside one."""
+    asked = (getattr(args, 'scheduler', None)
+             or getattr(args, 'cluster', None))
+    if asked and getattr(args, 'device', 'cpu') != 'cpu':
+        raise ValueError('--device {} applies to this machine; a cluster\'s '
+                         'workers run on their CPUs'.format(args.device))
     if getattr(args, 'scheduler', None):
         return Cluster(address=args.scheduler)
     if getattr(args, 'cluster', None):
@@ -129,7 +134,6 @@ _BUILT = {}
 def _built(payload, method_name, chunk):
     key = (payload['token'], method_name, chunk)
     if key not in _BUILT:
-        import chainer
         from threadpoolctl import threadpool_limits
 
         from kernels import engine
@@ -138,14 +142,9 @@ def _built(payload, method_name, chunk):
         engine.set_threads(1)
         model = ARCHS[payload['arch']].make_model(payload['n_actions'],
                                                   payload['frames'])
-        with chainer.using_config('train', False):
-            model.pi_and_v(np.zeros((1, payload['frames'], model.input_size,
-                                     model.input_size), np.float32))
         for name, param in model.namedparams():
             param.array[...] = payload['weights'][name]
         model.weights_changed()
-        if hasattr(model, 'reset_state'):
-            model.reset_state()
         _BUILT.clear()            # one network at a time per worker
         _BUILT[key] = (model, make_saliency(method_name, chunk=chunk,
                                             model=model))
