@@ -4,9 +4,13 @@ On the ICLR-ACER network with the shipped Pong agent's weights (A3CFF,
 84x84x4 input, real Pong observations), the Greydanus method with r=5, d=5
 (a 17x17 grid: 289 masks on 84x84), per frame:
 
-* engine: this suite's ``GreydanusSaliency`` (actor and critic from the
-  same batched forward passes of ``--chunk`` inputs, through ONNX Runtime,
-  :mod:`engine`);
+* engine: this suite's ``GreydanusSaliency`` with dense scoring (actor
+  and critic from the same batched forward passes of ``--chunk`` inputs,
+  through ONNX Runtime, :mod:`engine`);
+* incremental: the same method scored incrementally
+  (:mod:`kernels.incremental`: only what each mask changes), and the
+  occlusion method (XAITK's 5x5 sliding window, fill 0) both ways; the
+  maps of the two passes are checked equal (relative 1e-5);
 * numpy: the same method scored through the NumPy forward with the
   windowed first layer (defined here, chunk 32), the suite's
   path before the engine;
@@ -17,8 +21,8 @@ On the ICLR-ACER network with the shipped Pong agent's weights (A3CFF,
 
 Then the frame-range app's frames/s with 1 and 2 workers on a recorded
 rollout. Timings are medians over ``--frames`` frames and alternating
-repeats; the headline ratios (paper's loop / engine, numpy / engine) are
-printed last.
+repeats; the headline ratios (dense / incremental for Greydanus and
+occlusion, paper's loop / engine, numpy / engine) are printed last.
 
     python bench/perturbation_saliency.py --repeats 3 --threads 2
 """
@@ -45,7 +49,7 @@ from models import networks  # noqa: E402
 import train_a3c_gym  # noqa: E402
 from env_gym_chainer import GymEnvironment  # noqa: E402
 from kernels import engine  # noqa: E402
-from saliency import GreydanusSaliency  # noqa: E402
+from saliency import GreydanusSaliency, make_saliency  # noqa: E402
 from kernels.npconv import Conv  # noqa: E402
 from saliency.greydanus import blob_masks  # noqa: E402
 
@@ -263,6 +267,9 @@ def main(argv=None):
     for workers in (1, 2):
         print('app, {} worker(s):            {:6.2f} frames/s'.format(
             workers, app_fps[workers]))
+    for name in ('greydanus', 'occlusion'):
+        print('ratio dense/incremental ({}): {:.2f}'.format(
+            name, ms['dense ' + name] / ms['incremental ' + name]))
     print('ratio one-pass loop/engine: {:.1f}'.format(
         ms['loop, one pass'] / ms['engine']))
     print('ratio numpy forward/engine: {:.2f}'.format(
@@ -282,13 +289,25 @@ def time_methods(args):
     env.close()
     model = agents.load_agent(SHIPPED)[0].model
     variants = {
-        'engine': GreydanusSaliency(chunk=args.chunk),
+        'engine': GreydanusSaliency(chunk=args.chunk, scoring='dense'),
         'numpy': NumpyGreydanus(chunk=32),
     }
-    for method in variants.values():
-        method(model, states[0])                # masks cached, warm
-    times = {'engine': [], 'numpy': [], 'loop, actor+critic passes': [],
-             'loop, one pass': []}
+    for name in ('greydanus', 'occlusion'):
+        for scoring in ('dense', 'incremental'):
+            variants[scoring + ' ' + name] = make_saliency(
+                name, chunk=args.chunk, scoring=scoring)
+    for state in states:                        # masks cached, warm
+        results = {name: method(model, state)
+                   for name, method in variants.items()}
+        for name in ('greydanus', 'occlusion'):
+            dense, fast = (results[s + ' ' + name]
+                           for s in ('dense', 'incremental'))
+            for which in ('actor', 'critic'):
+                want, got = getattr(dense, which), getattr(fast, which)
+                assert np.abs(got - want).max() <= 1e-5 * np.abs(
+                    want).max(), (name, which)
+    times = {name: [] for name in variants}
+    times.update({'loop, actor+critic passes': [], 'loop, one pass': []})
     for _ in range(args.repeats):
         for state in states:
             for name, method in variants.items():

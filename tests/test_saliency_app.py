@@ -80,8 +80,9 @@ def test_app_interrupted_keeps_the_frames_done(rollout_path, tmp_path,
     real = saliency_app.make_saliency
     calls = []
 
-    def make_interrupting(name, chunk, device, model=None):
-        method = real(name, chunk=chunk, device=device, model=model)
+    def make_interrupting(name, chunk, device, model=None, scoring='auto'):
+        method = real(name, chunk=chunk, device=device, model=model,
+                      scoring=scoring)
 
         def interrupting(*args):
             calls.append(1)

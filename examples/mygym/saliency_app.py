@@ -147,7 +147,8 @@ def _stack(results, frames):
 
 
 def compute_maps_on(cluster, model, meta, observations, frames, method_name,
-                    chunk, recurrent_states=None, progress=True):
+                    chunk, recurrent_states=None, progress=True,
+                    scoring='auto'):
     """:func:`compute_maps` on the Dask ``cluster``
     (:class:`evaluation.cluster.Cluster`): the same maps, in frame order."""
     bar = tqdm(total=len(frames), desc='saliency', unit='frame',
@@ -160,7 +161,7 @@ def compute_maps_on(cluster, model, meta, observations, frames, method_name,
             np.asarray(observations)[frames],
             None if recurrent_states is None
             else np.asarray(recurrent_states)[frames],
-            progress=bar.update, done=done)
+            progress=bar.update, done=done, scoring=scoring)
     except KeyboardInterrupt:
         # The longest run of finished chunks from the first frame.
         results, position = {}, 0
@@ -279,7 +280,8 @@ def _run(args, arrays, meta, cluster):
         raise UsageError(str(e))
     try:
         method = make_saliency(args.method, chunk=args.chunk,
-                               device=args.device, model=model)
+                               device=args.device, model=model,
+                               scoring=args.scoring)
     except ValueError as e:
         raise UsageError(str(e))
     frames = list(range(args.start_frame, args.end_frame + 1))
@@ -288,7 +290,8 @@ def _run(args, arrays, meta, cluster):
         if cluster is not None:
             actor, critic = compute_maps_on(
                 cluster, model, meta, arrays['observations'], frames,
-                args.method, args.chunk, recurrent_states)
+                args.method, args.chunk, recurrent_states,
+                scoring=args.scoring)
         else:
             actor, critic = compute_maps(model, phi, arrays['observations'],
                                          frames, method,

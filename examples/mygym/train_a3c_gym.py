@@ -391,7 +391,7 @@ def run_demo(args, agent, make_env, video_dir):
         try:
             agent.saliency = make_saliency(
                 args.saliency, chunk=args.saliency_chunk,
-                device=args.device, model=agent.model)
+                device=args.device, model=agent.model, scoring=args.scoring)
         except ValueError as e:
             raise UsageError(str(e))
     env = make_env(0, test=True)

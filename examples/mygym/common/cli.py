@@ -16,6 +16,8 @@ import threading
 from common.outputs import OutputError
 from kernels.engine import DEVICES
 
+SCORINGS = ('auto', 'dense', 'incremental')   # as saliency.scoring's
+
 
 class UsageError(Exception):
     """A mistake in the command line or its inputs."""
@@ -120,14 +122,28 @@ DEVICE_HELP = ('where the saliency method runs its networks: cpu, or cuda '
                'maps; needs the packages of requirements-gpu.txt and a GPU)')
 
 
-def add_scoring_flags(parser, chunk_flag='--chunk'):
+SCORING_HELP = ('how the perturbation methods score their masks: dense '
+                '(the whole network on every masked input), incremental '
+                '(only what each mask changes; the suite\'s networks, '
+                '--device cpu), or auto (incremental where it is estimated '
+                'cheaper, i.e. local masks such as greydanus\' blobs and '
+                'occlusion\'s windows, dense for rise). The scores agree '
+                'to float32 rounding; docs/incremental.md. Default: '
+                '%(default)s')
+
+
+def add_scoring_flags(parser, chunk_flag='--chunk', scoring='auto',
+                      scoring_note=''):
     """The flags of batched perturbation scoring on ``parser`` (or an
-    argument group): inputs per forward pass, and the device."""
+    argument group): inputs per forward pass, the device, and how masks
+    are scored (default ``scoring``; ``scoring_note`` ends its help)."""
     parser.add_argument(chunk_flag, type=int_in(1, 4096), default=64,
-                        help='perturbed inputs per forward pass '
-                             '(perturbation methods)')
+                        help='perturbed inputs per forward pass of the '
+                             'dense scoring (perturbation methods)')
     parser.add_argument('--device', choices=DEVICES, default='cpu',
                         help=DEVICE_HELP)
+    parser.add_argument('--scoring', choices=SCORINGS, default=scoring,
+                        help=SCORING_HELP + scoring_note)
 
 
 def add_cluster_flags(parser):

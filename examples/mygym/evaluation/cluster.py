@@ -126,13 +126,14 @@ def network_payload(model, arch, n_actions, frames):
             'token': digest.hexdigest()}
 
 
-# Per worker process: (weights token, method name, chunk) -> (model,
+# Per worker process: (weights token, method name, chunk, scoring) ->
+# (model,
 # method), built once.
 _BUILT = {}
 
 
-def _built(payload, method_name, chunk):
-    key = (payload['token'], method_name, chunk)
+def _built(payload, method_name, chunk, scoring='auto'):
+    key = (payload['token'], method_name, chunk, scoring)
     if key not in _BUILT:
         from threadpoolctl import threadpool_limits
 
@@ -147,15 +148,16 @@ def _built(payload, method_name, chunk):
         model.weights_changed()
         _BUILT.clear()            # one network at a time per worker
         _BUILT[key] = (model, make_saliency(method_name, chunk=chunk,
-                                            model=model))
+                                            model=model, scoring=scoring))
     return _BUILT[key]
 
 
-def maps_task(payload, method_name, chunk, states, recurrent, scaled):
+def maps_task(payload, method_name, chunk, states, recurrent, scaled,
+              scoring='auto'):
     """Actor and critic maps ``(n, H, W)`` of ``states`` (uint8
     observations unless ``scaled``), each from its recurrent state."""
     import chainer
-    model, method = _built(payload, method_name, chunk)
+    model, method = _built(payload, method_name, chunk, scoring)
     actor, critic = [], []
     with chainer.using_config('train', False):
         for i, state in enumerate(states):
@@ -197,7 +199,7 @@ class ClusterMaps:
 
     def maps(self, model, arch, n_actions, frames, method_name, chunk,
              states, recurrent=None, scaled=False, progress=None,
-             done=None):
+             done=None, scoring='auto'):
         """``(actor, critic)`` ``(len(states), H, W)``, in the order of
         ``states``; ``progress(k)`` after every ``k`` frames done; ``done``
         (a dict), if given, receives each finished chunk as ``{first index:
@@ -219,7 +221,7 @@ class ClusterMaps:
                     maps_task, payload, method_name, chunk,
                     np.asarray(states[start:stop]),
                     None if recurrent is None else np.asarray(
-                        recurrent[start:stop]), scaled, pure=False)
+                        recurrent[start:stop]), scaled, scoring, pure=False)
                 futures[future] = start
             parts = {} if done is None else done
             for future in as_completed(list(futures)):

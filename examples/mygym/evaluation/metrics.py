@@ -171,9 +171,10 @@ def curve_scores(ref_scores, ref_value, action, scores, values):
 
 
 def deletion_insertion(model, state, orders, action, recurrent_state=None,
-                       steps=20, chunk=64, device='cpu'):
+                       steps=20, chunk=64, device='cpu', scoring='auto'):
     """Deletion and insertion curves of ``state`` ``(C, H, W)`` for each
-    pixel ordering in ``orders``.
+    pixel ordering in ``orders`` (``chunk``, ``device``, ``scoring`` as
+    :func:`saliency.scoring.score_masked`'s).
 
     Returns ``{'deletion': {score: (len(orders), steps + 1)},
     'insertion': {...}}`` with the scores of :func:`curve_scores`; one
@@ -187,9 +188,9 @@ def deletion_insertion(model, state, orders, action, recurrent_state=None,
     keep = np.concatenate([k for pair in keeps for k in pair])
     ref_scores, ref_values = score_masked(
         model, state, np.ones((1,) + state.shape[1:], np.float32), fill,
-        recurrent_state, device=device)
+        recurrent_state, device=device, scoring='dense')
     scores, values = score_masked(model, state, keep, fill, recurrent_state,
-                                  chunk, device)
+                                  chunk, device, scoring)
     measured = curve_scores(ref_scores[0], float(ref_values[0]), action,
                             scores, values)
     out = {'deletion': {}, 'insertion': {}}

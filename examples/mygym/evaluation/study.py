@@ -144,7 +144,8 @@ class Evaluation:
         cluster_maps, network = self._cluster
         return cluster_maps.maps(model, *network, name, self.args.chunk,
                                  self.states, self.recurrent, scaled=True,
-                                 progress=bar.update)
+                                 progress=bar.update,
+                                 scoring=self.args.scoring)
 
     def _state(self, i):
         return None if self.recurrent is None else self.recurrent[i]
@@ -157,7 +158,7 @@ class Evaluation:
             curve = fm.deletion_insertion(
                 self.model, state, orders_of(i), int(self.actions[i]),
                 self._state(i), chunk=self.args.chunk,
-                device=self.args.device)
+                device=self.args.device, scoring=self.args.scoring)
             aucs.append(_curve_aucs(curve))
             curves.append({k: {s: v.mean(axis=0) for s, v in c.items()}
                            for k, c in curve.items()})

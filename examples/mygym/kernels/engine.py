@@ -6,17 +6,21 @@ acting) can run through an ONNX graph of :mod:`kernels.graphs`, executed
 here by ONNX Runtime on the CPU or, with ``onnxruntime-gpu``, on CUDA.
 
 :class:`Engine` wraps a session (``__call__`` and ``masked(state, keep,
-fill, recurrent_state)``). :func:`engine_for` returns one for a model it
-can run (:func:`model_kind`; None otherwise), rebuilt when the model says
-its weights changed. :class:`ActingEngine` runs a training worker's steps
-with the weights as inputs; :func:`per_model` caches anything built from
-a model's weights (guided backpropagation's backward session).
+fill, recurrent_state)``, the dense pass) and the incremental scorer of
+:mod:`kernels.incremental` (``incremental()``). :func:`engine_for`
+returns one for a model it can run (:func:`model_kind`; None
+otherwise), rebuilt when the model says its weights changed.
+:class:`ActingEngine` runs a training worker's steps with the weights as
+inputs; :func:`per_model` caches anything built from a model's weights
+(guided backpropagation's backward session).
 """
+import os
 import weakref
 
 import numpy as np
 
 from kernels.graphs import EngineError, ff_graph, lstm_graph, model_kind
+from kernels.incremental import Incremental
 
 DEVICES = ('cpu', 'cuda')
 
@@ -41,14 +45,19 @@ def providers(device):
     return ['CUDAExecutionProvider', 'CPUExecutionProvider']
 
 
-def session(graph, device='cpu', threads=None):
-    """An ONNX Runtime session of ``graph`` on ``device``."""
+def session(graph, device='cpu', threads=None, spinning=True):
+    """An ONNX Runtime session of ``graph`` on ``device``; without
+    ``spinning`` its threads sleep between runs (for sessions that take
+    turns with NumPy work)."""
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.log_severity_level = 3
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+    if not spinning:
+        options.add_session_config_entry('session.intra_op.allow_spinning',
+                                         '0')
     return ort.InferenceSession(graph.SerializeToString(), options,
                                 providers=providers(device))
 
@@ -70,7 +79,19 @@ class Engine:
         self.masked_session = session(self._build(model, masked=True),
                                       device, threads)
         self._session = None      # the plain step, built when first asked
+        self._incremental = None
         self.state_size = model.lstm.state_size if self.recurrent else 0
+
+    def incremental(self):
+        """The model's :class:`incremental.Incremental` scorer (CPU), on
+        the engine's threads (None: every core)."""
+        if self._incremental is None:
+            threads = self._options[1] or len(os.sched_getaffinity(0))
+            self._incremental = Incremental(
+                self._model,
+                lambda graph, n: session(graph, 'cpu', n, spinning=False),
+                threads)
+        return self._incremental
 
     def __call__(self, x, state=None):
         """``x`` ``(k, C, H, W)`` -> ``(scores, values)``, and for the

@@ -111,12 +111,12 @@ class _Graph:
     def model(self, inputs, outputs):
         helper, tp = self.helper, self.TensorProto
 
-        def info(name, shape):
-            return helper.make_tensor_value_info(name, tp.FLOAT, shape)
+        def info(name, shape, kind=tp.FLOAT):
+            return helper.make_tensor_value_info(name, kind, shape)
         graph = helper.make_graph(self.nodes, 'a3c',
-                                  [info(n, s) for n, s in
+                                  [info(*spec) for spec in
                                    inputs + self.weight_inputs],
-                                  [info(n, s) for n, s in outputs],
+                                  [info(*spec) for spec in outputs],
                                   self.inits)
         model = helper.make_model(
             graph, opset_imports=[helper.make_opsetid('', 17)])
@@ -151,20 +151,34 @@ def ff_graph(model, masked=False, live=None, features=False):
                                               ['conv{}'.format(k)]))
             feature_outputs.append(('conv{}'.format(k), [
                 'N', conv.W.shape[0], 'H{}'.format(k), 'W{}'.format(k)]))
+    return g.model(inputs, _ff_tail(g, h, model, features)
+                   + feature_outputs)
+
+
+def _ff_tail(g, h, model, features=False):
+    """The A3CFF after its convolutions: the dense layer and the heads,
+    from the last convolution's output ``h``; returns the outputs'
+    shapes."""
+    head = list(model.head)
     h = g.op('Flatten', [h], axis=1)
     h = g.op('Relu', [g.linear(h, head[-1])])
+    hidden = []
     if features:
         g.nodes.append(g.helper.make_node('Identity', [h], ['hidden']))
-        feature_outputs.append(('hidden', ['N', head[-1].W.shape[0]]))
+        hidden.append(('hidden', ['N', head[-1].W.shape[0]]))
+    _heads(g, h, model)
+    pi = _output_links(model)[0]
+    return [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])] + hidden
+
+
+def _heads(g, h, model):
+    """``scores`` and ``values`` of the heads' input ``h``."""
     pi, v = _output_links(model)
     g.nodes.append(g.helper.make_node('Identity', [g.linear(h, pi)],
                                       ['scores']))
     g.nodes.append(g.helper.make_node(
         'Squeeze', [g.linear(h, v), g.const(np.array([1], np.int64), 'ax')],
         ['values']))
-    return g.model(inputs,
-                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])]
-                   + feature_outputs)
 
 
 def lstm_graph(model, masked=False, live=None, features=False):
@@ -192,6 +206,16 @@ def lstm_graph(model, masked=False, live=None, features=False):
             conv_outputs.append(('conv{}'.format(k), ['N', conv.W.shape[0],
                                                       'H{}'.format(k),
                                                       'W{}'.format(k)]))
+    return g.model(inputs + [('c', [state_rows, units]),
+                             ('h', [state_rows, units])],
+                   _lstm_tail(g, h, model) + conv_outputs)
+
+
+def _lstm_tail(g, h, model):
+    """The A3CLSTMCNN after its convolutions: one LSTM step from the
+    inputs ``c`` and ``h`` and the heads, from the last convolution's
+    output ``h``; returns the outputs' shapes."""
+    units = model.lstm.state_size
     h = g.op('Flatten', [h], axis=1)
     z = g.op('Add', [g.linear(h, model.lstm.upward),
                      g.op('Gemm', ['h', g.weight(model.lstm.lateral.W)],
@@ -208,17 +232,80 @@ def lstm_graph(model, masked=False, live=None, features=False):
     h_next = g.op('Mul', [o, g.op('Tanh', [c])])
     g.nodes.append(g.helper.make_node('Identity', [c], ['c_next']))
     g.nodes.append(g.helper.make_node('Identity', [h_next], ['h_next']))
-    pi, v = _output_links(model)
-    g.nodes.append(g.helper.make_node('Identity', [g.linear(h_next, pi)],
-                                      ['scores']))
-    g.nodes.append(g.helper.make_node(
-        'Squeeze', [g.linear(h_next, v),
-                    g.const(np.array([1], np.int64), 'ax')], ['values']))
-    return g.model(inputs + [('c', [state_rows, units]),
-                             ('h', [state_rows, units])],
-                   [('scores', ['N', pi.W.shape[0]]), ('values', ['N']),
-                    ('c_next', ['N', units]), ('h_next', ['N', units])]
-                   + conv_outputs)
+    _heads(g, h_next, model)
+    pi = _output_links(model)[0]
+    return [('scores', ['N', pi.W.shape[0]]), ('values', ['N']),
+            ('c_next', ['N', units]), ('h_next', ['N', units])]
+
+
+def conv_layers(model):
+    """The convolutions of a network the engine runs, in order, and the
+    activation after each (an ONNX op name)."""
+    if model.recurrent:
+        return list(model.convs), 'Elu'
+    return list(model.head)[:-1], 'Relu'
+
+
+def rows_graph(matrix, bias, activation):
+    """A convolution as a product of its patches: ``x`` ``(N, K)`` (one
+    patch a row) -> ``pre`` ``x @ matrix + bias`` ``(N, O)`` and ``y``,
+    its ``activation`` (an ONNX op name)."""
+    g = _Graph()
+    pre = g.op('Add', [g.op('MatMul', ['x', g.const(matrix)]),
+                       g.const(bias)])
+    g.nodes.append(g.helper.make_node('Identity', [pre], ['pre']))
+    g.nodes.append(g.helper.make_node(activation, [pre], ['y']))
+    return g.model([('x', ['N', matrix.shape[0]])],
+                   [('pre', ['N', matrix.shape[1]]),
+                    ('y', ['N', matrix.shape[1]])])
+
+
+def first_layer_graph(weight, activation):
+    """The first convolution of masked inputs through the difference.
+
+    Inputs: ``patches`` ``(P, m, T)``, at each of the ``P`` output
+    positions the patches of ``M = 1 - K`` of ``m`` masks (``T`` kernel
+    taps); ``diff`` ``(P, T, C)``, the patch of ``F - I`` there;
+    ``pre`` ``(P, O)``, the unperturbed pre-activations. Output ``y``
+    ``(P, m, O)``: ``activation(pre + patches @ G)`` with ``G[p, t, o] =
+    sum_c diff[p, t, c] * weight[o, c, t]``.
+    """
+    g = _Graph()
+    out_channels, channels = weight.shape[:2]
+    taps = weight.transpose(2, 3, 1, 0).reshape(-1, channels, out_channels)
+    folded = g.op('Transpose', [g.op('MatMul', [
+        g.op('Transpose', ['diff'], perm=[1, 0, 2]), g.const(taps)])],
+        perm=[1, 0, 2])                                   # (P, T, O)
+    z = g.op('Add', [g.op('MatMul', ['patches', folded]),
+                     g.op('Unsqueeze', ['pre', g.const(
+                         np.array([1], np.int64), 'ax')])])
+    g.nodes.append(g.helper.make_node(activation, [z], ['y']))
+    return g.model([('patches', ['P', 'm', len(taps)]),
+                    ('diff', ['P', len(taps), channels]),
+                    ('pre', ['P', out_channels])],
+                   [('y', ['P', 'm', out_channels])])
+
+
+def tail_graph(model, channels_last=False):
+    """What follows the convolutions, from the last one's output ``x``
+    ``(N, C, h, w)`` (``channels_last``: ``(N, h, w, C)``): the A3CFF's
+    dense layer and heads, or the
+    A3CLSTMCNN's LSTM step (inputs ``c``, ``h`` ``(1, units)``, one state
+    for every row) and heads; outputs as :func:`ff_graph`'s and
+    :func:`lstm_graph`'s."""
+    g = _Graph()
+    convs, _ = conv_layers(model)
+    channels = convs[-1].W.shape[0]
+    inputs = [('x', ['N', channels, 'h', 'w'])]
+    x = 'x'
+    if channels_last:
+        inputs = [('x', ['N', 'h', 'w', channels])]
+        x = g.op('Transpose', ['x'], perm=[0, 3, 1, 2])
+    if not model.recurrent:
+        return g.model(inputs, _ff_tail(g, x, model))
+    units = model.lstm.state_size
+    return g.model(inputs + [('c', [1, units]), ('h', [1, units])],
+                   _lstm_tail(g, x, model))
 
 
 def ff_backward_graph(model, guided, newest_only):

@@ -46,57 +46,64 @@ def _rise_masks():
     return RISEGrid(n=300, s=8, p1=0.5, seed=0, threads=0)
 
 
-def _occlusion(chunk, device):
+def _occlusion(chunk, device, scoring):
     from xaitk_saliency.impls.gen_classifier_conf_sal.occlusion_scoring \
         import OcclusionScoring
     return XAITKSaliency(_windows(), OcclusionScoring(), chunk=chunk,
-                         device=device, same_masks=True)
+                         device=device, same_masks=True, scoring=scoring)
 
 
-def _rise(chunk, device):
+def _rise(chunk, device, scoring):
     from xaitk_saliency.impls.gen_classifier_conf_sal.rise_scoring import \
         RISEScoring
     return XAITKSaliency(_rise_masks(), RISEScoring(p1=0.5), chunk=chunk,
-                         device=device, same_masks=True)
+                         device=device, same_masks=True, scoring=scoring)
 
 
-# name -> factory(chunk, device).
+def _gradient(**options):
+    return lambda chunk, device, scoring: GradientSaliency(device=device,
+                                                           **options)
+
+
+def _perturbation(cls, *args, **options):
+    return lambda chunk, device, scoring: cls(
+        *args, chunk=chunk, device=device, scoring=scoring, **options)
+
+
+# name -> factory(chunk, device, scoring).
 METHODS = {
-    'guided': lambda chunk, device: GradientSaliency(guided=True,
-                                                     device=device),
-    'gradient': lambda chunk, device: GradientSaliency(guided=False,
-                                                       device=device),
-    'greydanus': lambda chunk, device: GreydanusSaliency(chunk=chunk,
-                                                         device=device),
+    'guided': _gradient(guided=True),
+    'gradient': _gradient(guided=False),
+    'greydanus': _perturbation(GreydanusSaliency),
     'occlusion': _occlusion,
     'rise': _rise,
-    'guided-all': lambda chunk, device: GradientSaliency(
-        guided=True, frames='all', device=device),
-    'gradient-all': lambda chunk, device: GradientSaliency(
-        guided=False, frames='all', device=device),
-    'sarfa': lambda chunk, device: ActionSaliency('sarfa', chunk=chunk,
-                                                  device=device),
-    'logprob': lambda chunk, device: ActionSaliency('logprob', chunk=chunk,
-                                                    device=device),
-    'occlusion-blur': lambda chunk, device: BlurredWindowSaliency(
-        _windows(), chunk=chunk, device=device, same_masks=True),
-    'rise-blur': lambda chunk, device: BlurredWindowSaliency(
-        _rise_masks(), chunk=chunk, device=device, same_masks=True),
+    'guided-all': _gradient(guided=True, frames='all'),
+    'gradient-all': _gradient(guided=False, frames='all'),
+    'sarfa': _perturbation(ActionSaliency, 'sarfa'),
+    'logprob': _perturbation(ActionSaliency, 'logprob'),
+    'occlusion-blur': lambda chunk, device, scoring: BlurredWindowSaliency(
+        _windows(), chunk=chunk, device=device, same_masks=True,
+        scoring=scoring),
+    'rise-blur': lambda chunk, device, scoring: BlurredWindowSaliency(
+        _rise_masks(), chunk=chunk, device=device, same_masks=True,
+        scoring=scoring),
 }
 
 
-def make_saliency(name, chunk=64, device='cpu', model=None):
+def make_saliency(name, chunk=64, device='cpu', model=None, scoring='auto'):
     """The saliency method called ``name`` (a key of METHODS).
 
     ``chunk`` is the number of perturbed inputs per forward pass of the
-    perturbation methods, ``device`` where the method runs (``'cpu'`` or
-    ``'cuda'``, :mod:`kernels.engine`). With ``model``, a ValueError (one
-    line) if the method cannot run that model on ``device``.
+    perturbation methods' dense pass, ``device`` where the method runs
+    (``'cpu'`` or ``'cuda'``, :mod:`kernels.engine`), ``scoring`` how the
+    perturbation methods score their masks (``'auto'``, ``'dense'``,
+    ``'incremental'``: :mod:`saliency.scoring`). With ``model``, a
+    ValueError (one line) if the method cannot run that model so.
     """
     if name not in METHODS:
         raise ValueError('unknown saliency method {!r}; choose from {}'
                          .format(name, ', '.join(sorted(METHODS))))
-    method = METHODS[name](chunk, device)
+    method = METHODS[name](chunk, device, scoring)
     if model is not None:
         method.check_model(model)
     return method

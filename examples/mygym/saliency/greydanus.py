@@ -43,12 +43,12 @@ class GreydanusSaliency(PerturbationSaliency):
         radius (float): sigma of the blob (the paper's r, default 5).
         stride (int): grid spacing in pixels (the paper's d, default 5).
         blur_sigma (float): sigma of the blurred fill (default 3).
-        chunk (int): masked inputs per forward pass.
+        chunk, device, scoring: as :class:`PerturbationSaliency`.
     """
 
     def __init__(self, radius=5, stride=5, blur_sigma=3, chunk=64,
-                 device='cpu'):
-        super().__init__(chunk, device)
+                 device='cpu', scoring='auto'):
+        super().__init__(chunk, device, scoring)
         self.radius = radius
         self.stride = stride
         self.blur_sigma = blur_sigma
@@ -118,17 +118,18 @@ class ActionSaliency(GreydanusSaliency):
 
     Args:
         score (str): ``'sarfa'`` or ``'logprob'``.
-        radius, stride, blur_sigma, chunk: as :class:`GreydanusSaliency`.
+        radius, stride, blur_sigma, chunk, device, scoring: as
+            :class:`GreydanusSaliency`.
     """
 
     SCORES = ('sarfa', 'logprob')
 
     def __init__(self, score='sarfa', radius=5, stride=5, blur_sigma=3,
-                 chunk=64, device='cpu'):
+                 chunk=64, device='cpu', scoring='auto'):
         if score not in self.SCORES:
             raise ValueError('score must be one of {}, got {!r}'.format(
                 self.SCORES, score))
-        super().__init__(radius, stride, blur_sigma, chunk, device)
+        super().__init__(radius, stride, blur_sigma, chunk, device, scoring)
         self.score_name = score
 
     def maps(self, ref_scores, ref_value, scores, values, keep):

@@ -3,11 +3,20 @@
 Every perturbation method perturbs the agent's input with *keep masks* in
 XAITK's convention: ``[n, H, W]`` float32, 1 = keep, 0 = fully perturbed.
 A masked input is ``K * I + (1 - K) * F`` on every stacked frame, ``F`` the
-fill. All masked inputs are scored in batched forward passes of ``chunk``
-inputs, actor and critic from the same pass (the suite's networks through
-ONNX Runtime, :mod:`kernels.engine`, on CPU or CUDA); in a recurrent model
-every pass starts from the state the agent had when it saw the input. Maps
-are ``(H, W)`` float32 >= 0.
+fill. All masked inputs are scored in batched forward passes, actor and critic
+from the same pass (the suite's networks through ONNX Runtime,
+:mod:`kernels.engine`, on CPU or CUDA); in a recurrent model every pass
+starts from the state the agent had when it saw the input. Maps are
+``(H, W)`` float32 >= 0.
+
+``scoring`` chooses the pass: ``'dense'`` runs the whole network on every
+masked input, ``chunk`` at a time; ``'incremental'`` recomputes only what
+each mask changes (:mod:`kernels.incremental`, the suite's networks on the
+CPU); ``'auto'`` (the default) takes the incremental pass where it is
+estimated cheaper (masks that perturb a small part of the frame, such as
+Greydanus' blobs and sliding windows) and the dense one elsewhere (RISE's
+masks cover the whole frame). Both give the same scores to float32
+rounding.
 
 The families: :mod:`saliency.greydanus` (Gaussian blobs and blurred fill,
 and the action-specific scores on them), :mod:`saliency.xaitk` (XAITK's
@@ -18,6 +27,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from kernels.engine import engine_for
+from kernels.incremental import worthwhile
 from models.recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
@@ -46,17 +56,41 @@ def masked_inputs(state, keep, fill):
     return (keep * state[None] + (1 - keep) * fill).astype(np.float32)
 
 
+SCORINGS = ('auto', 'dense', 'incremental')
+
+
+def check_scoring(scoring, model=None, device='cpu'):
+    """A ValueError (one line) for a ``scoring`` that cannot run
+    ``model`` on ``device``."""
+    if scoring not in SCORINGS:
+        raise ValueError('unknown scoring {!r}; choose from {}'.format(
+            scoring, ', '.join(SCORINGS)))
+    if scoring == 'incremental' and (
+            device != 'cpu' or (model is not None
+                                and engine_for(model, 'cpu') is None)):
+        raise ValueError("incremental scoring runs the suite's own "
+                         "networks on the CPU (--device cpu); use auto or "
+                         "dense")
+
+
 def score_masked(model, state, keep, fill, recurrent_state=None, chunk=64,
-                 device='cpu'):
+                 device='cpu', scoring='auto'):
     """Actor scores ``(n, n_actions)`` and values ``(n,)`` of the masked
     inputs ``K * I + (1 - K) * F`` of ``state`` ``(C, H, W)`` for every keep
-    mask of ``keep`` ``[n, H, W]``, each from ``recurrent_state``, in
-    forward passes of ``chunk`` inputs.
+    mask of ``keep`` ``[n, H, W]``, each from ``recurrent_state``.
 
     The suite's networks run through ONNX Runtime (:mod:`engine`) on
-    ``device``, other models through Chainer (CPU).
+    ``device``, other models through Chainer (CPU); ``scoring`` as the
+    module says (the dense pass in forward passes of ``chunk`` inputs).
     """
     engine = engine_for(model, device)
+    if engine is not None and device == 'cpu' and scoring != 'dense':
+        incremental = engine.incremental()
+        state = np.asarray(state, dtype=np.float32)
+        plan = incremental.plan(state, keep, fill)
+        if scoring == 'incremental' or worthwhile(plan):
+            return incremental.masked(state, keep, fill, recurrent_state,
+                                      plan)
     scores, values = [], []
     with chainer.no_backprop_mode(), chainer.using_config('train', False):
         for begin in range(0, len(keep), chunk):
@@ -83,20 +117,29 @@ class PerturbationSaliency(SaliencyMethod):
     or ``(actor, critic, {name: signed map})``.
 
     Args:
-        chunk (int): masked inputs per forward pass.
+        chunk (int): masked inputs per forward pass of the dense pass.
         device (str): where the suite's networks run (:mod:`engine`).
+        scoring (str): ``'auto'``, ``'dense'`` or ``'incremental'`` (see
+            the module).
     """
 
-    def __init__(self, chunk=64, device='cpu'):
+    def __init__(self, chunk=64, device='cpu', scoring='auto'):
         if chunk < 1:
             raise ValueError('chunk must be >= 1, got %r' % chunk)
+        check_scoring(scoring, device=device)
         self.chunk = chunk
         self.device = device
+        self.scoring = scoring
+
+    def check_model(self, model):
+        super().check_model(model)
+        check_scoring(self.scoring, model, self.device)
 
     def score(self, model, state, keep, fill, recurrent_state=None):
-        """:func:`score_masked` in chunks of ``self.chunk``."""
+        """:func:`score_masked` with this method's chunk, device and
+        scoring."""
         return score_masked(model, state, keep, fill, recurrent_state,
-                            self.chunk, self.device)
+                            self.chunk, self.device, self.scoring)
 
     def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state, dtype=np.float32)

@@ -25,11 +25,12 @@ class XAITKSaliency(PerturbationSaliency):
         same_masks (bool): the perturber's masks depend on the image's
             shape alone (a sliding window, a seeded RISE grid): make them
             once per shape.
+        scoring (str): as :class:`PerturbationSaliency`.
     """
 
     def __init__(self, perturber, generator, fill=0.0, chunk=64,
-                 device='cpu', same_masks=False):
-        super().__init__(chunk, device)
+                 device='cpu', same_masks=False, scoring='auto'):
+        super().__init__(chunk, device, scoring)
         self.perturber = perturber
         self.generator = generator
         self.fill = fill
@@ -74,13 +75,14 @@ class BlurredWindowSaliency(XAITKSaliency):
     Args:
         perturber: XAITK ``PerturbImage``.
         blur_sigma (float): sigma of the fill.
-        chunk, device, same_masks: as :class:`XAITKSaliency`.
+        chunk, device, same_masks, scoring: as :class:`XAITKSaliency`.
     """
 
     def __init__(self, perturber, blur_sigma=3, chunk=64, device='cpu',
-                 same_masks=False):
+                 same_masks=False, scoring='auto'):
         super().__init__(perturber, generator=None, chunk=chunk,
-                         device=device, same_masks=same_masks)
+                         device=device, same_masks=same_masks,
+                         scoring=scoring)
         self.blur_sigma = blur_sigma
 
     def masks_and_fill(self, state):

@@ -1,0 +1,397 @@
+"""Perturbation scoring that recomputes only what each mask changes.
+
+A masked input ``F + K * (I - F)`` differs from the frame ``I`` only
+where the keep mask ``K`` is below 1 *and* the fill ``F`` differs from the
+frame. A convolution's output can change only where its receptive field
+meets a changed input, so a mask's change stays confined, growing by each
+layer's kernel on the way up. :class:`Incremental` runs the network once
+on the frame (the unperturbed pass), then recomputes, layer by layer, only
+the outputs each mask can change:
+
+* **where.** A mask's changed inputs are found on blocks of the first
+  convolution's stride: a block counts if the mask perturbs one of its
+  pixels and the fill differs from the frame at one of them (a superset
+  of the changed pixels). A layer's changed outputs are those whose
+  receptive field holds a changed output of the layer below.
+* **the first convolution**, linear in its input, through the
+  difference: with ``M = 1 - K`` the same on every channel,
+  ``conv(I + M (F - I)) = conv(I) + sum_u M_u G_u``, where ``G_u`` at an
+  output is the fill's difference from the frame under kernel tap ``u``
+  folded with the weights over the input channels. Per output position,
+  the patches of the masks whose support reaches it (fixed by the masks
+  alone, so kept from frame to frame) times that position's ``G``: one
+  batched product for all positions.
+* **every other convolution** directly: the patches of the changed
+  outputs, cut from each mask's input (the unperturbed activations with
+  the mask's changed ones written over them, channels last), in one
+  matrix product for all masks.
+* **what follows** (the A3CFF's dense layer, the LSTM step, the heads)
+  on every mask's whole last feature map.
+
+Outside its changed outputs a mask's activations *are* the unperturbed
+ones, so the scores equal the dense engine's up to float32 rounding (the
+sums run in another order). Nothing is truncated: a blob's faint tail
+counts wherever it touches a pixel whose fill differs from the frame.
+
+:meth:`Incremental.plan` counts what a batch of masks costs each way
+(multiply-adds); :func:`worthwhile` is the automatic choice between the
+two: masks whose support is the whole frame (RISE) keep the dense pass.
+"""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from kernels.graphs import (conv_layers, first_layer_graph, rows_graph,
+                            tail_graph)
+
+# The incremental pass is taken when its estimated cost is at most this
+# share of the dense pass's multiply-adds; a float copied (each mask's
+# activations, once per layer) counts as COPY_COST multiply-adds. Both were
+# set by timing the two passes on the shipped Pong and Breakout agents
+# (bench/perturbation_saliency.py, docs/incremental.md).
+THRESHOLD = 0.35
+COPY_COST = 15
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, tuple) else (value, value)
+
+
+class _Layer:
+    """One convolution: geometry, and its weights as a matrix of patches
+    (rows in the order kernel row, kernel column, channel)."""
+
+    def __init__(self, link, in_size):
+        weight = link.W.array.astype(np.float32)
+        self.out_channels, self.channels = weight.shape[:2]
+        self.ksize = weight.shape[2:]
+        self.stride = _pair(link.stride)
+        self.pad = _pair(link.pad)
+        self.out_size = tuple(
+            (n + 2 * p - k) // s + 1 for n, p, k, s in
+            zip(in_size, self.pad, self.ksize, self.stride))
+        self.weight = weight
+        self.bias = (np.zeros(self.out_channels, np.float32)
+                     if link.b is None else link.b.array.astype(np.float32))
+        self.macs = int(np.prod(weight.shape))
+        self.taps = self.ksize[0] * self.ksize[1]
+        self.matrix = weight.transpose(2, 3, 1, 0).reshape(
+            -1, self.out_channels)
+
+    def forward(self, padded, run):
+        """The unperturbed pass of padded channels-last ``padded``
+        ``(1, ...)`` through ``run`` (patches -> activations):
+        ``(1, OH, OW, O)``."""
+        rows = self.patches(padded)[0].reshape(-1, self.taps * self.channels)
+        return run(rows).reshape((1,) + self.out_size + (-1,))
+
+    def patches(self, x):
+        """A view ``(n, OH, OW, kh, kw * C)`` of the patches of a padded
+        channels-last ``x`` ``(n, H + 2 p, W + 2 p, C)``
+        (C-contiguous)."""
+        n, _, _, c = x.shape
+        (kh, kw), (sh, sw) = self.ksize, self.stride
+        s = x.strides
+        return as_strided(x, (n, self.out_size[0], self.out_size[1], kh,
+                              kw * c),
+                          (s[0], sh * s[1], sw * s[2], s[1], x.itemsize),
+                          writeable=False)
+
+    def grow(self, changed):
+        """The outputs ``(n, OH, OW)`` whose receptive field holds a True
+        of ``changed`` ``(n, H, W)`` (this layer's unpadded input)."""
+        (kh, kw), (sh, sw), (ph, pw) = self.ksize, self.stride, self.pad
+        x = np.pad(changed, ((0, 0), (ph, ph), (pw, pw)))
+        oh, ow = self.out_size
+        rows = np.zeros((len(x), oh, x.shape[2]), bool)
+        for i in range(kh):
+            rows |= x[:, i:i + sh * (oh - 1) + 1:sh]
+        out = np.zeros((len(x), oh, ow), bool)
+        for j in range(kw):
+            out |= rows[:, :, j:j + sw * (ow - 1) + 1:sw]
+        return out
+
+
+class Plan:
+    """Which outputs each mask changes, layer by layer: ``changed[l]``
+    ``[n, OH, OW]`` bool. ``macs`` and ``dense_macs`` are the
+    multiply-adds of the incremental and the dense pass of these masks.
+    """
+
+    def __init__(self, changed, macs, dense_macs):
+        self.changed = changed
+        self.macs, self.dense_macs = macs, dense_macs
+
+    @property
+    def share(self):
+        """The incremental pass's multiply-adds over the dense pass's."""
+        return self.macs / self.dense_macs
+
+
+def worthwhile(plan):
+    """The automatic choice: incremental when its multiply-adds are at
+    most :data:`THRESHOLD` of the dense pass's."""
+    return plan.share <= THRESHOLD
+
+
+class _Masks:
+    """What a set of keep masks decides alone, for the first convolution
+    (output positions ``p`` row-major): ``blocks`` ``[n, bh, bw]``, where
+    each mask perturbs a block of the layer's stride, and ``counts``
+    ``(P,)``, how many masks' support reaches each position. Built when
+    first asked (:meth:`support`): ``members`` ``(P, m)``, those masks
+    (``n`` pads the rows), and ``patches`` ``(P, m, kh * kw)``, their
+    patches of ``M = 1 - K`` there."""
+
+    def __init__(self, keep, layer):
+        self.keep, self.layer = keep, layer
+        self.blocks = _block_any(keep < 1, layer)
+        self.reach = _reach(self.blocks, layer).reshape(len(keep), -1).T
+        self.counts = self.reach.sum(axis=1)
+        self.width = max(int(self.counts.max(initial=0)), 1)
+        self.members = self.patches = None
+        self._parts = {}
+
+    def support(self):
+        if self.members is None:
+            layer, keep, counts = self.layer, self.keep, self.counts
+            positions, masks = np.nonzero(self.reach)
+            slot = np.arange(len(masks)) - np.repeat(
+                np.cumsum(counts) - counts, counts)
+            self.members = np.full((len(counts), self.width), len(keep),
+                                   np.int64)
+            self.members[positions, slot] = masks
+            perturbed = np.pad(1 - keep, ((0, 0),) + tuple(
+                (p, p) for p in layer.pad))[..., None].astype(np.float32)
+            view = layer.patches(np.ascontiguousarray(perturbed))
+            ow = layer.out_size[1]
+            self.patches = np.zeros((len(counts), self.width, layer.taps),
+                                    np.float32)
+            self.patches[positions, slot] = view[
+                masks, positions // ow, positions % ow].reshape(
+                    len(masks), -1)
+        return self
+
+    def parts(self, size):
+        """The masks in sub-batches of ``size``: for each, ``(begin,
+        end, entries, targets)``: the entries of the flattened ``(P * m)``
+        first-layer results that belong to its masks and where they go in
+        its flattened ``(masks, P)`` activations."""
+        if size not in self._parts:
+            self.support()
+            n, positions = len(self.keep), len(self.members)
+            flat = self.members.ravel()
+            position = np.repeat(np.arange(positions), self.members.shape[1])
+            parts = []
+            for begin in range(0, n, size):
+                end = min(begin + size, n)
+                entries = np.flatnonzero((flat >= begin) & (flat < end))
+                parts.append((begin, end, entries, (flat[entries] - begin)
+                              * positions + position[entries]))
+            self._parts[size] = parts
+        return self._parts[size]
+
+
+class Incremental:
+    """Incremental perturbation scoring of one of the suite's networks.
+
+    Args:
+        model: an ``A3CFF`` or ``A3CLSTMCNN`` (:func:`graphs.model_kind`).
+        session: ``session(graph, threads) -> onnxruntime session``.
+        threads (int): the first convolution and the unperturbed pass run
+            on this many threads; then as many threads each take
+            sub-batches of masks through the other layers (their sessions
+            on one thread each).
+    """
+
+    # Bytes of one sub-batch's largest activations: small enough to stay
+    # in cache.
+    SUB_BATCH_BYTES = 4 << 20
+
+    def __init__(self, model, session, threads=1):
+        links, activation = conv_layers(model)
+        self.recurrent = model.recurrent
+        self.state_size = model.lstm.state_size if self.recurrent else 0
+        self.threads = max(1, int(threads or 1))
+        size = (model.input_size, model.input_size)
+        self.layers = []
+        for link in links:
+            self.layers.append(_Layer(link, size))
+            size = self.layers[-1].out_size
+        self._graphs = [rows_graph(layer.matrix, layer.bias, activation)
+                        for layer in self.layers] + [
+            tail_graph(model, channels_last=True)]
+        self._session = session
+        self.first_rows = session(self._graphs[0], self.threads)
+        self.first_run = session(first_layer_graph(
+            self.layers[0].weight, activation), self.threads)
+        self._local = threading.local()
+        if self.recurrent:
+            self.tail_macs = int(np.prod(model.lstm.upward.W.shape))
+        else:
+            self.tail_macs = int(np.prod(list(model.head)[-1].W.shape))
+        self.dense_macs = sum(layer.macs * layer.out_size[0]
+                              * layer.out_size[1] for layer in self.layers) \
+            + self.tail_macs
+        # Each mask's activations after every layer, padded for the next.
+        self.next_pad = [layer.pad for layer in self.layers[1:]] + [(0, 0)]
+        sizes = [(layer.out_size[0] + 2 * p[0])
+                 * (layer.out_size[1] + 2 * p[1]) * layer.out_channels
+                 for layer, p in zip(self.layers, self.next_pad)]
+        self.sub_batch = max(8, self.SUB_BATCH_BYTES // (4 * max(sizes)))
+        self.copied = sum(sizes)
+        self._masks = None
+        self._pool = None
+
+    def _sessions(self):
+        """This thread's sessions of the layers and the tail (one
+        thread each)."""
+        runs = getattr(self._local, 'runs', None)
+        if runs is None:
+            runs = self._local.runs = [self._session(g, 1)
+                                       for g in self._graphs]
+        return runs
+
+    def _mask_set(self, keep):
+        if self._masks is None or self._masks.keep is not keep:
+            self._masks = _Masks(keep, self.layers[0])
+        return self._masks
+
+    # -- where the masks change the network ---------------------------------
+
+    def plan(self, state, keep, fill):
+        """The :class:`Plan` of keep masks ``keep`` ``[n, H, W]`` on
+        ``state`` ``(C, H, W)`` with ``fill`` (broadcastable)."""
+        fill = np.broadcast_to(np.asarray(fill, np.float32), state.shape)
+        first = self.layers[0]
+        masks = self._mask_set(keep)
+        differs = _block_any((fill != state).any(axis=0)[None], first)
+        changed = [_reach(masks.blocks & differs, first)]
+        for layer in self.layers[1:]:
+            changed.append(layer.grow(changed[-1]))
+        # The first convolution folds the channels: kh * kw * O per
+        # output each mask's support reaches.
+        macs = len(masks.counts) * masks.width * first.macs \
+            // first.channels + len(keep) * self.tail_macs
+        for layer, c in zip(self.layers[1:], changed[1:]):
+            macs += int(c.sum()) * layer.macs
+        # Every mask's activations are copied once per layer.
+        macs += COPY_COST * len(keep) * self.copied
+        return Plan(changed, macs, len(keep) * self.dense_macs)
+
+    # -- scoring --------------------------------------------------------------
+
+    def masked(self, state, keep, fill, recurrent_state=None, plan=None):
+        """Scores ``(n, n_actions)`` and values ``(n,)`` of ``F + K * (I -
+        F)`` for each keep mask, as :meth:`engine.Engine.masked`."""
+        state = np.ascontiguousarray(state, dtype=np.float32)
+        fill = np.broadcast_to(np.asarray(fill, np.float32), state.shape)
+        if plan is None:
+            plan = self.plan(state, keep, fill)
+        first = self.layers[0]
+        rows = first.patches(_channels_last(state[None], first.pad))[0]
+        pre, act = self.first_rows.run(['pre', 'y'], {
+            'x': rows.reshape(-1, first.taps * first.channels)})
+        # The unperturbed pass: each layer's output, padded for the next.
+        runs = self._sessions()
+        base = []
+        for i, layer in enumerate(self.layers):
+            if i:
+                act = layer.forward(base[-1], lambda rows: runs[i].run(
+                    ['y'], {'x': rows})[0])
+            base.append(_pad_hw(act.reshape((1,) + layer.out_size + (-1,)),
+                                self.next_pad[i]))
+        diff = _channels_last((fill - state)[None], first.pad)
+        masks = self._mask_set(keep).support()
+        delta = self.first_run.run(['y'], {
+            'patches': masks.patches,
+            'diff': first.patches(diff)[0].reshape(len(pre), first.taps, -1),
+            'pre': pre})[0]
+        delta = delta.reshape(-1, delta.shape[-1])
+        if recurrent_state is None:
+            recurrent_state = np.zeros(2 * self.state_size, np.float32)
+        state_rows = [part[None] for part in np.split(
+            np.asarray(recurrent_state, np.float32), 2)] \
+            if self.recurrent else None
+
+        def part(job):
+            return self._part(job, base, delta, plan, state_rows)
+        jobs = masks.parts(self.sub_batch)
+        if self.threads > 1 and len(jobs) > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads)
+            results = list(self._pool.map(part, jobs))
+        else:
+            results = [part(job) for job in jobs]
+        return (np.concatenate([r[0] for r in results]),
+                np.concatenate([r[1] for r in results]))
+
+    def _part(self, job, base, delta, plan, state_rows):
+        """Scores and values of the masks ``begin:end`` of ``job``, from
+        the first layer's results ``delta`` on."""
+        begin, end, entries, targets = job
+        runs = self._sessions()
+        n = end - begin
+        # The first layer's activations of these masks, padded.
+        x = np.empty((n,) + base[0].shape[1:], np.float32)
+        x[:] = base[0]
+        pad, (oh, ow) = self.next_pad[0], self.layers[0].out_size
+        if pad == (0, 0):
+            x.reshape(-1, x.shape[-1])[targets] = delta[entries]
+        else:
+            local, position = np.divmod(targets, oh * ow)
+            x[local, position // ow + pad[0], position % ow + pad[1]] = \
+                delta[entries]
+        for i, layer in enumerate(self.layers[1:], 1):
+            pad = self.next_pad[i]
+            ms, ys, xs = np.nonzero(plan.changed[i][begin:end])
+            values = runs[i].run(['y'], {'x': layer.patches(x)[
+                ms, ys, xs].reshape(len(ms), -1)})[0]
+            x = np.empty((n,) + base[i].shape[1:], np.float32)
+            x[:] = base[i]
+            x[ms, ys + pad[0], xs + pad[1]] = values
+        feed = {'x': x}
+        if self.recurrent:
+            feed['c'], feed['h'] = state_rows
+        return runs[-1].run(['scores', 'values'], feed)
+
+
+def _channels_last(x, pad):
+    """NCHW ``x`` as NHWC with ``pad`` zeros around, C-contiguous."""
+    return _pad_hw(np.transpose(x, (0, 2, 3, 1)), pad)
+
+
+def _pad_hw(x, pad):
+    """NHWC ``x`` padded with zeros on H and W, C-contiguous."""
+    if pad == (0, 0):
+        return np.ascontiguousarray(x)
+    return np.pad(x, ((0, 0), (pad[0],) * 2, (pad[1],) * 2, (0, 0)))
+
+
+def _reach(blocks, layer):
+    """The outputs of ``layer`` ``(n, OH, OW)`` that read a True block
+    (an output reads ``ceil(k / s)`` blocks from its own index on)."""
+    (kh, kw), (sh, sw) = layer.ksize, layer.stride
+    oh, ow = layer.out_size
+    out = np.zeros((len(blocks), oh, ow), bool)
+    for i in range(-(-kh // sh)):
+        for j in range(-(-kw // sw)):
+            out |= blocks[:, i:i + oh, j:j + ow]
+    return out
+
+
+def _block_any(mask, layer):
+    """``mask`` ``[n, H, W]`` (unpadded input of ``layer``) on blocks of
+    the layer's stride in its padded input: ``[n, bh, bw]``, True where a
+    block holds a True (blocks no output reads are left out)."""
+    (ph, pw), (sh, sw) = layer.pad, layer.stride
+    (kh, kw) = layer.ksize
+    oh, ow = layer.out_size
+    bh, bw = oh - 1 + -(-kh // sh), ow - 1 + -(-kw // sw)
+    padded = np.zeros((len(mask), bh * sh, bw * sw), bool)
+    h = min(mask.shape[1], bh * sh - ph)
+    w = min(mask.shape[2], bw * sw - pw)
+    padded[:, ph:ph + h, pw:pw + w] = mask[:, :h, :w]
+    return padded.reshape(len(mask), bh, sh, bw, sw).any(axis=(2, 4))
