@@ -7,10 +7,13 @@ On the ICLR-ACER network with the shipped Pong agent's weights (A3CFF,
 * engine: this suite's ``GreydanusSaliency`` with dense scoring (actor
   and critic from the same batched forward passes of ``--chunk`` inputs,
   through ONNX Runtime, :mod:`engine`);
-* incremental: the same method scored incrementally
-  (:mod:`kernels.incremental`: only what each mask changes), and the
-  occlusion method (XAITK's 5x5 sliding window, fill 0) both ways; the
-  maps of the two passes are checked equal (relative 1e-5);
+* dense / incremental: the scoring of Greydanus' masks and of occlusion's
+  (XAITK's 5x5 sliding window, fill 0), by the dense engine and by the
+  incremental path (:mod:`kernels.incremental`: only what each mask
+  changes), side by side; each timed call follows an untimed one of its
+  own kind (so that it never shares the cores with the other's
+  still-spinning threads); the maps of the two are checked equal
+  (relative 1e-5);
 * numpy: the same method scored through the NumPy forward with the
   windowed first layer (defined here, chunk 32), the suite's
   path before the engine;
@@ -292,26 +295,42 @@ def time_methods(args):
         'engine': GreydanusSaliency(chunk=args.chunk, scoring='dense'),
         'numpy': NumpyGreydanus(chunk=32),
     }
+    for method in variants.values():
+        method(model, states[0])                # masks cached, warm
+    scorers = {}
     for name in ('greydanus', 'occlusion'):
         for scoring in ('dense', 'incremental'):
-            variants[scoring + ' ' + name] = make_saliency(
+            scorers[scoring + ' ' + name] = make_saliency(
                 name, chunk=args.chunk, scoring=scoring)
-    for state in states:                        # masks cached, warm
-        results = {name: method(model, state)
-                   for name, method in variants.items()}
-        for name in ('greydanus', 'occlusion'):
-            dense, fast = (results[s + ' ' + name]
-                           for s in ('dense', 'incremental'))
+    # The scoring alone, dense engine against incremental path, on each
+    # frame's masks and fill; both give the same maps.
+    inputs = {}
+    for name, method in scorers.items():
+        inputs[name] = [method.masks_and_fill(state[0]) for state in states]
+        results = [method(model, state) for state in states]
+        inputs[name + ' maps'] = results
+    for name in ('greydanus', 'occlusion'):
+        for dense, fast in zip(inputs['dense ' + name + ' maps'],
+                               inputs['incremental ' + name + ' maps']):
             for which in ('actor', 'critic'):
                 want, got = getattr(dense, which), getattr(fast, which)
                 assert np.abs(got - want).max() <= 1e-5 * np.abs(
                     want).max(), (name, which)
-    times = {name: [] for name in variants}
+    times = {name: [] for name in list(variants) + list(scorers)}
     times.update({'loop, actor+critic passes': [], 'loop, one pass': []})
     for _ in range(args.repeats):
-        for state in states:
+        for i, state in enumerate(states):
             for name, method in variants.items():
                 times[name].append(timed(lambda: method(model, state)))
+            for name, method in scorers.items():
+                keep, fill = inputs[name][i]
+
+                def score():
+                    method.score(model, state[0], keep, fill)
+                # An untimed call first: each timed call follows one of
+                # its own kind, not another variant's busy threads.
+                score()
+                times[name].append(timed(score))
             times['loop, actor+critic passes'].append(
                 timed(lambda: one_mask_loop(model, state, True)))
             times['loop, one pass'].append(

@@ -215,11 +215,17 @@ def _lstm_tail(g, h, model):
     """The A3CLSTMCNN after its convolutions: one LSTM step from the
     inputs ``c`` and ``h`` and the heads, from the last convolution's
     output ``h``; returns the outputs' shapes."""
-    units = model.lstm.state_size
     h = g.op('Flatten', [h], axis=1)
     z = g.op('Add', [g.linear(h, model.lstm.upward),
                      g.op('Gemm', ['h', g.weight(model.lstm.lateral.W)],
                           transB=1)])
+    return _lstm_cell(g, z, model)
+
+
+def _lstm_cell(g, z, model):
+    """The LSTM step from its gates' pre-activations ``z`` ``(N, 4 U)``
+    (Chainer's order) and the input ``c``, and the heads."""
+    units = model.lstm.state_size
     z = g.op('Reshape', [z, g.const(np.array([-1, units, 4], np.int64),
                                     'shape')])
     a, i, f, o = g.op('Split', [z, g.const(np.array([1, 1, 1, 1], np.int64),
@@ -236,6 +242,46 @@ def _lstm_tail(g, h, model):
     pi = _output_links(model)[0]
     return [('scores', ['N', pi.W.shape[0]]), ('values', ['N']),
             ('c_next', ['N', units]), ('h_next', ['N', units])]
+
+
+def tail_linear(model):
+    """The linear map that starts what follows the convolutions (the
+    A3CFF's dense layer, the LSTM's input product): its weights per
+    position of the last feature map, ``(h * w, C, U)``, and its bias."""
+    link = model.lstm.upward if model.recurrent else list(model.head)[-1]
+    channels = conv_layers(model)[0][-1].W.shape[0]
+    w = link.W.array.astype(np.float32)
+    per_position = w.reshape(len(w), channels, -1).transpose(2, 1, 0)
+    bias = (np.zeros(len(w), np.float32) if link.b is None
+            else link.b.array.astype(np.float32))
+    return np.ascontiguousarray(per_position), bias
+
+
+def post_graph(model):
+    """What follows the tail's linear map (:func:`tail_linear`), from its
+    output ``pre`` ``(N, U)``: the A3CFF's ReLU and heads, or the LSTM
+    step (with the lateral product already in ``pre``; input ``c``
+    ``(1, U)``) and heads."""
+    g = _Graph()
+    units = len(tail_linear(model)[1])
+    inputs = [('pre', ['N', units])]
+    if model.recurrent:
+        return g.model(inputs + [('c', [1, model.lstm.state_size])],
+                       _lstm_cell(g, 'pre', model))
+    _heads(g, g.op('Relu', ['pre']), model)
+    pi = _output_links(model)[0]
+    return g.model(inputs, [('scores', ['N', pi.W.shape[0]]),
+                            ('values', ['N'])])
+
+
+def batched_product_graph(weights):
+    """``delta`` ``(P, m, C)`` -> ``y`` ``(P, m, U)``: each position's
+    rows times that position's ``weights`` ``(P, C, U)``."""
+    g = _Graph()
+    y = g.op('MatMul', ['delta', g.const(weights)])
+    g.nodes.append(g.helper.make_node('Identity', [y], ['y']))
+    return g.model([('delta', [weights.shape[0], 'm', weights.shape[1]])],
+                   [('y', [weights.shape[0], 'm', weights.shape[2]])])
 
 
 def conv_layers(model):

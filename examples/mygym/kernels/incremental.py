@@ -43,15 +43,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from kernels.graphs import (conv_layers, first_layer_graph, rows_graph,
-                            tail_graph)
+from kernels.graphs import (batched_product_graph, conv_layers,
+                            first_layer_graph, post_graph, rows_graph,
+                            tail_graph, tail_linear)
 
 # The incremental pass is taken when its estimated cost is at most this
 # share of the dense pass's multiply-adds; a float copied (each mask's
 # activations, once per layer) counts as COPY_COST multiply-adds. Both were
 # set by timing the two passes on the shipped Pong and Breakout agents
 # (bench/perturbation_saliency.py, docs/incremental.md).
-THRESHOLD = 0.35
+THRESHOLD = 0.45
 COPY_COST = 15
 
 
@@ -206,9 +207,10 @@ class Incremental:
             on one thread each).
     """
 
-    # Bytes of one sub-batch's largest activations: small enough to stay
-    # in cache.
-    SUB_BATCH_BYTES = 4 << 20
+    # Masks go in one sub-batch per thread, each holding at most this
+    # many bytes of one layer's activations (larger sub-batches measured
+    # faster: fewer, larger products).
+    SUB_BATCH_BYTES = 32 << 20
 
     def __init__(self, model, session, threads=1):
         links, activation = conv_layers(model)
@@ -220,9 +222,16 @@ class Incremental:
         for link in links:
             self.layers.append(_Layer(link, size))
             size = self.layers[-1].out_size
+        self.tail_weights, self.tail_bias = tail_linear(model)
+        self.lateral = (model.lstm.lateral.W.array.astype(np.float32)
+                        if self.recurrent else None)
+        # Per thread: each layer's product of patches, then the tail on
+        # whole feature maps, the tail after its linear map, and that map
+        # on the changes per position.
         self._graphs = [rows_graph(layer.matrix, layer.bias, activation)
                         for layer in self.layers] + [
-            tail_graph(model, channels_last=True)]
+            tail_graph(model, channels_last=True), post_graph(model),
+            batched_product_graph(self.tail_weights)]
         self._session = session
         self.first_rows = session(self._graphs[0], self.threads)
         self.first_run = session(first_layer_graph(
@@ -241,9 +250,29 @@ class Incremental:
                  * (layer.out_size[1] + 2 * p[1]) * layer.out_channels
                  for layer, p in zip(self.layers, self.next_pad)]
         self.sub_batch = max(8, self.SUB_BATCH_BYTES // (4 * max(sizes)))
+        self.fixed_sub_batch = None      # tests set one
+        # Per layer from the second: the padded input positions of each
+        # output's patch, ``(OH * OW, kh * kw)``, kernel row-major.
+        self.taps = [None]
+        for below, layer in zip(self.layers, self.layers[1:]):
+            wp = below.out_size[1] + 2 * layer.pad[1]
+            (kh, kw), (sh, sw) = layer.ksize, layer.stride
+            y, x = np.divmod(np.arange(layer.out_size[0]
+                                       * layer.out_size[1]),
+                             layer.out_size[1])
+            dy, dx = np.divmod(np.arange(kh * kw), kw)
+            self.taps.append((sh * y[:, None] + dy) * wp
+                             + sw * x[:, None] + dx)
         self.copied = sum(sizes)
         self._masks = None
         self._pool = None
+
+    def _sub_batch(self, n):
+        """Masks per sub-batch: as many sub-batches as threads (or a
+        multiple), each within :attr:`SUB_BATCH_BYTES`."""
+        jobs = -(-n // self.sub_batch)
+        jobs = -(-jobs // self.threads) * self.threads
+        return max(1, -(-n // jobs))
 
     def _sessions(self):
         """This thread's sessions of the layers and the tail (one
@@ -315,10 +344,18 @@ class Incremental:
         state_rows = [part[None] for part in np.split(
             np.asarray(recurrent_state, np.float32), 2)] \
             if self.recurrent else None
+        # The tail's linear map of the unperturbed features (with the
+        # LSTM's lateral product of its state).
+        last = base[-1][0].reshape(-1, base[-1].shape[-1])
+        pre = np.einsum('pc,pcu->u', last, self.tail_weights) + self.tail_bias
+        if self.recurrent:
+            pre = pre + state_rows[1][0] @ self.lateral.T
+        tail = (pre.astype(np.float32), state_rows)
 
         def part(job):
-            return self._part(job, base, delta, plan, state_rows)
-        jobs = masks.parts(self.sub_batch)
+            return self._part(job, base, delta, plan, tail)
+        size = self.fixed_sub_batch or self._sub_batch(len(keep))
+        jobs = masks.parts(size)
         if self.threads > 1 and len(jobs) > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads)
@@ -328,34 +365,88 @@ class Incremental:
         return (np.concatenate([r[0] for r in results]),
                 np.concatenate([r[1] for r in results]))
 
-    def _part(self, job, base, delta, plan, state_rows):
+    def _part(self, job, base, delta, plan, tail):
         """Scores and values of the masks ``begin:end`` of ``job``, from
-        the first layer's results ``delta`` on."""
+        the first layer's results ``delta`` on; ``tail`` is the tail's
+        unperturbed linear map and the recurrent state's rows.
+
+        No mask's activations are copied whole: a layer's input is a
+        table of rows (the unperturbed activations at every padded
+        position, then the masks' changed ones) and, per mask and
+        position, which row holds its activation there; patches are
+        gathered from the table row by row."""
         begin, end, entries, targets = job
         runs = self._sessions()
         n = end - begin
-        # The first layer's activations of these masks, padded.
-        x = np.empty((n,) + base[0].shape[1:], np.float32)
-        x[:] = base[0]
+        # Layer 1's input: the first layer's changed activations.
         pad, (oh, ow) = self.next_pad[0], self.layers[0].out_size
-        if pad == (0, 0):
-            x.reshape(-1, x.shape[-1])[targets] = delta[entries]
-        else:
-            local, position = np.divmod(targets, oh * ow)
-            x[local, position // ow + pad[0], position % ow + pad[1]] = \
-                delta[entries]
+        local, position = np.divmod(targets, oh * ow)
+        ys, xs = np.divmod(position, ow)
+        values = delta[entries]
+        last = len(self.layers) - 1
         for i, layer in enumerate(self.layers[1:], 1):
+            table, which = self._table(base[i - 1], pad, n, local, ys, xs,
+                                       values)
             pad = self.next_pad[i]
-            ms, ys, xs = np.nonzero(plan.changed[i][begin:end])
-            values = runs[i].run(['y'], {'x': layer.patches(x)[
-                ms, ys, xs].reshape(len(ms), -1)})[0]
-            x = np.empty((n,) + base[i].shape[1:], np.float32)
-            x[:] = base[i]
-            x[ms, ys + pad[0], xs + pad[1]] = values
-        feed = {'x': x}
+            local, ys, xs = np.nonzero(plan.changed[i][begin:end])
+            rows = table[which[local[:, None],
+                               self.taps[i][ys * layer.out_size[1] + xs]]]
+            values = runs[i].run(['y'], {'x': rows.reshape(len(local),
+                                                           -1)})[0]
+        pre, state_rows = tail
+        width = self.layers[-1].out_size[1]
+        position = ys * width + xs
+        counts = np.bincount(position, minlength=len(self.tail_weights))
+        if counts.max(initial=0) <= n // 2:
+            return self._tail_through_changes(
+                runs, n, local, position, counts,
+                values - base[-1][0, ys, xs], pre, state_rows)
+        table, which = self._table(base[-1], (0, 0), n, local, ys, xs,
+                                   values)
+        feed = {'x': table[which].reshape((n,) + base[-1].shape[1:])}
         if self.recurrent:
             feed['c'], feed['h'] = state_rows
-        return runs[-1].run(['scores', 'values'], feed)
+        return runs[last + 1].run(['scores', 'values'], feed)
+
+    @staticmethod
+    def _table(padded, pad, n, masks, ys, xs, values):
+        """A layer's input for ``n`` masks as rows: ``padded`` ``(1, H +
+        2 p, W + 2 p, C)`` unperturbed, then ``values`` (changed outputs at
+        ``(masks, ys, xs)``, unpadded); and ``which`` ``(n, positions)``,
+        each mask's row at each padded position."""
+        _, hp, wp, channels = padded.shape
+        table = np.concatenate([padded.reshape(-1, channels), values])
+        which = np.empty((n, hp * wp), np.int64)
+        which[:] = np.arange(hp * wp)
+        which[masks, (ys + pad[0]) * wp + xs + pad[1]] = \
+            hp * wp + np.arange(len(values))
+        return table, which
+
+    def _tail_through_changes(self, runs, n, masks, position, counts,
+                              change, pre, state_rows):
+        """The tail of ``n`` masks whose last feature maps differ from
+        the unperturbed one by ``change`` ``(pairs, C)`` at ``(masks,
+        position)``: its linear map is the unperturbed ``pre`` plus, per
+        position, the changes there times that position's weights (one
+        batched product, rows padded to the busiest position's)."""
+        order = np.argsort(position, kind='stable')
+        starts = np.cumsum(counts) - counts
+        slot = np.arange(len(order)) - np.repeat(starts, counts)
+        rows = np.zeros((len(counts), max(int(counts.max(initial=0)), 1),
+                         change.shape[1]), np.float32)
+        rows[position[order], slot] = change[order]
+        last = len(self.layers) - 1
+        product = runs[last + 3].run(['y'], {'delta': rows})[0]
+        total = np.empty((n, len(pre)), np.float32)
+        total[:] = pre
+        sorted_masks = masks[order]
+        for p in np.flatnonzero(counts):
+            total[sorted_masks[starts[p]:starts[p] + counts[p]]] += \
+                product[p, :counts[p]]
+        feed = {'pre': total}
+        if self.recurrent:
+            feed['c'] = state_rows[0]
+        return runs[last + 2].run(['scores', 'values'], feed)
 
 
 def _channels_last(x, pad):
