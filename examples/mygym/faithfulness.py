@@ -117,7 +117,7 @@ def build_parser():
         '. Dense here keeps the figures exactly reproducible: the rank '
         'statistics amplify rounding where maps have near-ties (auto moved '
         'sarfa\'s randomisation Spearman by up to 0.011 on 12 Pong '
-        'frames; greydanus\' and occlusion\'s figures by 1.5e-4)'))
+        'frames; greydanus\' and occlusion\'s figures by 1.2e-4)'))
     add_cluster_flags(p)
     return p
 

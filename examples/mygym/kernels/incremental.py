@@ -47,13 +47,10 @@ from kernels.graphs import (batched_product_graph, conv_layers,
                             first_layer_graph, post_graph, rows_graph,
                             tail_graph, tail_linear)
 
-# The incremental pass is taken when its estimated cost is at most this
-# share of the dense pass's multiply-adds; a float copied (each mask's
-# activations, once per layer) counts as COPY_COST multiply-adds. Both were
-# set by timing the two passes on the shipped Pong and Breakout agents
-# (bench/perturbation_saliency.py, docs/incremental.md).
+# The incremental pass is taken when its multiply-adds are at most this
+# share of the dense pass's: set by timing both passes on the shipped Pong
+# and Breakout agents (bench/incremental_scoring.py, docs/incremental.md).
 THRESHOLD = 0.45
-COPY_COST = 15
 
 
 def _pair(value):
@@ -263,7 +260,6 @@ class Incremental:
             dy, dx = np.divmod(np.arange(kh * kw), kw)
             self.taps.append((sh * y[:, None] + dy) * wp
                              + sw * x[:, None] + dx)
-        self.copied = sum(sizes)
         self._masks = None
         self._pool = None
 
@@ -306,8 +302,6 @@ class Incremental:
             // first.channels + len(keep) * self.tail_macs
         for layer, c in zip(self.layers[1:], changed[1:]):
             macs += int(c.sum()) * layer.macs
-        # Every mask's activations are copied once per layer.
-        macs += COPY_COST * len(keep) * self.copied
         return Plan(changed, macs, len(keep) * self.dense_macs)
 
     # -- scoring --------------------------------------------------------------
