@@ -132,6 +132,7 @@ def test_random_networks_and_masks(arch):
 
 
 def test_sub_batches_and_threads_give_the_same_scores(shipped):
+    """One thread or two, every mask at once or eight at a time."""
     model, frames = shipped
     method = make_saliency('greydanus', model=model)
     keep, fill = method.masks_and_fill(frames[1])

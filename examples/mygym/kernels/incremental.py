@@ -37,9 +37,6 @@ counts wherever it touches a pixel whose fill differs from the frame.
 (multiply-adds); :func:`worthwhile` is the automatic choice between the
 two: masks whose support is the whole frame (RISE) keep the dense pass.
 """
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -198,15 +195,13 @@ class Incremental:
     Args:
         model: an ``A3CFF`` or ``A3CLSTMCNN`` (:func:`graphs.model_kind`).
         session: ``session(graph, threads) -> onnxruntime session``.
-        threads (int): the first convolution and the unperturbed pass run
-            on this many threads; then as many threads each take
-            sub-batches of masks through the other layers (their sessions
-            on one thread each).
+        threads (int): intra-op threads of every session.
     """
 
-    # Masks go in one sub-batch per thread, each holding at most this
-    # many bytes of one layer's activations (larger sub-batches measured
-    # faster: fewer, larger products).
+    # Masks go in sub-batches (one after the other) holding at most this
+    # many bytes of one layer's activations: larger sub-batches measured
+    # faster (fewer, larger products), and one sub-batch per thread with
+    # one-thread sessions slower and far more variable than this.
     SUB_BATCH_BYTES = 32 << 20
 
     def __init__(self, model, session, threads=1):
@@ -222,18 +217,16 @@ class Incremental:
         self.tail_weights, self.tail_bias = tail_linear(model)
         self.lateral = (model.lstm.lateral.W.array.astype(np.float32)
                         if self.recurrent else None)
-        # Per thread: each layer's product of patches, then the tail on
-        # whole feature maps, the tail after its linear map, and that map
-        # on the changes per position.
-        self._graphs = [rows_graph(layer.matrix, layer.bias, activation)
-                        for layer in self.layers] + [
-            tail_graph(model, channels_last=True), post_graph(model),
-            batched_product_graph(self.tail_weights)]
-        self._session = session
-        self.first_rows = session(self._graphs[0], self.threads)
+        # Each layer's product of patches, then the tail on whole feature
+        # maps, the tail after its linear map, and that map on the changes
+        # per position.
+        self.runs = [session(graph, self.threads) for graph in [
+            rows_graph(layer.matrix, layer.bias, activation)
+            for layer in self.layers] + [
+                tail_graph(model, channels_last=True), post_graph(model),
+                batched_product_graph(self.tail_weights)]]
         self.first_run = session(first_layer_graph(
             self.layers[0].weight, activation), self.threads)
-        self._local = threading.local()
         if self.recurrent:
             self.tail_macs = int(np.prod(model.lstm.upward.W.shape))
         else:
@@ -248,6 +241,11 @@ class Incremental:
                  for layer, p in zip(self.layers, self.next_pad)]
         self.sub_batch = max(8, self.SUB_BATCH_BYTES // (4 * max(sizes)))
         self.fixed_sub_batch = None      # tests set one
+        # The tail goes through the change while no position changes
+        # for more than this share of a sub-batch's masks (measured: the
+        # LSTM's input product gains even when every mask changes every
+        # position; the A3CFF's dense layer only below about half).
+        self.linear_tail_share = 1.0 if self.recurrent else 0.5
         # Per layer from the second: the padded input positions of each
         # output's patch, ``(OH * OW, kh * kw)``, kernel row-major.
         self.taps = [None]
@@ -261,23 +259,11 @@ class Incremental:
             self.taps.append((sh * y[:, None] + dy) * wp
                              + sw * x[:, None] + dx)
         self._masks = None
-        self._pool = None
 
     def _sub_batch(self, n):
-        """Masks per sub-batch: as many sub-batches as threads (or a
-        multiple), each within :attr:`SUB_BATCH_BYTES`."""
-        jobs = -(-n // self.sub_batch)
-        jobs = -(-jobs // self.threads) * self.threads
-        return max(1, -(-n // jobs))
-
-    def _sessions(self):
-        """This thread's sessions of the layers and the tail (one
-        thread each)."""
-        runs = getattr(self._local, 'runs', None)
-        if runs is None:
-            runs = self._local.runs = [self._session(g, 1)
-                                       for g in self._graphs]
-        return runs
+        """Masks per sub-batch: equal sub-batches, each within
+        :attr:`SUB_BATCH_BYTES`."""
+        return max(1, -(-n // -(-n // self.sub_batch)))
 
     def _mask_set(self, keep):
         if self._masks is None or self._masks.keep is not keep:
@@ -315,10 +301,10 @@ class Incremental:
             plan = self.plan(state, keep, fill)
         first = self.layers[0]
         rows = first.patches(_channels_last(state[None], first.pad))[0]
-        pre, act = self.first_rows.run(['pre', 'y'], {
+        pre, act = self.runs[0].run(['pre', 'y'], {
             'x': rows.reshape(-1, first.taps * first.channels)})
         # The unperturbed pass: each layer's output, padded for the next.
-        runs = self._sessions()
+        runs = self.runs
         base = []
         for i, layer in enumerate(self.layers):
             if i:
@@ -345,17 +331,9 @@ class Incremental:
         if self.recurrent:
             pre = pre + state_rows[1][0] @ self.lateral.T
         tail = (pre.astype(np.float32), state_rows)
-
-        def part(job):
-            return self._part(job, base, delta, plan, tail)
         size = self.fixed_sub_batch or self._sub_batch(len(keep))
-        jobs = masks.parts(size)
-        if self.threads > 1 and len(jobs) > 1:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.threads)
-            results = list(self._pool.map(part, jobs))
-        else:
-            results = [part(job) for job in jobs]
+        results = [self._part(job, base, delta, plan, tail)
+                   for job in masks.parts(size)]
         return (np.concatenate([r[0] for r in results]),
                 np.concatenate([r[1] for r in results]))
 
@@ -370,7 +348,7 @@ class Incremental:
         position, which row holds its activation there; patches are
         gathered from the table row by row."""
         begin, end, entries, targets = job
-        runs = self._sessions()
+        runs = self.runs
         n = end - begin
         # Layer 1's input: the first layer's changed activations.
         pad, (oh, ow) = self.next_pad[0], self.layers[0].out_size
@@ -391,7 +369,7 @@ class Incremental:
         width = self.layers[-1].out_size[1]
         position = ys * width + xs
         counts = np.bincount(position, minlength=len(self.tail_weights))
-        if counts.max(initial=0) <= n // 2:
+        if counts.max(initial=0) <= n * self.linear_tail_share:
             return self._tail_through_changes(
                 runs, n, local, position, counts,
                 values - base[-1][0, ys, xs], pre, state_rows)
