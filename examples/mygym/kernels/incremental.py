@@ -354,15 +354,15 @@ class Incremental:
         pad, (oh, ow) = self.next_pad[0], self.layers[0].out_size
         local, position = np.divmod(targets, oh * ow)
         ys, xs = np.divmod(position, ow)
-        values = delta[entries]
+        values = np.take(delta, entries, axis=0)
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers[1:], 1):
             table, which = self._table(base[i - 1], pad, n, local, ys, xs,
                                        values)
             pad = self.next_pad[i]
             local, ys, xs = np.nonzero(plan.changed[i][begin:end])
-            rows = table[which[local[:, None],
-                               self.taps[i][ys * layer.out_size[1] + xs]]]
+            rows = np.take(table, which[local[:, None], self.taps[i][
+                ys * layer.out_size[1] + xs]], axis=0)
             values = runs[i].run(['y'], {'x': rows.reshape(len(local),
                                                            -1)})[0]
         pre, state_rows = tail
@@ -375,7 +375,8 @@ class Incremental:
                 values - base[-1][0, ys, xs], pre, state_rows)
         table, which = self._table(base[-1], (0, 0), n, local, ys, xs,
                                    values)
-        feed = {'x': table[which].reshape((n,) + base[-1].shape[1:])}
+        feed = {'x': np.take(table, which, axis=0).reshape(
+            (n,) + base[-1].shape[1:])}
         if self.recurrent:
             feed['c'], feed['h'] = state_rows
         return runs[last + 1].run(['scores', 'values'], feed)
