@@ -304,14 +304,13 @@ def time_methods(args):
                 name, chunk=args.chunk, scoring=scoring)
     # The scoring alone, dense engine against incremental path, on each
     # frame's masks and fill; both give the same maps.
-    inputs = {}
-    for name, method in scorers.items():
-        inputs[name] = [method.masks_and_fill(state[0]) for state in states]
-        results = [method(model, state) for state in states]
-        inputs[name + ' maps'] = results
+    inputs = {name: [method.masks_and_fill(state[0]) for state in states]
+              for name, method in scorers.items()}
+    maps = {name: [method(model, state) for state in states]
+            for name, method in scorers.items()}
     for name in ('greydanus', 'occlusion'):
-        for dense, fast in zip(inputs['dense ' + name + ' maps'],
-                               inputs['incremental ' + name + ' maps']):
+        for dense, fast in zip(maps['dense ' + name],
+                               maps['incremental ' + name]):
             for which in ('actor', 'critic'):
                 want, got = getattr(dense, which), getattr(fast, which)
                 assert np.abs(got - want).max() <= 1e-5 * np.abs(

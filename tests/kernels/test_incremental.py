@@ -141,7 +141,7 @@ def test_sub_batches_and_threads_give_the_same_scores(shipped):
         model, lambda graph, n: engine.session(graph, 'cpu', n), 1)
     many = incremental.Incremental(
         model, lambda graph, n: engine.session(graph, 'cpu', n), 2)
-    many.fixed_sub_batch = 8
+    many.sub_batch = 8
     want = run.masked(frames[1], keep, fill)
     for scorer in (one, many):
         got = scorer.masked(frames[1], keep, fill)

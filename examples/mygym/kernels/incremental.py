@@ -153,8 +153,7 @@ class _Masks:
         if self.members is None:
             layer, keep, counts = self.layer, self.keep, self.counts
             positions, masks = np.nonzero(self.reach)
-            slot = np.arange(len(masks)) - np.repeat(
-                np.cumsum(counts) - counts, counts)
+            slot = _slots(counts)
             self.members = np.full((len(counts), self.width), len(keep),
                                    np.int64)
             self.members[positions, slot] = masks
@@ -227,10 +226,7 @@ class Incremental:
                 batched_product_graph(self.tail_weights)]]
         self.first_run = session(first_layer_graph(
             self.layers[0].weight, activation), self.threads)
-        if self.recurrent:
-            self.tail_macs = int(np.prod(model.lstm.upward.W.shape))
-        else:
-            self.tail_macs = int(np.prod(list(model.head)[-1].W.shape))
+        self.tail_macs = self.tail_weights.size
         self.dense_macs = sum(layer.macs * layer.out_size[0]
                               * layer.out_size[1] for layer in self.layers) \
             + self.tail_macs
@@ -240,7 +236,6 @@ class Incremental:
                  * (layer.out_size[1] + 2 * p[1]) * layer.out_channels
                  for layer, p in zip(self.layers, self.next_pad)]
         self.sub_batch = max(8, self.SUB_BATCH_BYTES // (4 * max(sizes)))
-        self.fixed_sub_batch = None      # tests set one
         # The tail goes through the change while no position changes
         # for more than this share of a sub-batch's masks (measured: the
         # LSTM's input product gains even when every mask changes every
@@ -331,7 +326,7 @@ class Incremental:
         if self.recurrent:
             pre = pre + state_rows[1][0] @ self.lateral.T
         tail = (pre.astype(np.float32), state_rows)
-        size = self.fixed_sub_batch or self._sub_batch(len(keep))
+        size = self._sub_batch(len(keep))
         results = [self._part(job, base, delta, plan, tail)
                    for job in masks.parts(size)]
         return (np.concatenate([r[0] for r in results]),
@@ -404,7 +399,7 @@ class Incremental:
         batched product, rows padded to the busiest position's)."""
         order = np.argsort(position, kind='stable')
         starts = np.cumsum(counts) - counts
-        slot = np.arange(len(order)) - np.repeat(starts, counts)
+        slot = _slots(counts)
         rows = np.zeros((len(counts), max(int(counts.max(initial=0)), 1),
                          change.shape[1]), np.float32)
         rows[position[order], slot] = change[order]
@@ -420,6 +415,14 @@ class Incremental:
         if self.recurrent:
             feed['c'] = state_rows[0]
         return runs[last + 2].run(['scores', 'values'], feed)
+
+
+def _slots(counts):
+    """For entries grouped by key (``counts[k]`` with key ``k``, in key
+    order), each entry's place within its group: what lays them out as
+    rows of a ``(keys, max(counts))`` array."""
+    starts = np.cumsum(counts) - counts
+    return np.arange(counts.sum()) - np.repeat(starts, counts)
 
 
 def _channels_last(x, pad):
