@@ -76,9 +76,9 @@ class Engine:
         self.recurrent = model.recurrent
         self._build = lstm_graph if self.recurrent else ff_graph
         self._model, self._options = model, (device, threads)
-        # Its threads sleep between runs: as fast here (79.8 against 79.4
-        # ms for Greydanus' 289 masks on the shipped Pong agent), and what
-        # runs next (NumPy, Chainer, the incremental pass) gets the cores.
+        # Its threads sleep between runs, so that what runs next (NumPy,
+        # Chainer, the incremental pass) gets the cores; no slower
+        # (bench/README.md, incremental scoring).
         self.masked_session = session(self._build(model, masked=True),
                                       device, threads, spinning=False)
         self._session = None      # the plain step, built when first asked
