@@ -266,12 +266,19 @@ def post_graph(model):
     units = len(tail_linear(model)[1])
     inputs = [('pre', ['N', units])]
     if model.recurrent:
-        return g.model(inputs + [('c', [1, model.lstm.state_size])],
-                       _lstm_cell(g, 'pre', model))
-    _heads(g, g.op('Relu', ['pre']), model)
+        inputs.append(('c', [1, model.lstm.state_size]))
+    return g.model(inputs, _after_linear(g, 'pre', model))
+
+
+def _after_linear(g, z, model):
+    """The A3CFF's ReLU and heads, or the LSTM step (input ``c``) and
+    heads, from the tail's linear map ``z``; returns the outputs'
+    shapes."""
+    if model.recurrent:
+        return _lstm_cell(g, z, model)
+    _heads(g, g.op('Relu', [z]), model)
     pi = _output_links(model)[0]
-    return g.model(inputs, [('scores', ['N', pi.W.shape[0]]),
-                            ('values', ['N'])])
+    return [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])]
 
 
 def batched_product_graph(weights):
@@ -292,16 +299,24 @@ def conv_layers(model):
     return list(model.head)[:-1], 'Relu'
 
 
-def rows_graph(matrix, bias, activation):
-    """A convolution as a product of its patches: ``x`` ``(N, K)`` (one
-    patch a row) -> ``pre`` ``x @ matrix + bias`` ``(N, O)`` and ``y``,
-    its ``activation`` (an ONNX op name)."""
+def rows_graph(matrix, bias, activation, channels):
+    """A convolution as a product of its patches, gathered from a table of
+    rows: ``table`` ``(R, channels)`` (one input position's channels a
+    row) and ``index`` ``(N, T)`` int64 (the rows of each output's ``T``
+    kernel taps, in the order of ``matrix``'s rows) -> ``pre`` ``patches
+    @ matrix + bias`` ``(N, O)`` and ``y``, its ``activation`` (an ONNX op
+    name)."""
     g = _Graph()
-    pre = g.op('Add', [g.op('MatMul', ['x', g.const(matrix)]),
+    taps = matrix.shape[0] // channels
+    rows = g.op('Reshape', [g.op('Gather', ['table', 'index'], axis=0),
+                            g.const(np.array([-1, matrix.shape[0]],
+                                             np.int64), 'shape')])
+    pre = g.op('Add', [g.op('MatMul', [rows, g.const(matrix)]),
                        g.const(bias)])
     g.nodes.append(g.helper.make_node('Identity', [pre], ['pre']))
     g.nodes.append(g.helper.make_node(activation, [pre], ['y']))
-    return g.model([('x', ['N', matrix.shape[0]])],
+    return g.model([('table', ['R', channels]),
+                    ('index', ['N', taps], g.TensorProto.INT64)],
                    [('pre', ['N', matrix.shape[1]]),
                     ('y', ['N', matrix.shape[1]])])
 
@@ -332,26 +347,38 @@ def first_layer_graph(weight, activation):
                    [('y', ['P', 'm', out_channels])])
 
 
-def tail_graph(model, channels_last=False):
+def tail_graph(model, gathered=None):
     """What follows the convolutions, from the last one's output ``x``
-    ``(N, C, h, w)`` (``channels_last``: ``(N, h, w, C)``): the A3CFF's
-    dense layer and heads, or the
+    ``(N, C, h, w)``: the A3CFF's dense layer and heads, or the
     A3CLSTMCNN's LSTM step (inputs ``c``, ``h`` ``(1, units)``, one state
     for every row) and heads; outputs as :func:`ff_graph`'s and
-    :func:`lstm_graph`'s."""
+    :func:`lstm_graph`'s. With ``gathered``, the feature maps are
+    gathered from a table of rows instead, channels last: ``table`` ``(R,
+    C)`` and ``index`` ``(N, h * w)`` int64, each input's row at each
+    position (row-major), through :func:`tail_linear`'s weights."""
     g = _Graph()
+    units = model.lstm.state_size if model.recurrent else None
+    state = [('c', [1, units]), ('h', [1, units])] if units else []
+    if gathered:
+        weights, bias = tail_linear(model)
+        positions, channels, _ = weights.shape
+        rows = g.op('Reshape', [
+            g.op('Gather', ['table', 'index'], axis=0),
+            g.const(np.array([-1, positions * channels], np.int64),
+                    'shape')])
+        z = g.op('Add', [g.op('MatMul', [rows, g.const(weights.reshape(
+            positions * channels, -1))]), g.const(bias)])
+        if units:
+            z = g.op('Add', [z, g.op('Gemm', [
+                'h', g.weight(model.lstm.lateral.W)], transB=1)])
+        return g.model([('table', ['R', channels]),
+                        ('index', ['N', positions], g.TensorProto.INT64)]
+                       + state, _after_linear(g, z, model))
     convs, _ = conv_layers(model)
-    channels = convs[-1].W.shape[0]
-    inputs = [('x', ['N', channels, 'h', 'w'])]
-    x = 'x'
-    if channels_last:
-        inputs = [('x', ['N', 'h', 'w', channels])]
-        x = g.op('Transpose', ['x'], perm=[0, 3, 1, 2])
-    if not model.recurrent:
-        return g.model(inputs, _ff_tail(g, x, model))
-    units = model.lstm.state_size
-    return g.model(inputs + [('c', [1, units]), ('h', [1, units])],
-                   _lstm_tail(g, x, model))
+    inputs = [('x', ['N', convs[-1].W.shape[0], 'h', 'w'])]
+    if not units:
+        return g.model(inputs, _ff_tail(g, 'x', model))
+    return g.model(inputs + state, _lstm_tail(g, 'x', model))
 
 
 def ff_backward_graph(model, guided, newest_only):

@@ -75,13 +75,6 @@ class _Layer:
         self.matrix = weight.transpose(2, 3, 1, 0).reshape(
             -1, self.out_channels)
 
-    def forward(self, padded, run):
-        """The unperturbed pass of padded channels-last ``padded``
-        ``(1, ...)`` through ``run`` (patches -> activations):
-        ``(1, OH, OW, O)``."""
-        rows = self.patches(padded)[0].reshape(-1, self.taps * self.channels)
-        return run(rows).reshape((1,) + self.out_size + (-1,))
-
     def patches(self, x):
         """A view ``(n, OH, OW, kh, kw * C)`` of the patches of a padded
         channels-last ``x`` ``(n, H + 2 p, W + 2 p, C)``
@@ -220,10 +213,10 @@ class Incremental:
         # maps, the tail after its linear map, and that map on the changes
         # per position.
         self.runs = [session(graph, self.threads) for graph in [
-            rows_graph(layer.matrix, layer.bias, activation)
+            rows_graph(layer.matrix, layer.bias, activation, layer.channels)
             for layer in self.layers] + [
-                tail_graph(model, channels_last=True), post_graph(model),
-                batched_product_graph(self.tail_weights)]]
+                tail_graph(model, gathered=True),
+                post_graph(model), batched_product_graph(self.tail_weights)]]
         self.first_run = session(first_layer_graph(
             self.layers[0].weight, activation), self.threads)
         self.tail_macs = self.tail_weights.size
@@ -241,11 +234,13 @@ class Incremental:
         # LSTM's input product gains even when every mask changes every
         # position; the A3CFF's dense layer only below about half).
         self.linear_tail_share = 1.0 if self.recurrent else 0.5
-        # Per layer from the second: the padded input positions of each
-        # output's patch, ``(OH * OW, kh * kw)``, kernel row-major.
-        self.taps = [None]
-        for below, layer in zip(self.layers, self.layers[1:]):
-            wp = below.out_size[1] + 2 * layer.pad[1]
+        # Per layer: the padded input positions of each output's patch,
+        # ``(OH * OW, kh * kw)``, kernel row-major (the rows its patch is
+        # gathered from).
+        self.taps = []
+        width = model.input_size
+        for layer in self.layers:
+            wp = width + 2 * layer.pad[1]
             (kh, kw), (sh, sw) = layer.ksize, layer.stride
             y, x = np.divmod(np.arange(layer.out_size[0]
                                        * layer.out_size[1]),
@@ -253,6 +248,7 @@ class Incremental:
             dy, dx = np.divmod(np.arange(kh * kw), kw)
             self.taps.append((sh * y[:, None] + dy) * wp
                              + sw * x[:, None] + dx)
+            width = layer.out_size[1]
         self._masks = None
 
     def _sub_batch(self, n):
@@ -295,16 +291,18 @@ class Incremental:
         if plan is None:
             plan = self.plan(state, keep, fill)
         first = self.layers[0]
-        rows = first.patches(_channels_last(state[None], first.pad))[0]
+        image = _channels_last(state[None], first.pad)
         pre, act = self.runs[0].run(['pre', 'y'], {
-            'x': rows.reshape(-1, first.taps * first.channels)})
+            'table': image.reshape(-1, first.channels),
+            'index': self.taps[0]})
         # The unperturbed pass: each layer's output, padded for the next.
         runs = self.runs
         base = []
         for i, layer in enumerate(self.layers):
             if i:
-                act = layer.forward(base[-1], lambda rows: runs[i].run(
-                    ['y'], {'x': rows})[0])
+                act = runs[i].run(['y'], {
+                    'table': base[-1].reshape(-1, layer.channels),
+                    'index': self.taps[i]})[0]
             base.append(_pad_hw(act.reshape((1,) + layer.out_size + (-1,)),
                                 self.next_pad[i]))
         diff = _channels_last((fill - state)[None], first.pad)
@@ -313,7 +311,10 @@ class Incremental:
             'patches': masks.patches,
             'diff': first.patches(diff)[0].reshape(len(pre), first.taps, -1),
             'pre': pre})[0]
-        delta = delta.reshape(-1, delta.shape[-1])
+        # Layer 1's table of rows: the unperturbed first layer's, then its
+        # every result for the masks.
+        first_table = np.concatenate([base[0].reshape(-1, base[0].shape[-1]),
+                                      delta.reshape(-1, delta.shape[-1])])
         if recurrent_state is None:
             recurrent_state = np.zeros(2 * self.state_size, np.float32)
         state_rows = [part[None] for part in np.split(
@@ -327,40 +328,44 @@ class Incremental:
             pre = pre + state_rows[1][0] @ self.lateral.T
         tail = (pre.astype(np.float32), state_rows)
         size = self._sub_batch(len(keep))
-        results = [self._part(job, base, delta, plan, tail)
+        results = [self._part(job, base, first_table, plan, tail)
                    for job in masks.parts(size)]
         return (np.concatenate([r[0] for r in results]),
                 np.concatenate([r[1] for r in results]))
 
-    def _part(self, job, base, delta, plan, tail):
+    def _part(self, job, base, first_table, plan, tail):
         """Scores and values of the masks ``begin:end`` of ``job``, from
-        the first layer's results ``delta`` on; ``tail`` is the tail's
-        unperturbed linear map and the recurrent state's rows.
+        layer 1's table of rows ``first_table`` (the unperturbed first
+        layer's, then its results for the masks) on; ``tail`` is the
+        tail's unperturbed linear map and the recurrent state's rows.
 
         No mask's activations are copied whole: a layer's input is a
         table of rows (the unperturbed activations at every padded
         position, then the masks' changed ones) and, per mask and
-        position, which row holds its activation there; patches are
-        gathered from the table row by row."""
+        position, which row holds its activation there; the patches of
+        the changed outputs are gathered from the table (in the graph)."""
         begin, end, entries, targets = job
         runs = self.runs
         n = end - begin
-        # Layer 1's input: the first layer's changed activations.
-        pad, (oh, ow) = self.next_pad[0], self.layers[0].out_size
+        # Layer 1's input: the first layer's changed activations, rows of
+        # ``first_table`` after the unperturbed ones.
+        table = first_table
+        (oh, ow), pad = self.layers[0].out_size, self.next_pad[0]
         local, position = np.divmod(targets, oh * ow)
         ys, xs = np.divmod(position, ow)
-        values = np.take(delta, entries, axis=0)
-        last = len(self.layers) - 1
+        which = self._which(base[0], pad, n, local, ys, xs,
+                            base[0].shape[1] * base[0].shape[2] + entries)
         for i, layer in enumerate(self.layers[1:], 1):
-            table, which = self._table(base[i - 1], pad, n, local, ys, xs,
-                                       values)
             pad = self.next_pad[i]
             local, ys, xs = np.nonzero(plan.changed[i][begin:end])
-            rows = np.take(table, which[local[:, None], self.taps[i][
-                ys * layer.out_size[1] + xs]], axis=0)
-            values = runs[i].run(['y'], {'x': rows.reshape(len(local),
-                                                           -1)})[0]
+            values = runs[i].run(['y'], {'table': table, 'index': which[
+                local[:, None],
+                self.taps[i][ys * layer.out_size[1] + xs]]})[0]
+            if i < len(self.layers) - 1:
+                table, which = self._table(base[i], pad, n, local, ys, xs,
+                                           values)
         pre, state_rows = tail
+        last = len(self.layers) - 1
         width = self.layers[-1].out_size[1]
         position = ys * width + xs
         counts = np.bincount(position, minlength=len(self.tail_weights))
@@ -370,25 +375,34 @@ class Incremental:
                 values - base[-1][0, ys, xs], pre, state_rows)
         table, which = self._table(base[-1], (0, 0), n, local, ys, xs,
                                    values)
-        feed = {'x': np.take(table, which, axis=0).reshape(
-            (n,) + base[-1].shape[1:])}
+        feed = {'table': table, 'index': which}
         if self.recurrent:
             feed['c'], feed['h'] = state_rows
         return runs[last + 1].run(['scores', 'values'], feed)
 
-    @staticmethod
-    def _table(padded, pad, n, masks, ys, xs, values):
+    @classmethod
+    def _table(cls, padded, pad, n, masks, ys, xs, values):
         """A layer's input for ``n`` masks as rows: ``padded`` ``(1, H +
         2 p, W + 2 p, C)`` unperturbed, then ``values`` (changed outputs at
         ``(masks, ys, xs)``, unpadded); and ``which`` ``(n, positions)``,
         each mask's row at each padded position."""
-        _, hp, wp, channels = padded.shape
-        table = np.concatenate([padded.reshape(-1, channels), values])
+        channels = padded.shape[-1]
+        unperturbed = padded.reshape(-1, channels)
+        return (np.concatenate([unperturbed, values]),
+                cls._which(padded, pad, n, masks, ys, xs,
+                           len(unperturbed) + np.arange(len(values))))
+
+    @staticmethod
+    def _which(padded, pad, n, masks, ys, xs, rows):
+        """Each of ``n`` masks' row at each position of ``padded`` ``(1, H
+        + 2 p, W + 2 p, C)``, ``(n, positions)``: the unperturbed row's
+        number, or ``rows`` where the mask changed it (``(masks, ys,
+        xs)``, unpadded)."""
+        _, hp, wp, _ = padded.shape
         which = np.empty((n, hp * wp), np.int64)
         which[:] = np.arange(hp * wp)
-        which[masks, (ys + pad[0]) * wp + xs + pad[1]] = \
-            hp * wp + np.arange(len(values))
-        return table, which
+        which[masks, (ys + pad[0]) * wp + xs + pad[1]] = rows
+        return which
 
     def _tail_through_changes(self, runs, n, masks, position, counts,
                               change, pre, state_rows):
