@@ -299,26 +299,28 @@ def conv_layers(model):
     return list(model.head)[:-1], 'Relu'
 
 
-def rows_graph(matrix, bias, activation, channels):
+def rows_graph(matrix, bias, activation, channels, pre=True):
     """A convolution as a product of its patches, gathered from a table of
     rows: ``table`` ``(R, channels)`` (one input position's channels a
     row) and ``index`` ``(N, T)`` int64 (the rows of each output's ``T``
-    kernel taps, in the order of ``matrix``'s rows) -> ``pre`` ``patches
-    @ matrix + bias`` ``(N, O)`` and ``y``, its ``activation`` (an ONNX op
-    name)."""
+    kernel taps, in the order of ``matrix``'s rows) -> ``y``
+    ``activation(patches @ matrix + bias)`` ``(N, O)`` (an ONNX op name)
+    and, with ``pre``, the product before it (an output of its own keeps
+    ONNX Runtime from fusing the two: measured slower)."""
     g = _Graph()
     taps = matrix.shape[0] // channels
     rows = g.op('Reshape', [g.op('Gather', ['table', 'index'], axis=0),
                             g.const(np.array([-1, matrix.shape[0]],
                                              np.int64), 'shape')])
-    pre = g.op('Add', [g.op('MatMul', [rows, g.const(matrix)]),
-                       g.const(bias)])
-    g.nodes.append(g.helper.make_node('Identity', [pre], ['pre']))
-    g.nodes.append(g.helper.make_node(activation, [pre], ['y']))
+    z = g.op('Add', [g.op('MatMul', [rows, g.const(matrix)]),
+                     g.const(bias)])
+    outputs = [('y', ['N', matrix.shape[1]])]
+    if pre:
+        g.nodes.append(g.helper.make_node('Identity', [z], ['pre']))
+        outputs.append(('pre', ['N', matrix.shape[1]]))
+    g.nodes.append(g.helper.make_node(activation, [z], ['y']))
     return g.model([('table', ['R', channels]),
-                    ('index', ['N', taps], g.TensorProto.INT64)],
-                   [('pre', ['N', matrix.shape[1]]),
-                    ('y', ['N', matrix.shape[1]])])
+                    ('index', ['N', taps], g.TensorProto.INT64)], outputs)
 
 
 def first_layer_graph(weight, activation):

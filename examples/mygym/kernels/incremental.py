@@ -213,8 +213,8 @@ class Incremental:
         # maps, the tail after its linear map, and that map on the changes
         # per position.
         self.runs = [session(graph, self.threads) for graph in [
-            rows_graph(layer.matrix, layer.bias, activation, layer.channels)
-            for layer in self.layers] + [
+            rows_graph(layer.matrix, layer.bias, activation, layer.channels,
+                       pre=not i) for i, layer in enumerate(self.layers)] + [
                 tail_graph(model, gathered=True),
                 post_graph(model), batched_product_graph(self.tail_weights)]]
         self.first_run = session(first_layer_graph(
