@@ -301,15 +301,16 @@ def conv_layers(model):
 
 def rows_graph(matrix, bias, activation, channels, pre=True):
     """A convolution as a product of its patches, gathered from a table of
-    rows: ``table`` ``(R, channels)`` (one input position's channels a
-    row) and ``index`` ``(N, T)`` int64 (the rows of each output's ``T``
-    kernel taps, in the order of ``matrix``'s rows) -> ``y``
+    rows: ``base`` ``(R0, channels)`` then ``changed`` ``(R1, channels)``
+    (one input position's channels a row), and ``index`` ``(N, T)`` int64
+    (the rows of each output's ``T`` kernel taps, in the order of
+    ``matrix``'s rows) -> ``y``
     ``activation(patches @ matrix + bias)`` ``(N, O)`` (an ONNX op name)
     and, with ``pre``, the product before it (an output of its own keeps
     ONNX Runtime from fusing the two: measured slower)."""
     g = _Graph()
     taps = matrix.shape[0] // channels
-    rows = g.op('Reshape', [g.op('Gather', ['table', 'index'], axis=0),
+    rows = g.op('Reshape', [g.op('Gather', [_table(g), 'index'], axis=0),
                             g.const(np.array([-1, matrix.shape[0]],
                                              np.int64), 'shape')])
     z = g.op('Add', [g.op('MatMul', [rows, g.const(matrix)]),
@@ -319,8 +320,17 @@ def rows_graph(matrix, bias, activation, channels, pre=True):
         g.nodes.append(g.helper.make_node('Identity', [z], ['pre']))
         outputs.append(('pre', ['N', matrix.shape[1]]))
     g.nodes.append(g.helper.make_node(activation, [z], ['y']))
-    return g.model([('table', ['R', channels]),
-                    ('index', ['N', taps], g.TensorProto.INT64)], outputs)
+    return g.model(_table_inputs(g, channels)
+                   + [('index', ['N', taps], g.TensorProto.INT64)], outputs)
+
+
+def _table(g):
+    """The table of rows: inputs ``base`` then ``changed``."""
+    return g.op('Concat', ['base', 'changed'], axis=0)
+
+
+def _table_inputs(g, channels):
+    return [('base', ['R0', channels]), ('changed', ['R1', channels])]
 
 
 def first_layer_graph(weight, activation):
@@ -365,7 +375,7 @@ def tail_graph(model, gathered=None):
         weights, bias = tail_linear(model)
         positions, channels, _ = weights.shape
         rows = g.op('Reshape', [
-            g.op('Gather', ['table', 'index'], axis=0),
+            g.op('Gather', [_table(g), 'index'], axis=0),
             g.const(np.array([-1, positions * channels], np.int64),
                     'shape')])
         z = g.op('Add', [g.op('MatMul', [rows, g.const(weights.reshape(
@@ -373,8 +383,8 @@ def tail_graph(model, gathered=None):
         if units:
             z = g.op('Add', [z, g.op('Gemm', [
                 'h', g.weight(model.lstm.lateral.W)], transB=1)])
-        return g.model([('table', ['R', channels]),
-                        ('index', ['N', positions], g.TensorProto.INT64)]
+        return g.model(_table_inputs(g, channels)
+                       + [('index', ['N', positions], g.TensorProto.INT64)]
                        + state, _after_linear(g, z, model))
     convs, _ = conv_layers(model)
     inputs = [('x', ['N', convs[-1].W.shape[0], 'h', 'w'])]

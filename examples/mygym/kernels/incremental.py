@@ -293,7 +293,8 @@ class Incremental:
         first = self.layers[0]
         image = _channels_last(state[None], first.pad)
         pre, act = self.runs[0].run(['pre', 'y'], {
-            'table': image.reshape(-1, first.channels),
+            'base': image.reshape(-1, first.channels),
+            'changed': np.empty((0, first.channels), np.float32),
             'index': self.taps[0]})
         # The unperturbed pass: each layer's output, padded for the next.
         runs = self.runs
@@ -301,7 +302,8 @@ class Incremental:
         for i, layer in enumerate(self.layers):
             if i:
                 act = runs[i].run(['y'], {
-                    'table': base[-1].reshape(-1, layer.channels),
+                    'base': base[-1].reshape(-1, layer.channels),
+                    'changed': np.empty((0, layer.channels), np.float32),
                     'index': self.taps[i]})[0]
             base.append(_pad_hw(act.reshape((1,) + layer.out_size + (-1,)),
                                 self.next_pad[i]))
@@ -311,10 +313,7 @@ class Incremental:
             'patches': masks.patches,
             'diff': first.patches(diff)[0].reshape(len(pre), first.taps, -1),
             'pre': pre})[0]
-        # Layer 1's table of rows: the unperturbed first layer's, then its
-        # every result for the masks.
-        first_table = np.concatenate([base[0].reshape(-1, base[0].shape[-1]),
-                                      delta.reshape(-1, delta.shape[-1])])
+        delta = delta.reshape(-1, delta.shape[-1])
         if recurrent_state is None:
             recurrent_state = np.zeros(2 * self.state_size, np.float32)
         state_rows = [part[None] for part in np.split(
@@ -328,42 +327,41 @@ class Incremental:
             pre = pre + state_rows[1][0] @ self.lateral.T
         tail = (pre.astype(np.float32), state_rows)
         size = self._sub_batch(len(keep))
-        results = [self._part(job, base, first_table, plan, tail)
+        results = [self._part(job, base, delta, plan, tail)
                    for job in masks.parts(size)]
         return (np.concatenate([r[0] for r in results]),
                 np.concatenate([r[1] for r in results]))
 
-    def _part(self, job, base, first_table, plan, tail):
+    def _part(self, job, base, delta, plan, tail):
         """Scores and values of the masks ``begin:end`` of ``job``, from
-        layer 1's table of rows ``first_table`` (the unperturbed first
-        layer's, then its results for the masks) on; ``tail`` is the
-        tail's unperturbed linear map and the recurrent state's rows.
+        the first layer's results ``delta`` on; ``tail`` is the tail's
+        unperturbed linear map and the recurrent state's rows.
 
         No mask's activations are copied whole: a layer's input is a
         table of rows (the unperturbed activations at every padded
         position, then the masks' changed ones) and, per mask and
-        position, which row holds its activation there; the patches of
-        the changed outputs are gathered from the table (in the graph)."""
+        position, which row holds its activation there; the graphs
+        gather the patches of the changed outputs from the table."""
         begin, end, entries, targets = job
         runs = self.runs
         n = end - begin
         # Layer 1's input: the first layer's changed activations, rows of
-        # ``first_table`` after the unperturbed ones.
-        table = first_table
+        # ``delta`` after the unperturbed ones.
+        values = delta
         (oh, ow), pad = self.layers[0].out_size, self.next_pad[0]
         local, position = np.divmod(targets, oh * ow)
         ys, xs = np.divmod(position, ow)
-        which = self._which(base[0], pad, n, local, ys, xs,
-                            base[0].shape[1] * base[0].shape[2] + entries)
+        which = self._which(base[0], pad, n, local, ys, xs, entries)
         for i, layer in enumerate(self.layers[1:], 1):
+            table = base[i - 1].reshape(-1, layer.channels)
             pad = self.next_pad[i]
             local, ys, xs = np.nonzero(plan.changed[i][begin:end])
-            values = runs[i].run(['y'], {'table': table, 'index': which[
-                local[:, None],
-                self.taps[i][ys * layer.out_size[1] + xs]]})[0]
-            if i < len(self.layers) - 1:
-                table, which = self._table(base[i], pad, n, local, ys, xs,
-                                           values)
+            values = runs[i].run(['y'], {
+                'base': table, 'changed': values,
+                'index': which[local[:, None], self.taps[i][
+                    ys * layer.out_size[1] + xs]]})[0]
+            which = self._which(base[i], pad, n, local, ys, xs,
+                                np.arange(len(values)))
         pre, state_rows = tail
         last = len(self.layers) - 1
         width = self.layers[-1].out_size[1]
@@ -373,35 +371,23 @@ class Incremental:
             return self._tail_through_changes(
                 runs, n, local, position, counts,
                 values - base[-1][0, ys, xs], pre, state_rows)
-        table, which = self._table(base[-1], (0, 0), n, local, ys, xs,
-                                   values)
-        feed = {'table': table, 'index': which}
+        feed = {'base': base[-1].reshape(-1, base[-1].shape[-1]),
+                'changed': values, 'index': which}
         if self.recurrent:
             feed['c'], feed['h'] = state_rows
         return runs[last + 1].run(['scores', 'values'], feed)
 
-    @classmethod
-    def _table(cls, padded, pad, n, masks, ys, xs, values):
-        """A layer's input for ``n`` masks as rows: ``padded`` ``(1, H +
-        2 p, W + 2 p, C)`` unperturbed, then ``values`` (changed outputs at
-        ``(masks, ys, xs)``, unpadded); and ``which`` ``(n, positions)``,
-        each mask's row at each padded position."""
-        channels = padded.shape[-1]
-        unperturbed = padded.reshape(-1, channels)
-        return (np.concatenate([unperturbed, values]),
-                cls._which(padded, pad, n, masks, ys, xs,
-                           len(unperturbed) + np.arange(len(values))))
-
     @staticmethod
     def _which(padded, pad, n, masks, ys, xs, rows):
         """Each of ``n`` masks' row at each position of ``padded`` ``(1, H
-        + 2 p, W + 2 p, C)``, ``(n, positions)``: the unperturbed row's
-        number, or ``rows`` where the mask changed it (``(masks, ys,
+        + 2 p, W + 2 p, C)`` in the table of its rows then the changed
+        ones, ``(n, positions)``: the unperturbed row's number, or the
+        changed row ``rows`` where the mask changed it (``(masks, ys,
         xs)``, unpadded)."""
         _, hp, wp, _ = padded.shape
         which = np.empty((n, hp * wp), np.int64)
         which[:] = np.arange(hp * wp)
-        which[masks, (ys + pad[0]) * wp + xs + pad[1]] = rows
+        which[masks, (ys + pad[0]) * wp + xs + pad[1]] = hp * wp + rows
         return which
 
     def _tail_through_changes(self, runs, n, masks, position, counts,
