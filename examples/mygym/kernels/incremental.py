@@ -22,11 +22,12 @@ the outputs each mask can change:
   alone, so kept from frame to frame) times that position's ``G``: one
   batched product for all positions.
 * **every other convolution** directly: the patches of the changed
-  outputs, cut from each mask's input (the unperturbed activations with
-  the mask's changed ones written over them, channels last), in one
-  matrix product for all masks.
-* **what follows** (the A3CFF's dense layer, the LSTM step, the heads)
-  on every mask's whole last feature map.
+  outputs, gathered from a table of rows (the unperturbed activations,
+  then the masks' changed ones, channels last) by the graph itself, in
+  one matrix product for all masks.
+* **what follows** (the A3CFF's dense layer, the LSTM step, the heads):
+  its linear map through the change where few masks change each
+  position, else on every mask's whole last feature map.
 
 Outside its changed outputs a mask's activations *are* the unperturbed
 ones, so the scores equal the dense engine's up to float32 rounding (the
