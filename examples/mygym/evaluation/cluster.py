@@ -6,10 +6,13 @@ Dask distributed workers as chunks of recorded frames (observations and,
 for a recurrent agent, the state each was seen with), never as
 environments or sessions:
 
-* the network goes once to every worker as its weights and what builds it
-  (``client.scatter(..., broadcast=True)``); each worker builds the
-  network, its saliency method and so its ONNX Runtime session once per
-  weights and method (a per-process cache), with one intra-op thread;
+* the network goes to the cluster once, as its weights and what builds
+  it, in a task of its own that every chunk depends on (not scattered
+  data: the scheduler keeps the task and recomputes it if every worker
+  that held its result dies, while scattered data would be lost with
+  them); each worker builds the network, its saliency method and so its
+  ONNX Runtime session once per weights and method (a per-process
+  cache), with one intra-op thread;
 * each task computes :data:`FRAMES_PER_TASK` frames; results come back in
   frame order, and the progress bar counts frames as tasks finish;
 * a worker that dies mid-task has its chunk recomputed by Dask elsewhere;
@@ -179,23 +182,30 @@ def _lost_errors():
             asyncio.CancelledError, concurrent.futures.CancelledError)
 
 
+def payload_task(payload):
+    """The network's payload as a task's result (what chunks depend on)."""
+    return payload
+
+
 class ClusterMaps:
     """Maps of many frames, computed by the workers of ``client``."""
 
     def __init__(self, client, frames_per_task=FRAMES_PER_TASK):
         self.client = client
         self.frames_per_task = frames_per_task
-        self._scattered = {}
+        self._payloads = {}
 
     def _payload(self, model, arch, n_actions, frames):
         payload = network_payload(model, arch, n_actions, frames)
         token = payload['token']
-        if token not in self._scattered:
-            # In a list: a scattered dict would become one key per entry,
-            # named by the entry ('weights'), shared by every network.
-            self._scattered[token], = self.client.scatter([payload],
-                                                          broadcast=True)
-        return self._scattered[token]
+        if token not in self._payloads:
+            # A task, not scattered data: Dask's memory manager keeps one
+            # copy of a result it does not need more of, and a scattered
+            # key whose last copy dies with its worker is forgotten with
+            # every chunk that needs it (seen as FutureCancelledError).
+            self._payloads[token] = self.client.submit(
+                payload_task, payload, key='network-' + token, pure=False)
+        return self._payloads[token]
 
     def maps(self, model, arch, n_actions, frames, method_name, chunk,
              states, recurrent=None, scaled=False, progress=None,
