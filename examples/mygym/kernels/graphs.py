@@ -310,11 +310,9 @@ def rows_graph(matrix, bias, activation, channels, pre=True):
     ONNX Runtime from fusing the two: measured slower)."""
     g = _Graph()
     taps = matrix.shape[0] // channels
-    rows = g.op('Reshape', [g.op('Gather', [_table(g), 'index'], axis=0),
-                            g.const(np.array([-1, matrix.shape[0]],
-                                             np.int64), 'shape')])
-    z = g.op('Add', [g.op('MatMul', [rows, g.const(matrix)]),
-                     g.const(bias)])
+    z = g.op('Add', [g.op('MatMul', [
+        _gathered_rows(g, matrix.shape[0]), g.const(matrix)]),
+        g.const(bias)])
     outputs = [('y', ['N', matrix.shape[1]])]
     if pre:
         g.nodes.append(g.helper.make_node('Identity', [z], ['pre']))
@@ -324,9 +322,13 @@ def rows_graph(matrix, bias, activation, channels, pre=True):
                    + [('index', ['N', taps], g.TensorProto.INT64)], outputs)
 
 
-def _table(g):
-    """The table of rows: inputs ``base`` then ``changed``."""
-    return g.op('Concat', ['base', 'changed'], axis=0)
+def _gathered_rows(g, width):
+    """The rows of the table (inputs ``base`` then ``changed``) that each
+    row of the input ``index`` names, side by side: ``(N, width)``."""
+    table = g.op('Concat', ['base', 'changed'], axis=0)
+    return g.op('Reshape', [g.op('Gather', [table, 'index'], axis=0),
+                            g.const(np.array([-1, width], np.int64),
+                                    'shape')])
 
 
 def _table_inputs(g, channels):
@@ -359,38 +361,31 @@ def first_layer_graph(weight, activation):
                    [('y', ['P', 'm', out_channels])])
 
 
-def tail_graph(model, gathered=None):
-    """What follows the convolutions, from the last one's output ``x``
-    ``(N, C, h, w)``: the A3CFF's dense layer and heads, or the
-    A3CLSTMCNN's LSTM step (inputs ``c``, ``h`` ``(1, units)``, one state
-    for every row) and heads; outputs as :func:`ff_graph`'s and
-    :func:`lstm_graph`'s. With ``gathered``, the feature maps are
-    gathered from a table of rows instead, channels last: ``table`` ``(R,
-    C)`` and ``index`` ``(N, h * w)`` int64, each input's row at each
-    position (row-major), through :func:`tail_linear`'s weights."""
+def tail_graph(model):
+    """What follows the convolutions, from the last one's output gathered
+    from a table of rows, channels last (``base`` ``(R0, C)`` then
+    ``changed`` ``(R1, C)``, and ``index`` ``(N, h * w)`` int64, each
+    input's row at each position, row-major): the A3CFF's dense layer and
+    heads, or the A3CLSTMCNN's LSTM step (inputs ``c``, ``h`` ``(1,
+    units)``, one state for every row) and heads, through
+    :func:`tail_linear`'s weights; outputs as :func:`ff_graph`'s and
+    :func:`lstm_graph`'s."""
     g = _Graph()
-    units = model.lstm.state_size if model.recurrent else None
-    state = [('c', [1, units]), ('h', [1, units])] if units else []
-    if gathered:
-        weights, bias = tail_linear(model)
-        positions, channels, _ = weights.shape
-        rows = g.op('Reshape', [
-            g.op('Gather', [_table(g), 'index'], axis=0),
-            g.const(np.array([-1, positions * channels], np.int64),
-                    'shape')])
-        z = g.op('Add', [g.op('MatMul', [rows, g.const(weights.reshape(
-            positions * channels, -1))]), g.const(bias)])
-        if units:
-            z = g.op('Add', [z, g.op('Gemm', [
-                'h', g.weight(model.lstm.lateral.W)], transB=1)])
-        return g.model(_table_inputs(g, channels)
-                       + [('index', ['N', positions], g.TensorProto.INT64)]
-                       + state, _after_linear(g, z, model))
-    convs, _ = conv_layers(model)
-    inputs = [('x', ['N', convs[-1].W.shape[0], 'h', 'w'])]
-    if not units:
-        return g.model(inputs, _ff_tail(g, 'x', model))
-    return g.model(inputs + state, _lstm_tail(g, 'x', model))
+    weights, bias = tail_linear(model)
+    positions, channels, _ = weights.shape
+    z = g.op('Add', [g.op('MatMul', [
+        _gathered_rows(g, positions * channels),
+        g.const(weights.reshape(positions * channels, -1))]),
+        g.const(bias)])
+    state = []
+    if model.recurrent:
+        units = model.lstm.state_size
+        state = [('c', [1, units]), ('h', [1, units])]
+        z = g.op('Add', [z, g.op('Gemm', [
+            'h', g.weight(model.lstm.lateral.W)], transB=1)])
+    return g.model(_table_inputs(g, channels)
+                   + [('index', ['N', positions], g.TensorProto.INT64)]
+                   + state, _after_linear(g, z, model))
 
 
 def ff_backward_graph(model, guided, newest_only):

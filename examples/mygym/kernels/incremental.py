@@ -39,7 +39,6 @@ counts wherever it touches a pixel whose fill differs from the frame.
 two: masks whose support is the whole frame (RISE) keep the dense pass.
 """
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from kernels.graphs import (batched_product_graph, conv_layers,
                             first_layer_graph, post_graph, rows_graph,
@@ -75,18 +74,21 @@ class _Layer:
         self.taps = self.ksize[0] * self.ksize[1]
         self.matrix = weight.transpose(2, 3, 1, 0).reshape(
             -1, self.out_channels)
+        # The padded input position (row-major) under each output's kernel
+        # taps, ``(OH * OW, kh * kw)``, kernel row-major: the rows of a
+        # channels-last padded input that make each output's patch.
+        kw, (sh, sw) = self.ksize[1], self.stride
+        y, x = np.divmod(np.arange(self.out_size[0] * self.out_size[1]),
+                         self.out_size[1])
+        dy, dx = np.divmod(np.arange(self.taps), kw)
+        self.patch_rows = ((sh * y[:, None] + dy)
+                           * (in_size[1] + 2 * self.pad[1])
+                           + sw * x[:, None] + dx)
 
     def patches(self, x):
-        """A view ``(n, OH, OW, kh, kw * C)`` of the patches of a padded
-        channels-last ``x`` ``(n, H + 2 p, W + 2 p, C)``
-        (C-contiguous)."""
-        n, _, _, c = x.shape
-        (kh, kw), (sh, sw) = self.ksize, self.stride
-        s = x.strides
-        return as_strided(x, (n, self.out_size[0], self.out_size[1], kh,
-                              kw * c),
-                          (s[0], sh * s[1], sw * s[2], s[1], x.itemsize),
-                          writeable=False)
+        """The patches ``(n, OH * OW, kh * kw, C)`` of a padded
+        channels-last ``x`` ``(n, H + 2 p, W + 2 p, C)``."""
+        return x.reshape(len(x), -1, x.shape[-1])[:, self.patch_rows]
 
     def grow(self, changed):
         """The outputs ``(n, OH, OW)`` whose receptive field holds a True
@@ -152,14 +154,11 @@ class _Masks:
                                    np.int64)
             self.members[positions, slot] = masks
             perturbed = np.pad(1 - keep, ((0, 0),) + tuple(
-                (p, p) for p in layer.pad))[..., None].astype(np.float32)
-            view = layer.patches(np.ascontiguousarray(perturbed))
-            ow = layer.out_size[1]
+                (p, p) for p in layer.pad)).astype(np.float32)
             self.patches = np.zeros((len(counts), self.width, layer.taps),
                                     np.float32)
-            self.patches[positions, slot] = view[
-                masks, positions // ow, positions % ow].reshape(
-                    len(masks), -1)
+            self.patches[positions, slot] = perturbed.reshape(
+                len(keep), -1)[masks[:, None], layer.patch_rows[positions]]
         return self
 
     def parts(self, size):
@@ -216,7 +215,7 @@ class Incremental:
         self.runs = [session(graph, self.threads) for graph in [
             rows_graph(layer.matrix, layer.bias, activation, layer.channels,
                        pre=not i) for i, layer in enumerate(self.layers)] + [
-                tail_graph(model, gathered=True),
+                tail_graph(model),
                 post_graph(model), batched_product_graph(self.tail_weights)]]
         self.first_run = session(first_layer_graph(
             self.layers[0].weight, activation), self.threads)
@@ -235,21 +234,6 @@ class Incremental:
         # LSTM's input product gains even when every mask changes every
         # position; the A3CFF's dense layer only below about half).
         self.linear_tail_share = 1.0 if self.recurrent else 0.5
-        # Per layer: the padded input positions of each output's patch,
-        # ``(OH * OW, kh * kw)``, kernel row-major (the rows its patch is
-        # gathered from).
-        self.taps = []
-        width = model.input_size
-        for layer in self.layers:
-            wp = width + 2 * layer.pad[1]
-            (kh, kw), (sh, sw) = layer.ksize, layer.stride
-            y, x = np.divmod(np.arange(layer.out_size[0]
-                                       * layer.out_size[1]),
-                             layer.out_size[1])
-            dy, dx = np.divmod(np.arange(kh * kw), kw)
-            self.taps.append((sh * y[:, None] + dy) * wp
-                             + sw * x[:, None] + dx)
-            width = layer.out_size[1]
         self._masks = None
 
     def _sub_batch(self, n):
@@ -296,7 +280,7 @@ class Incremental:
         pre, act = self.runs[0].run(['pre', 'y'], {
             'base': image.reshape(-1, first.channels),
             'changed': np.empty((0, first.channels), np.float32),
-            'index': self.taps[0]})
+            'index': first.patch_rows})
         # The unperturbed pass: each layer's output, padded for the next.
         runs = self.runs
         base = []
@@ -305,14 +289,14 @@ class Incremental:
                 act = runs[i].run(['y'], {
                     'base': base[-1].reshape(-1, layer.channels),
                     'changed': np.empty((0, layer.channels), np.float32),
-                    'index': self.taps[i]})[0]
+                    'index': layer.patch_rows})[0]
             base.append(_pad_hw(act.reshape((1,) + layer.out_size + (-1,)),
                                 self.next_pad[i]))
         diff = _channels_last((fill - state)[None], first.pad)
         masks = self._mask_set(keep).support()
         delta = self.first_run.run(['y'], {
             'patches': masks.patches,
-            'diff': first.patches(diff)[0].reshape(len(pre), first.taps, -1),
+            'diff': first.patches(diff)[0],
             'pre': pre})[0]
         delta = delta.reshape(-1, delta.shape[-1])
         if recurrent_state is None:
@@ -359,7 +343,7 @@ class Incremental:
             local, ys, xs = np.nonzero(plan.changed[i][begin:end])
             values = runs[i].run(['y'], {
                 'base': table, 'changed': values,
-                'index': which[local[:, None], self.taps[i][
+                'index': which[local[:, None], layer.patch_rows[
                     ys * layer.out_size[1] + xs]]})[0]
             which = self._which(base[i], pad, n, local, ys, xs,
                                 np.arange(len(values)))
