@@ -14,9 +14,7 @@ import sys
 import threading
 
 from common.outputs import OutputError
-from kernels.engine import DEVICES
-
-SCORINGS = ('auto', 'dense', 'incremental')   # as saliency.scoring's
+from kernels.engine import DEVICES, SCORINGS
 
 
 class UsageError(Exception):

@@ -23,6 +23,8 @@ from kernels.graphs import EngineError, ff_graph, lstm_graph, model_kind
 from kernels.incremental import Incremental
 
 DEVICES = ('cpu', 'cuda')
+# How perturbation masks are scored (saliency.scoring, kernels.incremental).
+SCORINGS = ('auto', 'dense', 'incremental')
 
 
 def providers(device):

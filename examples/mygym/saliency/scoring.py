@@ -26,7 +26,7 @@ import chainer
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from kernels.engine import engine_for
+from kernels.engine import SCORINGS, engine_for
 from kernels.incremental import worthwhile
 from models.recurrent_state import restore
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
@@ -54,9 +54,6 @@ def masked_inputs(state, keep, fill):
     # The same expression as XAITK's occlude_image_batch: kept pixels stay
     # bit-exact.
     return (keep * state[None] + (1 - keep) * fill).astype(np.float32)
-
-
-SCORINGS = ('auto', 'dense', 'incremental')
 
 
 def check_scoring(scoring, model=None, device='cpu'):
