@@ -3,9 +3,10 @@
 On one real frame of a shipped agent's game (as ``incremental_scoring.py``
 picks it), runs ``Incremental.masked`` ``--calls`` times on one method's
 masks (the plan made once, outside the timing) and times every ONNX
-Runtime run inside it by wrapping the sessions: the unperturbed pass, the
-first layer through the difference, each later convolution (gather and
-product), the tail. What is left of each call is NumPy work (which row
+Runtime run inside it by wrapping the sessions: the first convolution's
+unperturbed pass and its masks' through the difference, each later
+convolution (gather and product, its unperturbed outputs with the masks'
+changed ones), the tail. What is left of each call is NumPy work (which row
 holds each mask's activation, patch indices). Then each convolution's
 product alone, on random rows of the same shape in a graph of just the
 product, for what its gather costs. Milliseconds per call:
@@ -85,8 +86,8 @@ def main(argv=None):
 
     def conv(i):
         def label(feed):
-            if not len(feed['changed']):
-                return 'the unperturbed pass'
+            if not i:
+                return 'conv1: the unperturbed pass'
             return 'conv{}: gather and product'.format(i + 1)
         return label
     names = [conv(i) for i in range(layers)] + [

@@ -299,40 +299,43 @@ def conv_layers(model):
     return list(model.head)[:-1], 'Relu'
 
 
-def rows_graph(matrix, bias, activation, channels, pre=True):
+def rows_graph(matrix, bias, activation, channels, pre=False,
+               zero_row=False):
     """A convolution as a product of its patches, gathered from a table of
-    rows: ``base`` ``(R0, channels)`` then ``changed`` ``(R1, channels)``
-    (one input position's channels a row), and ``index`` ``(N, T)`` int64
-    (the rows of each output's ``T`` kernel taps, in the order of
-    ``matrix``'s rows) -> ``y``
-    ``activation(patches @ matrix + bias)`` ``(N, O)`` (an ONNX op name)
-    and, with ``pre``, the product before it (an output of its own keeps
-    ONNX Runtime from fusing the two: measured slower)."""
+    rows: ``table`` ``(R, channels)`` (one input position's channels a
+    row) and ``index`` ``(N, T)`` int64 (the rows of each output's ``T``
+    kernel taps, in the order of ``matrix``'s rows) -> ``y``
+    ``activation(patches @ matrix + bias)`` ``(N, O)`` (an ONNX op name),
+    after one row of zeros with ``zero_row`` (``(N + 1, O)``: the row a
+    padded position of the next layer's input names), and, with ``pre``,
+    the product before the activation (an output of its own keeps ONNX
+    Runtime from fusing the two: measured slower)."""
     g = _Graph()
     taps = matrix.shape[0] // channels
     z = g.op('Add', [g.op('MatMul', [
         _gathered_rows(g, matrix.shape[0]), g.const(matrix)]),
         g.const(bias)])
-    outputs = [('y', ['N', matrix.shape[1]])]
+    rows = 'N + 1' if zero_row else 'N'
+    outputs = [('y', [rows, matrix.shape[1]])]
     if pre:
         g.nodes.append(g.helper.make_node('Identity', [z], ['pre']))
         outputs.append(('pre', ['N', matrix.shape[1]]))
-    g.nodes.append(g.helper.make_node(activation, [z], ['y']))
-    return g.model(_table_inputs(g, channels)
-                   + [('index', ['N', taps], g.TensorProto.INT64)], outputs)
+    if zero_row:
+        g.nodes.append(g.helper.make_node('Concat', [g.const(np.zeros(
+            (1, matrix.shape[1]), np.float32)), g.op(activation, [z])],
+            ['y'], axis=0))
+    else:
+        g.nodes.append(g.helper.make_node(activation, [z], ['y']))
+    return g.model([('table', ['R', channels]),
+                    ('index', ['N', taps], g.TensorProto.INT64)], outputs)
 
 
 def _gathered_rows(g, width):
-    """The rows of the table (inputs ``base`` then ``changed``) that each
-    row of the input ``index`` names, side by side: ``(N, width)``."""
-    table = g.op('Concat', ['base', 'changed'], axis=0)
-    return g.op('Reshape', [g.op('Gather', [table, 'index'], axis=0),
+    """The rows of the input ``table`` that each row of the input
+    ``index`` names, side by side: ``(N, width)``."""
+    return g.op('Reshape', [g.op('Gather', ['table', 'index'], axis=0),
                             g.const(np.array([-1, width], np.int64),
                                     'shape')])
-
-
-def _table_inputs(g, channels):
-    return [('base', ['R0', channels]), ('changed', ['R1', channels])]
 
 
 def first_layer_graph(weight, activation):
@@ -363,9 +366,9 @@ def first_layer_graph(weight, activation):
 
 def tail_graph(model):
     """What follows the convolutions, from the last one's output gathered
-    from a table of rows, channels last (``base`` ``(R0, C)`` then
-    ``changed`` ``(R1, C)``, and ``index`` ``(N, h * w)`` int64, each
-    input's row at each position, row-major): the A3CFF's dense layer and
+    from a table of rows, channels last (``table`` ``(R, C)`` and
+    ``index`` ``(N, h * w)`` int64, each input's row at each position,
+    row-major): the A3CFF's dense layer and
     heads, or the A3CLSTMCNN's LSTM step (inputs ``c``, ``h`` ``(1,
     units)``, one state for every row) and heads, through
     :func:`tail_linear`'s weights; outputs as :func:`ff_graph`'s and
@@ -383,8 +386,8 @@ def tail_graph(model):
         state = [('c', [1, units]), ('h', [1, units])]
         z = g.op('Add', [z, g.op('Gemm', [
             'h', g.weight(model.lstm.lateral.W)], transB=1)])
-    return g.model(_table_inputs(g, channels)
-                   + [('index', ['N', positions], g.TensorProto.INT64)]
+    return g.model([('table', ['R', channels]),
+                    ('index', ['N', positions], g.TensorProto.INT64)]
                    + state, _after_linear(g, z, model))
 
 

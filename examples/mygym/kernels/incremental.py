@@ -20,11 +20,12 @@ the outputs each mask can change:
   folded with the weights over the input channels. Per output position,
   the patches of the masks whose support reaches it (fixed by the masks
   alone, so kept from frame to frame) times that position's ``G``: one
-  batched product for all positions.
-* **every other convolution** directly: the patches of the changed
-  outputs, gathered from a table of rows (the unperturbed activations,
-  then the masks' changed ones, channels last) by the graph itself, in
-  one matrix product for all masks.
+  batched product for all positions, whose results (with an empty slot
+  per position: the unperturbed activation) are the next layer's table.
+* **every other convolution** directly: the patches of its unperturbed
+  outputs and of the changed ones, gathered from the layer below's table
+  of rows (one position's channels a row) by the graph itself, in one
+  matrix product for all masks; its results are the next table.
 * **what follows** (the A3CFF's dense layer, the LSTM step, the heads):
   its linear map through the change where few masks change each
   position, else on every mask's whole last feature map.
@@ -131,54 +132,51 @@ class _Masks:
     """What a set of keep masks decides alone, for the first convolution
     (output positions ``p`` row-major): ``blocks`` ``[n, bh, bw]``, where
     each mask perturbs a block of the layer's stride, and ``counts``
-    ``(P,)``, how many masks' support reaches each position. Built when
-    first asked (:meth:`support`): ``members`` ``(P, m)``, those masks
-    (``n`` pads the rows), and ``patches`` ``(P, m, kh * kw)``, their
-    patches of ``M = 1 - K`` there."""
+    ``(P,)``, how many masks' support reaches each position.
 
-    def __init__(self, keep, layer):
-        self.keep, self.layer = keep, layer
+    Built when first asked (:meth:`support`), the first layer's work:
+    at each position ``m + 1`` slots (``m`` the busiest position's count)
+    and one more position, ``P``: ``patches`` ``(P + 1, m + 1, kh * kw)``,
+    the patches of ``M = 1 - K`` of the masks whose support reaches the
+    position, zeros elsewhere. The first layer's results are then a table
+    of rows ``p * (m + 1) + slot`` that holds everything the next layer
+    reads: a mask's changed activation in its slot, the unperturbed one in
+    each position's last slot (always empty) and, at the extra position
+    (no patches, no difference), zeros for the next layer's padding.
+    ``which`` ``(n + 1, positions of the next layer's padded input)``:
+    the row of each mask's activation at each position, then (row ``n``)
+    the unperturbed ones."""
+
+    def __init__(self, keep, layer, pad):
+        self.keep, self.layer, self.pad = keep, layer, pad
         self.blocks = _block_any(keep < 1, layer)
         self.reach = _reach(self.blocks, layer).reshape(len(keep), -1).T
         self.counts = self.reach.sum(axis=1)
-        self.width = max(int(self.counts.max(initial=0)), 1)
-        self.members = self.patches = None
-        self._parts = {}
+        self.slots = max(int(self.counts.max(initial=0)), 1) + 1
+        self.patches = self.which = None
 
     def support(self):
-        if self.members is None:
+        if self.patches is None:
             layer, keep, counts = self.layer, self.keep, self.counts
             positions, masks = np.nonzero(self.reach)
             slot = _slots(counts)
-            self.members = np.full((len(counts), self.width), len(keep),
-                                   np.int64)
-            self.members[positions, slot] = masks
             perturbed = np.pad(1 - keep, ((0, 0),) + tuple(
                 (p, p) for p in layer.pad)).astype(np.float32)
-            self.patches = np.zeros((len(counts), self.width, layer.taps),
-                                    np.float32)
+            self.patches = np.zeros((len(counts) + 1, self.slots,
+                                     layer.taps), np.float32)
             self.patches[positions, slot] = perturbed.reshape(
                 len(keep), -1)[masks[:, None], layer.patch_rows[positions]]
+            (oh, ow), (ph, pw) = layer.out_size, self.pad
+            rows = np.full((oh + 2 * ph, ow + 2 * pw), len(counts)
+                           * self.slots, np.int64)
+            rows[ph:ph + oh, pw:pw + ow] = (np.arange(oh * ow).reshape(
+                oh, ow) + 1) * self.slots - 1
+            self.which = np.empty((len(keep) + 1, rows.size), np.int64)
+            self.which[:] = rows.ravel()
+            ys, xs = np.divmod(positions, ow)
+            self.which[masks, (ys + ph) * rows.shape[1] + xs + pw] = \
+                positions * self.slots + slot
         return self
-
-    def parts(self, size):
-        """The masks in sub-batches of ``size``: for each, ``(begin,
-        end, entries, targets)``: the entries of the flattened ``(P * m)``
-        first-layer results that belong to its masks and where they go in
-        its flattened ``(masks, P)`` activations."""
-        if size not in self._parts:
-            self.support()
-            n, positions = len(self.keep), len(self.members)
-            flat = self.members.ravel()
-            position = np.repeat(np.arange(positions), self.members.shape[1])
-            parts = []
-            for begin in range(0, n, size):
-                end = min(begin + size, n)
-                entries = np.flatnonzero((flat >= begin) & (flat < end))
-                parts.append((begin, end, entries, (flat[entries] - begin)
-                              * positions + position[entries]))
-            self._parts[size] = parts
-        return self._parts[size]
 
 
 class Incremental:
@@ -209,12 +207,17 @@ class Incremental:
         self.tail_weights, self.tail_bias = tail_linear(model)
         self.lateral = (model.lstm.lateral.W.array.astype(np.float32)
                         if self.recurrent else None)
-        # Each layer's product of patches, then the tail on whole feature
-        # maps, the tail after its linear map, and that map on the changes
-        # per position.
+        # Each layer's output is the next one's input, padded by it.
+        self.next_pad = [layer.pad for layer in self.layers[1:]] + [(0, 0)]
+        # The unperturbed first convolution; every later one's product of
+        # patches (after a row of zeros where the next one pads); the tail
+        # on whole feature maps, the tail after its linear map, and that
+        # map on the changes per position.
         self.runs = [session(graph, self.threads) for graph in [
             rows_graph(layer.matrix, layer.bias, activation, layer.channels,
-                       pre=not i) for i, layer in enumerate(self.layers)] + [
+                       pre=not i, zero_row=bool(i) and pad != (0, 0))
+            for i, (layer, pad) in enumerate(zip(self.layers,
+                                                 self.next_pad))] + [
                 tail_graph(model),
                 post_graph(model), batched_product_graph(self.tail_weights)]]
         self.first_run = session(first_layer_graph(
@@ -223,8 +226,6 @@ class Incremental:
         self.dense_macs = sum(layer.macs * layer.out_size[0]
                               * layer.out_size[1] for layer in self.layers) \
             + self.tail_macs
-        # Each mask's activations after every layer, padded for the next.
-        self.next_pad = [layer.pad for layer in self.layers[1:]] + [(0, 0)]
         sizes = [(layer.out_size[0] + 2 * p[0])
                  * (layer.out_size[1] + 2 * p[1]) * layer.out_channels
                  for layer, p in zip(self.layers, self.next_pad)]
@@ -243,7 +244,7 @@ class Incremental:
 
     def _mask_set(self, keep):
         if self._masks is None or self._masks.keep is not keep:
-            self._masks = _Masks(keep, self.layers[0])
+            self._masks = _Masks(keep, self.layers[0], self.next_pad[0])
         return self._masks
 
     # -- where the masks change the network ---------------------------------
@@ -260,7 +261,7 @@ class Incremental:
             changed.append(layer.grow(changed[-1]))
         # The first convolution folds the channels: kh * kw * O per
         # output each mask's support reaches.
-        macs = len(masks.counts) * masks.width * first.macs \
+        macs = (len(masks.counts) + 1) * masks.slots * first.macs \
             // first.channels + len(keep) * self.tail_macs
         for layer, c in zip(self.layers[1:], changed[1:]):
             macs += int(c.sum()) * layer.macs
@@ -276,103 +277,97 @@ class Incremental:
         if plan is None:
             plan = self.plan(state, keep, fill)
         first = self.layers[0]
-        image = _channels_last(state[None], first.pad)
-        pre, act = self.runs[0].run(['pre', 'y'], {
-            'base': image.reshape(-1, first.channels),
-            'changed': np.empty((0, first.channels), np.float32),
-            'index': first.patch_rows})
-        # The unperturbed pass: each layer's output, padded for the next.
-        runs = self.runs
-        base = []
-        for i, layer in enumerate(self.layers):
-            if i:
-                act = runs[i].run(['y'], {
-                    'base': base[-1].reshape(-1, layer.channels),
-                    'changed': np.empty((0, layer.channels), np.float32),
-                    'index': layer.patch_rows})[0]
-            base.append(_pad_hw(act.reshape((1,) + layer.out_size + (-1,)),
-                                self.next_pad[i]))
-        diff = _channels_last((fill - state)[None], first.pad)
+        positions = first.out_size[0] * first.out_size[1]
+        # The first layer's unperturbed pre-activations and the patches of
+        # the fill's difference, each with a position of zeros after them
+        # (where the table's zero row comes from, _Masks).
+        pre = np.zeros((positions + 1, first.out_channels), np.float32)
+        pre[:-1] = self.runs[0].run(['pre'], {
+            'table': _channels_last(state[None], first.pad).reshape(
+                -1, first.channels), 'index': first.patch_rows})[0]
+        diff = np.zeros((positions + 1, first.taps, first.channels),
+                        np.float32)
+        diff[:-1] = first.patches(_channels_last((fill - state)[None],
+                                                 first.pad))[0]
         masks = self._mask_set(keep).support()
-        delta = self.first_run.run(['y'], {
-            'patches': masks.patches,
-            'diff': first.patches(diff)[0],
-            'pre': pre})[0]
-        delta = delta.reshape(-1, delta.shape[-1])
+        table = self.first_run.run(['y'], {
+            'patches': masks.patches, 'diff': diff, 'pre': pre})[0]
+        table = table.reshape(-1, table.shape[-1])
         if recurrent_state is None:
             recurrent_state = np.zeros(2 * self.state_size, np.float32)
         state_rows = [part[None] for part in np.split(
             np.asarray(recurrent_state, np.float32), 2)] \
             if self.recurrent else None
-        # The tail's linear map of the unperturbed features (with the
-        # LSTM's lateral product of its state).
-        last = base[-1][0].reshape(-1, base[-1].shape[-1])
-        pre = np.einsum('pc,pcu->u', last, self.tail_weights) + self.tail_bias
-        if self.recurrent:
-            pre = pre + state_rows[1][0] @ self.lateral.T
-        tail = (pre.astype(np.float32), state_rows)
-        size = self._sub_batch(len(keep))
-        results = [self._part(job, base, delta, plan, tail)
-                   for job in masks.parts(size)]
+        n = len(keep)
+        size = self._sub_batch(n)
+        results = []
+        for begin in range(0, n, size):
+            end = min(begin + size, n)
+            which = masks.which[np.r_[begin:end, n]]
+            results.append(self._part(begin, end, table, which, plan,
+                                      state_rows))
         return (np.concatenate([r[0] for r in results]),
                 np.concatenate([r[1] for r in results]))
 
-    def _part(self, job, base, delta, plan, tail):
-        """Scores and values of the masks ``begin:end`` of ``job``, from
-        the first layer's results ``delta`` on; ``tail`` is the tail's
-        unperturbed linear map and the recurrent state's rows.
+    def _part(self, begin, end, table, which, plan, state_rows):
+        """Scores and values of the masks ``begin:end``, from the first
+        layer's table of rows ``table`` and ``which`` ``(masks + 1,
+        positions)``, each mask's row at each position of the next
+        layer's padded input, then the unperturbed ones'.
 
-        No mask's activations are copied whole: a layer's input is a
-        table of rows (the unperturbed activations at every padded
-        position, then the masks' changed ones) and, per mask and
-        position, which row holds its activation there; the graphs
-        gather the patches of the changed outputs from the table."""
-        begin, end, entries, targets = job
+        No mask's activations are copied whole: each later convolution
+        computes its unperturbed outputs and the masks' changed ones (the
+        graph gathers their patches from the layer below's table) and
+        its results are the next table: (a row of zeros where the next
+        layer pads,) the unperturbed outputs, then the changed ones."""
         runs = self.runs
         n = end - begin
-        # Layer 1's input: the first layer's changed activations, rows of
-        # ``delta`` after the unperturbed ones.
-        values = delta
-        (oh, ow), pad = self.layers[0].out_size, self.next_pad[0]
-        local, position = np.divmod(targets, oh * ow)
-        ys, xs = np.divmod(position, ow)
-        which = self._which(base[0], pad, n, local, ys, xs, entries)
         for i, layer in enumerate(self.layers[1:], 1):
-            table = base[i - 1].reshape(-1, layer.channels)
-            pad = self.next_pad[i]
             local, ys, xs = np.nonzero(plan.changed[i][begin:end])
-            values = runs[i].run(['y'], {
-                'base': table, 'changed': values,
-                'index': which[local[:, None], layer.patch_rows[
-                    ys * layer.out_size[1] + xs]]})[0]
-            which = self._which(base[i], pad, n, local, ys, xs,
-                                np.arange(len(values)))
-        pre, state_rows = tail
-        last = len(self.layers) - 1
-        width = self.layers[-1].out_size[1]
-        position = ys * width + xs
-        counts = np.bincount(position, minlength=len(self.tail_weights))
+            outputs = layer.out_size[0] * layer.out_size[1]
+            index = np.empty((outputs + len(local), layer.taps), np.int64)
+            index[:outputs] = which[n][layer.patch_rows]
+            index[outputs:] = which[local[:, None], layer.patch_rows[
+                ys * layer.out_size[1] + xs]]
+            table = runs[i].run(['y'], {'table': table, 'index': index})[0]
+            which = self._which(layer, self.next_pad[i], n, local, ys, xs)
+        last = len(self.layers)
+        outputs = len(self.tail_weights)
+        # The unperturbed last feature map: the rows after the zero row.
+        base = table[:len(table) - len(local)][-outputs:]
+        pre = np.einsum('pc,pcu->u', base, self.tail_weights) \
+            + self.tail_bias
+        if self.recurrent:
+            pre = pre + state_rows[1][0] @ self.lateral.T
+        position = ys * self.layers[-1].out_size[1] + xs
+        counts = np.bincount(position, minlength=outputs)
         if counts.max(initial=0) <= n * self.linear_tail_share:
             return self._tail_through_changes(
                 runs, n, local, position, counts,
-                values - base[-1][0, ys, xs], pre, state_rows)
-        feed = {'base': base[-1].reshape(-1, base[-1].shape[-1]),
-                'changed': values, 'index': which}
+                table[len(table) - len(local):] - base[position],
+                pre.astype(np.float32), state_rows)
+        feed = {'table': table, 'index': which[:n]}
         if self.recurrent:
             feed['c'], feed['h'] = state_rows
-        return runs[last + 1].run(['scores', 'values'], feed)
+        return runs[last].run(['scores', 'values'], feed)
 
     @staticmethod
-    def _which(padded, pad, n, masks, ys, xs, rows):
-        """Each of ``n`` masks' row at each position of ``padded`` ``(1, H
-        + 2 p, W + 2 p, C)`` in the table of its rows then the changed
-        ones, ``(n, positions)``: the unperturbed row's number, or the
-        changed row ``rows`` where the mask changed it (``(masks, ys,
-        xs)``, unpadded)."""
-        _, hp, wp, _ = padded.shape
-        which = np.empty((n, hp * wp), np.int64)
-        which[:] = np.arange(hp * wp)
-        which[masks, (ys + pad[0]) * wp + xs + pad[1]] = hp * wp + rows
+    def _which(layer, pad, n, masks, ys, xs):
+        """Each of ``n`` masks' row at each position of ``layer``'s output
+        padded by ``pad``, in the table ``layer``'s graph makes, then the
+        unperturbed rows: ``(n + 1, positions)``. The table holds a zero
+        row first where ``pad`` pads, the unperturbed outputs, then the
+        changed outputs ``(masks, ys, xs)`` (unpadded) in order."""
+        (oh, ow), (ph, pw) = layer.out_size, pad
+        wp = ow + 2 * pw
+        first = int(pad != (0, 0))
+        rows = np.zeros((oh + 2 * ph, wp), np.int64)
+        rows[ph:ph + oh, pw:pw + ow] = first + np.arange(oh * ow).reshape(
+            oh, ow)
+        which = np.empty((n + 1, rows.size), np.int64)
+        which[:] = rows.ravel()
+        which[masks, (ys + ph) * wp + xs + pw] = first + oh * ow \
+            + np.arange(len(masks))
         return which
 
     def _tail_through_changes(self, runs, n, masks, position, counts,
@@ -388,8 +383,8 @@ class Incremental:
         rows = np.zeros((len(counts), max(int(counts.max(initial=0)), 1),
                          change.shape[1]), np.float32)
         rows[position[order], slot] = change[order]
-        last = len(self.layers) - 1
-        product = runs[last + 3].run(['y'], {'delta': rows})[0]
+        last = len(self.layers)
+        product = runs[last + 2].run(['y'], {'delta': rows})[0]
         total = np.empty((n, len(pre)), np.float32)
         total[:] = pre
         sorted_masks = masks[order]
@@ -399,7 +394,7 @@ class Incremental:
         feed = {'pre': total}
         if self.recurrent:
             feed['c'] = state_rows[0]
-        return runs[last + 2].run(['scores', 'values'], feed)
+        return runs[last + 1].run(['scores', 'values'], feed)
 
 
 def _slots(counts):
