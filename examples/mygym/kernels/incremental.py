@@ -88,22 +88,32 @@ class _Layer:
 
     def patches(self, x):
         """The patches ``(n, OH * OW, kh * kw, C)`` of a padded
-        channels-last ``x`` ``(n, H + 2 p, W + 2 p, C)``."""
-        return x.reshape(len(x), -1, x.shape[-1])[:, self.patch_rows]
+        channels-last ``x`` ``(n, H + 2 p, W + 2 p, C)`` (the rows
+        :attr:`patch_rows` names, copied from a strided view: runs of
+        ``kw * C`` adjacent numbers, not one row at a time)."""
+        (kh, kw), (sh, sw) = self.ksize, self.stride
+        oh, ow = self.out_size
+        view = np.lib.stride_tricks.sliding_window_view(
+            x, (kh, kw), axis=(1, 2))[:, :sh * (oh - 1) + 1:sh,
+                                      :sw * (ow - 1) + 1:sw]
+        return np.ascontiguousarray(view.transpose(0, 1, 2, 4, 5, 3)
+                                    ).reshape(len(x), oh * ow, -1,
+                                              x.shape[-1])
 
     def grow(self, changed):
         """The outputs ``(n, OH, OW)`` whose receptive field holds a True
-        of ``changed`` ``(n, H, W)`` (this layer's unpadded input)."""
+        of ``changed`` ``(n, H, W)`` (this layer's unpadded input); worked
+        on with the masks last (contiguous), so each OR is one pass."""
         (kh, kw), (sh, sw), (ph, pw) = self.ksize, self.stride, self.pad
-        x = np.pad(changed, ((0, 0), (ph, ph), (pw, pw)))
+        x = np.pad(changed.transpose(1, 2, 0), ((ph, ph), (pw, pw), (0, 0)))
         oh, ow = self.out_size
-        rows = np.zeros((len(x), oh, x.shape[2]), bool)
-        for i in range(kh):
-            rows |= x[:, i:i + sh * (oh - 1) + 1:sh]
-        out = np.zeros((len(x), oh, ow), bool)
-        for j in range(kw):
-            out |= rows[:, :, j:j + sw * (ow - 1) + 1:sw]
-        return out
+        rows = x[:sh * (oh - 1) + 1:sh].copy()
+        for i in range(1, kh):
+            rows |= x[i:i + sh * (oh - 1) + 1:sh]
+        out = rows[:, :sw * (ow - 1) + 1:sw].copy()
+        for j in range(1, kw):
+            out |= rows[:, j:j + sw * (ow - 1) + 1:sw]
+        return out.transpose(2, 0, 1)
 
 
 class Plan:
@@ -333,15 +343,16 @@ class Incremental:
             which = self._which(layer, self.next_pad[i], n, local, ys, xs)
         last = len(self.layers)
         outputs = len(self.tail_weights)
-        # The unperturbed last feature map: the rows after the zero row.
-        base = table[:len(table) - len(local)][-outputs:]
-        pre = np.einsum('pc,pcu->u', base, self.tail_weights) \
-            + self.tail_bias
-        if self.recurrent:
-            pre = pre + state_rows[1][0] @ self.lateral.T
         position = ys * self.layers[-1].out_size[1] + xs
         counts = np.bincount(position, minlength=outputs)
         if counts.max(initial=0) <= n * self.linear_tail_share:
+            # The unperturbed last feature map: the rows before the
+            # changed ones (after the zero row, if any).
+            base = table[:len(table) - len(local)][-outputs:]
+            pre = np.einsum('pc,pcu->u', base, self.tail_weights) \
+                + self.tail_bias
+            if self.recurrent:
+                pre = pre + state_rows[1][0] @ self.lateral.T
             return self._tail_through_changes(
                 runs, n, local, position, counts,
                 table[len(table) - len(local):] - base[position],
