@@ -241,10 +241,10 @@ class Incremental:
                  for layer, p in zip(self.layers, self.next_pad)]
         self.sub_batch = max(8, self.SUB_BATCH_BYTES // (4 * max(sizes)))
         # The tail goes through the change while no position changes
-        # for more than this share of a sub-batch's masks (measured: the
-        # LSTM's input product gains even when every mask changes every
-        # position; the A3CFF's dense layer only below about half).
-        self.linear_tail_share = 1.0 if self.recurrent else 0.5
+        # for more than this share of a sub-batch's masks (measured, both
+        # networks: Greydanus' blobs change half the positions of most
+        # masks and go whole, occlusion's windows through the change).
+        self.linear_tail_share = 0.5
         self._masks = None
 
     def _sub_batch(self, n):
