@@ -3,8 +3,9 @@
 On one real frame of a shipped agent's game (as ``incremental_scoring.py``
 picks it), runs ``Incremental.masked`` ``--calls`` times on one method's
 masks (the plan made once, outside the timing) and times every ONNX
-Runtime run inside it by wrapping the sessions: the first convolution's
-unperturbed pass and its masks' through the difference, each later
+Runtime run inside it by wrapping the sessions: the first convolution
+through the difference (its unperturbed pre-activations from NumPy), each
+later
 convolution (gather and product, its unperturbed outputs with the masks'
 changed ones), the tail. What is left of each call is NumPy work (which row
 holds each mask's activation, patch indices). Then each convolution's
@@ -87,7 +88,7 @@ def main(argv=None):
     def conv(i):
         def label(feed):
             if not i:
-                return 'conv1: the unperturbed pass'
+                return 'first layer (the difference)'
             return 'conv{}: gather and product'.format(i + 1)
         return label
     names = [conv(i) for i in range(layers)] + [
@@ -96,9 +97,6 @@ def main(argv=None):
         lambda feed: 'tail: linear map through the change']
     scorer.runs = [Timed(run, name, totals)
                    for run, name in zip(scorer.runs, names)]
-    scorer.first_run = Timed(scorer.first_run,
-                             lambda feed: 'first layer (the difference)',
-                             totals)
     with threadpool_limits(limits=args.threads):
         scorer.masked(frame, keep, fill, plan=plan)
         totals.clear()

@@ -299,35 +299,27 @@ def conv_layers(model):
     return list(model.head)[:-1], 'Relu'
 
 
-def rows_graph(matrix, bias, activation, channels, pre=False,
-               zero_row=False):
+def rows_graph(matrix, bias, activation, channels, zero_row=False):
     """A convolution as a product of its patches, gathered from a table of
     rows: ``table`` ``(R, channels)`` (one input position's channels a
     row) and ``index`` ``(N, T)`` int64 (the rows of each output's ``T``
     kernel taps, in the order of ``matrix``'s rows) -> ``y``
     ``activation(patches @ matrix + bias)`` ``(N, O)`` (an ONNX op name),
     after one row of zeros with ``zero_row`` (``(N + 1, O)``: the row a
-    padded position of the next layer's input names), and, with ``pre``,
-    the product before the activation (an output of its own keeps ONNX
-    Runtime from fusing the two: measured slower)."""
+    padded position of the next layer's input names)."""
     g = _Graph()
     taps = matrix.shape[0] // channels
-    z = g.op('Add', [g.op('MatMul', [
+    z = g.op(activation, [g.op('Add', [g.op('MatMul', [
         _gathered_rows(g, matrix.shape[0]), g.const(matrix)]),
-        g.const(bias)])
-    rows = 'N + 1' if zero_row else 'N'
-    outputs = [('y', [rows, matrix.shape[1]])]
-    if pre:
-        g.nodes.append(g.helper.make_node('Identity', [z], ['pre']))
-        outputs.append(('pre', ['N', matrix.shape[1]]))
+        g.const(bias)])])
     if zero_row:
         g.nodes.append(g.helper.make_node('Concat', [g.const(np.zeros(
-            (1, matrix.shape[1]), np.float32)), g.op(activation, [z])],
-            ['y'], axis=0))
+            (1, matrix.shape[1]), np.float32)), z], ['y'], axis=0))
     else:
-        g.nodes.append(g.helper.make_node(activation, [z], ['y']))
+        g.nodes.append(g.helper.make_node('Identity', [z], ['y']))
     return g.model([('table', ['R', channels]),
-                    ('index', ['N', taps], g.TensorProto.INT64)], outputs)
+                    ('index', ['N', taps], g.TensorProto.INT64)],
+                   [('y', ['N + 1' if zero_row else 'N', matrix.shape[1]])])
 
 
 def _gathered_rows(g, width):
@@ -341,12 +333,13 @@ def _gathered_rows(g, width):
 def first_layer_graph(weight, activation):
     """The first convolution of masked inputs through the difference.
 
-    Inputs: ``patches`` ``(P, m, T)``, at each of the ``P`` output
+    Inputs: ``patches`` ``(P, m, T + 1)``, at each of the ``P`` output
     positions the patches of ``M = 1 - K`` of ``m`` masks (``T`` kernel
-    taps); ``diff`` ``(P, T, C)``, the patch of ``F - I`` there;
-    ``pre`` ``(P, O)``, the unperturbed pre-activations. Output ``y``
-    ``(P, m, O)``: ``activation(pre + patches @ G)`` with ``G[p, t, o] =
-    sum_c diff[p, t, c] * weight[o, c, t]``.
+    taps), each followed by a 1; ``diff`` ``(P, T, C)``, the patch of
+    ``F - I`` there; ``pre`` ``(P, O)``, the unperturbed pre-activations.
+    Output ``y`` ``(P, m, O)``: ``activation(pre + patches @ G)`` with
+    ``G[p, t, o] = sum_c diff[p, t, c] * weight[o, c, t]``, ``pre`` the
+    row of ``G`` the 1 multiplies (no pass of its own to add it).
     """
     g = _Graph()
     out_channels, channels = weight.shape[:2]
@@ -354,11 +347,11 @@ def first_layer_graph(weight, activation):
     folded = g.op('Transpose', [g.op('MatMul', [
         g.op('Transpose', ['diff'], perm=[1, 0, 2]), g.const(taps)])],
         perm=[1, 0, 2])                                   # (P, T, O)
-    z = g.op('Add', [g.op('MatMul', ['patches', folded]),
-                     g.op('Unsqueeze', ['pre', g.const(
-                         np.array([1], np.int64), 'ax')])])
-    g.nodes.append(g.helper.make_node(activation, [z], ['y']))
-    return g.model([('patches', ['P', 'm', len(taps)]),
+    folded = g.op('Concat', [folded, g.op('Unsqueeze', ['pre', g.const(
+        np.array([1], np.int64), 'ax')])], axis=1)        # (P, T + 1, O)
+    g.nodes.append(g.helper.make_node(activation, [g.op(
+        'MatMul', ['patches', folded])], ['y']))
+    return g.model([('patches', ['P', 'm', len(taps) + 1]),
                     ('diff', ['P', len(taps), channels]),
                     ('pre', ['P', out_channels])],
                    [('y', ['P', 'm', out_channels])])

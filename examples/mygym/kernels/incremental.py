@@ -39,6 +39,8 @@ counts wherever it touches a pixel whose fill differs from the frame.
 (multiply-adds); :func:`worthwhile` is the automatic choice between the
 two: masks whose support is the whole frame (RISE) keep the dense pass.
 """
+import concurrent.futures
+
 import numpy as np
 
 from kernels.graphs import (batched_product_graph, conv_layers,
@@ -146,13 +148,15 @@ class _Masks:
 
     Built when first asked (:meth:`support`), the first layer's work:
     at each position ``m + 1`` slots (``m`` the busiest position's count)
-    and one more position, ``P``: ``patches`` ``(P + 1, m + 1, kh * kw)``,
-    the patches of ``M = 1 - K`` of the masks whose support reaches the
-    position, zeros elsewhere. The first layer's results are then a table
-    of rows ``p * (m + 1) + slot`` that holds everything the next layer
-    reads: a mask's changed activation in its slot, the unperturbed one in
-    each position's last slot (always empty) and, at the extra position
-    (no patches, no difference), zeros for the next layer's padding.
+    and one more position, ``P``: ``patches`` ``(P + 1, m + 1, kh * kw +
+    1)``, the patches of ``M = 1 - K`` of the masks whose support reaches
+    the position, zeros elsewhere, each followed by a 1 (what adds the
+    unperturbed pre-activation, :func:`graphs.first_layer_graph`). The
+    first layer's results are then a table of rows ``p * (m + 1) +
+    slot`` that holds everything the next layer reads: a mask's changed
+    activation in its slot, the unperturbed one in each position's last
+    slot (always empty) and, at the extra position (no patches, no
+    difference), zeros for the next layer's padding.
     ``which`` ``(n + 1, positions of the next layer's padded input)``:
     the row of each mask's activation at each position, then (row ``n``)
     the unperturbed ones."""
@@ -173,8 +177,9 @@ class _Masks:
             perturbed = np.pad(1 - keep, ((0, 0),) + tuple(
                 (p, p) for p in layer.pad)).astype(np.float32)
             self.patches = np.zeros((len(counts) + 1, self.slots,
-                                     layer.taps), np.float32)
-            self.patches[positions, slot] = perturbed.reshape(
+                                     layer.taps + 1), np.float32)
+            self.patches[..., -1] = 1
+            self.patches[positions, slot, :-1] = perturbed.reshape(
                 len(keep), -1)[masks[:, None], layer.patch_rows[positions]]
             (oh, ow), (ph, pw) = layer.out_size, self.pad
             rows = np.full((oh + 2 * ph, ow + 2 * pw), len(counts)
@@ -219,19 +224,18 @@ class Incremental:
                         if self.recurrent else None)
         # Each layer's output is the next one's input, padded by it.
         self.next_pad = [layer.pad for layer in self.layers[1:]] + [(0, 0)]
-        # The unperturbed first convolution; every later one's product of
-        # patches (after a row of zeros where the next one pads); the tail
-        # on whole feature maps, the tail after its linear map, and that
-        # map on the changes per position.
+        # Layer by layer: the first convolution through the difference,
+        # every later one's product of patches (after a row of zeros where
+        # the next one pads); then the tail on whole feature maps, the
+        # tail after its linear map, and that map on the changes per
+        # position.
         self.runs = [session(graph, self.threads) for graph in [
+            first_layer_graph(self.layers[0].weight, activation)] + [
             rows_graph(layer.matrix, layer.bias, activation, layer.channels,
-                       pre=not i, zero_row=bool(i) and pad != (0, 0))
-            for i, (layer, pad) in enumerate(zip(self.layers,
-                                                 self.next_pad))] + [
+                       zero_row=pad != (0, 0))
+            for layer, pad in zip(self.layers[1:], self.next_pad[1:])] + [
                 tail_graph(model),
                 post_graph(model), batched_product_graph(self.tail_weights)]]
-        self.first_run = session(first_layer_graph(
-            self.layers[0].weight, activation), self.threads)
         self.tail_macs = self.tail_weights.size
         self.dense_macs = sum(layer.macs * layer.out_size[0]
                               * layer.out_size[1] for layer in self.layers) \
@@ -246,6 +250,7 @@ class Incremental:
         # masks and go whole, occlusion's windows through the change).
         self.linear_tail_share = 0.5
         self._masks = None
+        self._pool = None
 
     def _sub_batch(self, n):
         """Masks per sub-batch: equal sub-batches, each within
@@ -284,54 +289,72 @@ class Incremental:
         F)`` for each keep mask, as :meth:`engine.Engine.masked`."""
         state = np.ascontiguousarray(state, dtype=np.float32)
         fill = np.broadcast_to(np.asarray(fill, np.float32), state.shape)
+        masks = self._mask_set(keep).support()
+        if recurrent_state is None:
+            recurrent_state = np.zeros(2 * self.state_size, np.float32)
+        state_rows = [part[None] for part in np.split(
+            np.asarray(recurrent_state, np.float32), 2)] \
+            if self.recurrent else None
+        # The ONNX Runtime runs go one after the other on a thread of
+        # their own (they release the GIL), while this one works out the
+        # rows each sub-batch's layers gather, which depend on the plan
+        # alone: that NumPy work takes no time of the runs'.
+        worker = self._worker()
+        table = worker.submit(self._first_layer, state, fill, masks)
         if plan is None:
             plan = self.plan(state, keep, fill)
+        n = len(keep)
+        size = self._sub_batch(n)
+        results = []
+        for begin in range(0, n, size):
+            end = min(begin + size, n)
+            rows = self._rows(begin, end, masks.which[np.r_[begin:end, n]],
+                              plan)
+            results.append(worker.submit(self._part, table, rows,
+                                         state_rows))
+        results = [r.result() for r in results]
+        return (np.concatenate([r[0] for r in results]),
+                np.concatenate([r[1] for r in results]))
+
+    def _worker(self):
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(1)
+        return self._pool
+
+    def _first_layer(self, state, fill, masks):
+        """The first layer's table of rows (see :class:`_Masks`)."""
         first = self.layers[0]
         positions = first.out_size[0] * first.out_size[1]
         # The first layer's unperturbed pre-activations and the patches of
         # the fill's difference, each with a position of zeros after them
         # (where the table's zero row comes from, _Masks).
         pre = np.zeros((positions + 1, first.out_channels), np.float32)
-        pre[:-1] = self.runs[0].run(['pre'], {
-            'table': _channels_last(state[None], first.pad).reshape(
-                -1, first.channels), 'index': first.patch_rows})[0]
+        np.matmul(first.patches(_channels_last(state[None], first.pad))[
+            0].reshape(positions, -1), first.matrix, out=pre[:-1])
+        pre[:-1] += first.bias
         diff = np.zeros((positions + 1, first.taps, first.channels),
                         np.float32)
         diff[:-1] = first.patches(_channels_last((fill - state)[None],
                                                  first.pad))[0]
-        masks = self._mask_set(keep).support()
-        table = self.first_run.run(['y'], {
+        table = self.runs[0].run(['y'], {
             'patches': masks.patches, 'diff': diff, 'pre': pre})[0]
-        table = table.reshape(-1, table.shape[-1])
-        if recurrent_state is None:
-            recurrent_state = np.zeros(2 * self.state_size, np.float32)
-        state_rows = [part[None] for part in np.split(
-            np.asarray(recurrent_state, np.float32), 2)] \
-            if self.recurrent else None
-        n = len(keep)
-        size = self._sub_batch(n)
-        results = []
-        for begin in range(0, n, size):
-            end = min(begin + size, n)
-            which = masks.which[np.r_[begin:end, n]]
-            results.append(self._part(begin, end, table, which, plan,
-                                      state_rows))
-        return (np.concatenate([r[0] for r in results]),
-                np.concatenate([r[1] for r in results]))
+        return table.reshape(-1, table.shape[-1])
 
-    def _part(self, begin, end, table, which, plan, state_rows):
-        """Scores and values of the masks ``begin:end``, from the first
-        layer's table of rows ``table`` and ``which`` ``(masks + 1,
-        positions)``, each mask's row at each position of the next
-        layer's padded input, then the unperturbed ones'.
+    def _rows(self, begin, end, which, plan):
+        """What the masks ``begin:end`` gather, layer by layer after the
+        first, from ``which`` ``(masks + 1, positions)``, each mask's row
+        in the first layer's table at each position of the next layer's
+        padded input, then the unperturbed ones': per later layer, the
+        ``index`` of its graph; then the tail's ``which`` and the changed
+        outputs ``(masks, ys, xs)`` of the last layer.
 
         No mask's activations are copied whole: each later convolution
         computes its unperturbed outputs and the masks' changed ones (the
         graph gathers their patches from the layer below's table) and
         its results are the next table: (a row of zeros where the next
         layer pads,) the unperturbed outputs, then the changed ones."""
-        runs = self.runs
         n = end - begin
+        indices = []
         for i, layer in enumerate(self.layers[1:], 1):
             local, ys, xs = np.nonzero(plan.changed[i][begin:end])
             outputs = layer.out_size[0] * layer.out_size[1]
@@ -339,8 +362,19 @@ class Incremental:
             index[:outputs] = which[n][layer.patch_rows]
             index[outputs:] = which[local[:, None], layer.patch_rows[
                 ys * layer.out_size[1] + xs]]
-            table = runs[i].run(['y'], {'table': table, 'index': index})[0]
+            indices.append(index)
             which = self._which(layer, self.next_pad[i], n, local, ys, xs)
+        return indices, which, (local, ys, xs)
+
+    def _part(self, table, rows, state_rows):
+        """Scores and values of one sub-batch of masks from the first
+        layer's ``table`` (a future) and its :meth:`_rows`."""
+        indices, which, (local, ys, xs) = rows
+        runs = self.runs
+        n = len(which) - 1
+        table = table.result()
+        for i, index in enumerate(indices, 1):
+            table = runs[i].run(['y'], {'table': table, 'index': index})[0]
         last = len(self.layers)
         outputs = len(self.tail_weights)
         position = ys * self.layers[-1].out_size[1] + xs
