@@ -330,16 +330,18 @@ def _gathered_rows(g, width):
                                     'shape')])
 
 
-def first_layer_graph(weight, activation):
+def first_layer_graph(weight, bias, activation):
     """The first convolution of masked inputs through the difference.
 
     Inputs: ``patches`` ``(P, m, T + 1)``, at each of the ``P`` output
     positions the patches of ``M = 1 - K`` of ``m`` masks (``T`` kernel
     taps), each followed by a 1; ``diff`` ``(P, T, C)``, the patch of
-    ``F - I`` there; ``pre`` ``(P, O)``, the unperturbed pre-activations.
-    Output ``y`` ``(P, m, O)``: ``activation(pre + patches @ G)`` with
-    ``G[p, t, o] = sum_c diff[p, t, c] * weight[o, c, t]``, ``pre`` the
-    row of ``G`` the 1 multiplies (no pass of its own to add it).
+    ``F - I`` there; ``image`` ``(P, T * C + 1)``, the frame's patch there
+    followed by a 1 (an extra position of zeros stays zero). Output ``y``
+    ``(P, m, O)``: ``activation(pre + patches @ G)`` with ``G[p, t, o] =
+    sum_c diff[p, t, c] * weight[o, c, t]`` and ``pre`` the unperturbed
+    pre-activations, the row of ``G`` the 1 multiplies (no pass of its
+    own to add them).
     """
     g = _Graph()
     out_channels, channels = weight.shape[:2]
@@ -347,13 +349,15 @@ def first_layer_graph(weight, activation):
     folded = g.op('Transpose', [g.op('MatMul', [
         g.op('Transpose', ['diff'], perm=[1, 0, 2]), g.const(taps)])],
         perm=[1, 0, 2])                                   # (P, T, O)
-    folded = g.op('Concat', [folded, g.op('Unsqueeze', ['pre', g.const(
+    pre = g.op('MatMul', ['image', g.const(np.concatenate([
+        taps.reshape(-1, out_channels), bias[None]]))])   # (P, O)
+    folded = g.op('Concat', [folded, g.op('Unsqueeze', [pre, g.const(
         np.array([1], np.int64), 'ax')])], axis=1)        # (P, T + 1, O)
     g.nodes.append(g.helper.make_node(activation, [g.op(
         'MatMul', ['patches', folded])], ['y']))
     return g.model([('patches', ['P', 'm', len(taps) + 1]),
                     ('diff', ['P', len(taps), channels]),
-                    ('pre', ['P', out_channels])],
+                    ('image', ['P', len(taps) * channels + 1])],
                    [('y', ['P', 'm', out_channels])])
 
 

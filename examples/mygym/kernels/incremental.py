@@ -39,8 +39,6 @@ counts wherever it touches a pixel whose fill differs from the frame.
 (multiply-adds); :func:`worthwhile` is the automatic choice between the
 two: masks whose support is the whole frame (RISE) keep the dense pass.
 """
-import concurrent.futures
-
 import numpy as np
 
 from kernels.graphs import (batched_product_graph, conv_layers,
@@ -230,7 +228,8 @@ class Incremental:
         # tail after its linear map, and that map on the changes per
         # position.
         self.runs = [session(graph, self.threads) for graph in [
-            first_layer_graph(self.layers[0].weight, activation)] + [
+            first_layer_graph(self.layers[0].weight, self.layers[0].bias,
+                              activation)] + [
             rows_graph(layer.matrix, layer.bias, activation, layer.channels,
                        zero_row=pad != (0, 0))
             for layer, pad in zip(self.layers[1:], self.next_pad[1:])] + [
@@ -250,7 +249,6 @@ class Incremental:
         # masks and go whole, occlusion's windows through the change).
         self.linear_tail_share = 0.5
         self._masks = None
-        self._pool = None
 
     def _sub_batch(self, n):
         """Masks per sub-batch: equal sub-batches, each within
@@ -295,12 +293,7 @@ class Incremental:
         state_rows = [part[None] for part in np.split(
             np.asarray(recurrent_state, np.float32), 2)] \
             if self.recurrent else None
-        # The ONNX Runtime runs go one after the other on a thread of
-        # their own (they release the GIL), while this one works out the
-        # rows each sub-batch's layers gather, which depend on the plan
-        # alone: that NumPy work takes no time of the runs'.
-        worker = self._worker()
-        table = worker.submit(self._first_layer, state, fill, masks)
+        table = self._first_layer(state, fill, masks)
         if plan is None:
             plan = self.plan(state, keep, fill)
         n = len(keep)
@@ -310,34 +303,28 @@ class Incremental:
             end = min(begin + size, n)
             rows = self._rows(begin, end, masks.which[np.r_[begin:end, n]],
                               plan)
-            results.append(worker.submit(self._part, table, rows,
-                                         state_rows))
-        results = [r.result() for r in results]
+            results.append(self._part(table, rows, state_rows))
         return (np.concatenate([r[0] for r in results]),
                 np.concatenate([r[1] for r in results]))
-
-    def _worker(self):
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(1)
-        return self._pool
 
     def _first_layer(self, state, fill, masks):
         """The first layer's table of rows (see :class:`_Masks`)."""
         first = self.layers[0]
         positions = first.out_size[0] * first.out_size[1]
-        # The first layer's unperturbed pre-activations and the patches of
-        # the fill's difference, each with a position of zeros after them
+        # The patches of the frame (each followed by a 1) and of the
+        # fill's difference, each with a position of zeros after them
         # (where the table's zero row comes from, _Masks).
-        pre = np.zeros((positions + 1, first.out_channels), np.float32)
-        np.matmul(first.patches(_channels_last(state[None], first.pad))[
-            0].reshape(positions, -1), first.matrix, out=pre[:-1])
-        pre[:-1] += first.bias
+        image = np.zeros((positions + 1, first.taps * first.channels + 1),
+                         np.float32)
+        image[:-1, :-1] = first.patches(_channels_last(
+            state[None], first.pad))[0].reshape(positions, -1)
+        image[:-1, -1] = 1
         diff = np.zeros((positions + 1, first.taps, first.channels),
                         np.float32)
         diff[:-1] = first.patches(_channels_last((fill - state)[None],
                                                  first.pad))[0]
         table = self.runs[0].run(['y'], {
-            'patches': masks.patches, 'diff': diff, 'pre': pre})[0]
+            'patches': masks.patches, 'diff': diff, 'image': image})[0]
         return table.reshape(-1, table.shape[-1])
 
     def _rows(self, begin, end, which, plan):
@@ -368,11 +355,10 @@ class Incremental:
 
     def _part(self, table, rows, state_rows):
         """Scores and values of one sub-batch of masks from the first
-        layer's ``table`` (a future) and its :meth:`_rows`."""
+        layer's ``table`` and its :meth:`_rows`."""
         indices, which, (local, ys, xs) = rows
         runs = self.runs
         n = len(which) - 1
-        table = table.result()
         for i, index in enumerate(indices, 1):
             table = runs[i].run(['y'], {'table': table, 'index': index})[0]
         last = len(self.layers)
