@@ -343,7 +343,11 @@ class Incremental:
         n = end - begin
         indices = []
         for i, layer in enumerate(self.layers[1:], 1):
-            local, ys, xs = np.nonzero(plan.changed[i][begin:end])
+            # Position by position (each position's masks together): the
+            # rows one run of outputs gathers lie close together in the
+            # table below, whose rows go position by position too.
+            ys, xs, local = np.nonzero(
+                plan.changed[i][begin:end].transpose(1, 2, 0))
             outputs = layer.out_size[0] * layer.out_size[1]
             index = np.empty((outputs + len(local), layer.taps), np.int64)
             index[:outputs] = which[n][layer.patch_rows]
