@@ -351,8 +351,12 @@ class Incremental:
             outputs = layer.out_size[0] * layer.out_size[1]
             index = np.empty((outputs + len(local), layer.taps), np.int64)
             index[:outputs] = which[n][layer.patch_rows]
-            index[outputs:] = which[local[:, None], layer.patch_rows[
-                ys * layer.out_size[1] + xs]]
+            # which[local, patch rows], as one take of the flattened rows
+            # (mode 'clip' skips the bounds check; every number is in
+            # range): half the time of the fancy index.
+            flat = layer.patch_rows[ys * layer.out_size[1] + xs]
+            flat += (local * which.shape[1])[:, None]
+            np.take(which.ravel(), flat, out=index[outputs:], mode='clip')
             indices.append(index)
             which = self._which(layer, self.next_pad[i], n, local, ys, xs)
         return indices, which, (local, ys, xs)
