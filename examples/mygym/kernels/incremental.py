@@ -105,7 +105,9 @@ class _Layer:
         of ``changed`` ``(n, H, W)`` (this layer's unpadded input); worked
         on with the masks last (contiguous), so each OR is one pass."""
         (kh, kw), (sh, sw), (ph, pw) = self.ksize, self.stride, self.pad
-        x = np.pad(changed.transpose(1, 2, 0), ((ph, ph), (pw, pw), (0, 0)))
+        x = changed.transpose(1, 2, 0)
+        if ph or pw:
+            x = np.pad(x, ((ph, ph), (pw, pw), (0, 0)))
         oh, ow = self.out_size
         rows = x[:sh * (oh - 1) + 1:sh].copy()
         for i in range(1, kh):
