@@ -4,9 +4,9 @@ A masked input ``F + K * (I - F)`` differs from the frame ``I`` only
 where the keep mask ``K`` is below 1 *and* the fill ``F`` differs from the
 frame. A convolution's output can change only where its receptive field
 meets a changed input, so a mask's change stays confined, growing by each
-layer's kernel on the way up. :class:`Incremental` runs the network once
-on the frame (the unperturbed pass), then recomputes, layer by layer, only
-the outputs each mask can change:
+layer's kernel on the way up. :class:`Incremental` computes, layer by
+layer, the unperturbed outputs (once for all masks) and only the outputs
+each mask can change:
 
 * **where.** A mask's changed inputs are found on blocks of the first
   convolution's stride: a block counts if the mask perturbs one of its
