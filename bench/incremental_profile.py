@@ -4,13 +4,12 @@ On one real frame of a shipped agent's game (as ``incremental_scoring.py``
 picks it), runs ``Incremental.masked`` ``--calls`` times on one method's
 masks (the plan made once, outside the timing) and times every ONNX
 Runtime run inside it by wrapping the sessions: the first convolution
-through the difference (its unperturbed pre-activations from NumPy), each
-later
-convolution (gather and product, its unperturbed outputs with the masks'
-changed ones), the tail. What is left of each call is NumPy work (which row
-holds each mask's activation, patch indices). Then each convolution's
-product alone, on random rows of the same shape in a graph of just the
-product, for what its gather costs. Milliseconds per call:
+through the difference (its unperturbed pre-activations in the same
+graph), each later convolution (gather and product, its unperturbed
+outputs with the masks' changed ones), the tail. What is left of each call
+is NumPy work (which row holds each mask's activation, patch indices).
+Then each convolution's product alone, on random rows of the same shape in
+a graph of just the product, for what its gather costs. Milliseconds per call:
 
     python bench/incremental_profile.py --threads 2
 """

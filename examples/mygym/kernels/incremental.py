@@ -181,16 +181,12 @@ class _Masks:
             self.patches[..., -1] = 1
             self.patches[positions, slot, :-1] = perturbed.reshape(
                 len(keep), -1)[masks[:, None], layer.patch_rows[positions]]
-            (oh, ow), (ph, pw) = layer.out_size, self.pad
-            rows = np.full((oh + 2 * ph, ow + 2 * pw), len(counts)
-                           * self.slots, np.int64)
-            rows[ph:ph + oh, pw:pw + ow] = (np.arange(oh * ow).reshape(
-                oh, ow) + 1) * self.slots - 1
-            self.which = np.empty((len(keep) + 1, rows.size), np.int64)
-            self.which[:] = rows.ravel()
-            ys, xs = np.divmod(positions, ow)
-            self.which[masks, (ys + ph) * rows.shape[1] + xs + pw] = \
-                positions * self.slots + slot
+            ys, xs = np.divmod(positions, layer.out_size[1])
+            self.which = _row_map(
+                len(keep), layer.out_size, self.pad,
+                (np.arange(len(counts)) + 1) * self.slots - 1,
+                len(counts) * self.slots, (masks, ys, xs),
+                positions * self.slots + slot)
         return self
 
 
@@ -399,17 +395,11 @@ class Incremental:
         unperturbed rows: ``(n + 1, positions)``. The table holds a zero
         row first where ``pad`` pads, the unperturbed outputs, then the
         changed outputs ``(masks, ys, xs)`` (unpadded) in order."""
-        (oh, ow), (ph, pw) = layer.out_size, pad
-        wp = ow + 2 * pw
+        outputs = layer.out_size[0] * layer.out_size[1]
         first = int(pad != (0, 0))
-        rows = np.zeros((oh + 2 * ph, wp), np.int64)
-        rows[ph:ph + oh, pw:pw + ow] = first + np.arange(oh * ow).reshape(
-            oh, ow)
-        which = np.empty((n + 1, rows.size), np.int64)
-        which[:] = rows.ravel()
-        which[masks, (ys + ph) * wp + xs + pw] = first + oh * ow \
-            + np.arange(len(masks))
-        return which
+        return _row_map(n, layer.out_size, pad,
+                        first + np.arange(outputs), 0, (masks, ys, xs),
+                        first + outputs + np.arange(len(masks)))
 
     def _tail_through_changes(self, runs, n, masks, position, counts,
                               change, pre, state_rows):
@@ -436,6 +426,23 @@ class Incremental:
         if self.recurrent:
             feed['c'] = state_rows[0]
         return runs[last + 1].run(['scores', 'values'], feed)
+
+
+def _row_map(n, size, pad, unperturbed, zero, changed, rows):
+    """Which row of a table holds each of ``n`` masks' activation at each
+    position of a layer's output ``size`` ``(h, w)`` padded by ``pad``,
+    then (row ``n``) the unperturbed ones: ``(n + 1, positions)`` int64.
+    Positions hold ``unperturbed`` ``(h * w,)`` and the padding ``zero``,
+    except where a mask changed them: ``changed`` ``(masks, ys, xs)``
+    (unpadded), whose rows are ``rows``."""
+    (h, w), (ph, pw) = size, pad
+    grid = np.full((h + 2 * ph, w + 2 * pw), zero, np.int64)
+    grid[ph:ph + h, pw:pw + w] = np.reshape(unperturbed, (h, w))
+    which = np.empty((n + 1, grid.size), np.int64)
+    which[:] = grid.ravel()
+    masks, ys, xs = changed
+    which[masks, (ys + ph) * grid.shape[1] + xs + pw] = rows
+    return which
 
 
 def _slots(counts):
