@@ -100,12 +100,13 @@ class _Layer:
                                     ).reshape(len(x), oh * ow, -1,
                                               x.shape[-1])
 
-    def grow(self, changed):
-        """The outputs ``(n, OH, OW)`` whose receptive field holds a True
-        of ``changed`` ``(n, H, W)`` (this layer's unpadded input); worked
-        on with the masks last (contiguous), so each OR is one pass."""
+    def grow_bits(self, bits):
+        """The outputs ``(OH, OW, bytes)`` whose receptive field holds a
+        set bit of ``bits`` ``(H, W, bytes)`` (this layer's unpadded
+        input, masks packed last, :class:`Plan`), one OR per kernel row
+        and column."""
         (kh, kw), (sh, sw), (ph, pw) = self.ksize, self.stride, self.pad
-        x = changed.transpose(1, 2, 0)
+        x = bits
         if ph or pw:
             x = np.pad(x, ((ph, ph), (pw, pw), (0, 0)))
         oh, ow = self.out_size
@@ -115,18 +116,30 @@ class _Layer:
         out = rows[:, :sw * (ow - 1) + 1:sw].copy()
         for j in range(1, kw):
             out |= rows[:, j:j + sw * (ow - 1) + 1:sw]
-        return out.transpose(2, 0, 1)
+        return out
 
 
 class Plan:
-    """Which outputs each mask changes, layer by layer: ``changed[l]``
-    ``[n, OH, OW]`` bool. ``macs`` and ``dense_macs`` are the
-    multiply-adds of the incremental and the dense pass of these masks.
+    """Which outputs each mask changes, layer by layer: ``bits[l]``
+    ``(OH, OW, ceil(n / 8))`` uint8, mask ``k``'s bit ``k % 8`` (little
+    order) of byte ``k // 8`` at each output; :meth:`changed_at` unpacks
+    a layer as ``(OH, OW, n)`` bool and :attr:`changed` as the list of
+    ``[n, OH, OW]``. ``macs`` and ``dense_macs`` are the multiply-adds of
+    the incremental and the dense pass of these masks.
     """
 
-    def __init__(self, changed, macs, dense_macs):
-        self.changed = changed
+    def __init__(self, bits, n, macs, dense_macs):
+        self.bits, self.n = bits, n
         self.macs, self.dense_macs = macs, dense_macs
+
+    def changed_at(self, layer):
+        return np.unpackbits(self.bits[layer], axis=-1, count=self.n,
+                             bitorder='little').view(bool)
+
+    @property
+    def changed(self):
+        return [self.changed_at(i).transpose(2, 0, 1)
+                for i in range(len(self.bits))]
 
     @property
     def share(self):
@@ -164,6 +177,8 @@ class _Masks:
     def __init__(self, keep, layer, pad):
         self.keep, self.layer, self.pad = keep, layer, pad
         self.blocks = _block_any(keep < 1, layer)
+        self.bits = np.packbits(self.blocks.transpose(1, 2, 0), axis=-1,
+                                bitorder='little')
         self.reach = _reach(self.blocks, layer).reshape(len(keep), -1).T
         self.counts = self.reach.sum(axis=1)
         self.slots = max(int(self.counts.max(initial=0)), 1) + 1
@@ -266,17 +281,19 @@ class Incremental:
         fill = np.broadcast_to(np.asarray(fill, np.float32), state.shape)
         first = self.layers[0]
         masks = self._mask_set(keep)
-        differs = _block_any((fill != state).any(axis=0)[None], first)
-        changed = [_reach(masks.blocks & differs, first)]
+        differs = _block_any((fill != state).any(axis=0)[None], first)[0]
+        # Masks last, eight to a byte: every OR below is a few kB.
+        bits = [_reach_bits(masks.bits & np.where(
+            differs, np.uint8(255), np.uint8(0))[..., None], first)]
         for layer in self.layers[1:]:
-            changed.append(layer.grow(changed[-1]))
+            bits.append(layer.grow_bits(bits[-1]))
         # The first convolution folds the channels: kh * kw * O per
         # output each mask's support reaches.
         macs = (len(masks.counts) + 1) * masks.slots * first.macs \
             // first.channels + len(keep) * self.tail_macs
-        for layer, c in zip(self.layers[1:], changed[1:]):
-            macs += int(c.sum()) * layer.macs
-        return Plan(changed, macs, len(keep) * self.dense_macs)
+        for layer, b in zip(self.layers[1:], bits[1:]):
+            macs += int(_POPCOUNT[b].sum()) * layer.macs
+        return Plan(bits, len(keep), macs, len(keep) * self.dense_macs)
 
     # -- scoring --------------------------------------------------------------
 
@@ -345,7 +362,7 @@ class Incremental:
             # rows one run of outputs gathers lie close together in the
             # table below, whose rows go position by position too.
             ys, xs, local = np.nonzero(
-                plan.changed[i][begin:end].transpose(1, 2, 0))
+                plan.changed_at(i)[:, :, begin:end])
             outputs = layer.out_size[0] * layer.out_size[1]
             index = np.empty((outputs + len(local), layer.taps), np.int64)
             index[:outputs] = which[n][layer.patch_rows]
@@ -474,6 +491,23 @@ def _reach(blocks, layer):
     for i in range(-(-kh // sh)):
         for j in range(-(-kw // sw)):
             out |= blocks[:, i:i + oh, j:j + ow]
+    return out
+
+
+# Set bits of every byte value.
+_POPCOUNT = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None],
+                          axis=1).sum(axis=1).astype(np.int64)
+
+
+def _reach_bits(bits, layer):
+    """As :func:`_reach`, on packed masks: ``bits`` ``(bh, bw, bytes)``
+    -> ``(OH, OW, bytes)``."""
+    (kh, kw), (sh, sw) = layer.ksize, layer.stride
+    oh, ow = layer.out_size
+    out = np.zeros((oh, ow, bits.shape[-1]), np.uint8)
+    for i in range(-(-kh // sh)):
+        for j in range(-(-kw // sw)):
+            out |= bits[i:i + oh, j:j + ow]
     return out
 
 
