@@ -422,22 +422,21 @@ class Incremental:
                               change, pre, state_rows):
         """The tail of ``n`` masks whose last feature maps differ from
         the unperturbed one by ``change`` ``(pairs, C)`` at ``(masks,
-        position)``: its linear map is the unperturbed ``pre`` plus, per
+        position)``, pairs in position order (as :meth:`_rows` lists
+        them): its linear map is the unperturbed ``pre`` plus, per
         position, the changes there times that position's weights (one
         batched product, rows padded to the busiest position's)."""
-        order = np.argsort(position, kind='stable')
         starts = np.cumsum(counts) - counts
         slot = _slots(counts)
         rows = np.zeros((len(counts), max(int(counts.max(initial=0)), 1),
                          change.shape[1]), np.float32)
-        rows[position[order], slot] = change[order]
+        rows[position, slot] = change
         last = len(self.layers)
         product = runs[last + 2].run(['y'], {'delta': rows})[0]
         total = np.empty((n, len(pre)), np.float32)
         total[:] = pre
-        sorted_masks = masks[order]
         for p in np.flatnonzero(counts):
-            total[sorted_masks[starts[p]:starts[p] + counts[p]]] += \
+            total[masks[starts[p]:starts[p] + counts[p]]] += \
                 product[p, :counts[p]]
         feed = {'pre': total}
         if self.recurrent:
