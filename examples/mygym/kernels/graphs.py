@@ -346,19 +346,29 @@ def first_layer_graph(weight, bias, activation):
     g = _Graph()
     out_channels, channels = weight.shape[:2]
     taps = weight.transpose(2, 3, 1, 0).reshape(-1, channels, out_channels)
-    folded = g.op('Transpose', [g.op('MatMul', [
-        g.op('Transpose', ['diff'], perm=[1, 0, 2]), g.const(taps)])],
-        perm=[1, 0, 2])                                   # (P, T, O)
+    # G tap-major, (T + 1, P, O): the fold batched over taps (ONNX Runtime
+    # folds the input's transpose into the product), the unperturbed
+    # pre-activations as one more tap.
+    folded = g.op('MatMul', [g.op('Transpose', ['diff'], perm=[1, 0, 2]),
+                             g.const(taps)])              # (T, P, O)
     pre = g.op('MatMul', ['image', g.const(np.concatenate([
         taps.reshape(-1, out_channels), bias[None]]))])   # (P, O)
     folded = g.op('Concat', [folded, g.op('Unsqueeze', [pre, g.const(
-        np.array([1], np.int64), 'ax')])], axis=1)        # (P, T + 1, O)
-    g.nodes.append(g.helper.make_node(activation, [g.op(
-        'MatMul', ['patches', folded])], ['y']))
-    return g.model([('patches', ['P', 'm', len(taps) + 1]),
-                    ('diff', ['P', len(taps), channels]),
-                    ('image', ['P', len(taps) * channels + 1])],
-                   [('y', ['P', 'm', out_channels])])
+        np.array([0], np.int64), 'ax')])], axis=0)        # (T + 1, P, O)
+    # ONNX Runtime's FusedMatMul reads it as (P, T + 1, O) (transBatchB):
+    # no transpose of G is written (0.73 -> 0.48 ms a frame for the
+    # first layer of occlusion's windows, the same numbers bit for bit).
+    product = g.name('product')
+    g.nodes.append(g.helper.make_node(
+        'FusedMatMul', ['patches', folded], [product],
+        domain='com.microsoft', transBatchB=1))
+    g.nodes.append(g.helper.make_node(activation, [product], ['y']))
+    model = g.model([('patches', ['P', 'm', len(taps) + 1]),
+                     ('diff', ['P', len(taps), channels]),
+                     ('image', ['P', len(taps) * channels + 1])],
+                    [('y', ['P', 'm', out_channels])])
+    model.opset_import.append(g.helper.make_opsetid('com.microsoft', 1))
+    return model
 
 
 def tail_graph(model):
