@@ -41,8 +41,8 @@ two: masks whose support is the whole frame (RISE) keep the dense pass.
 """
 import numpy as np
 
-from kernels.graphs import (batched_product_graph, conv_layers,
-                            first_layer_graph, post_graph, rows_graph,
+from kernels.graphs import (batched_product_graph, chained,
+                            conv_layers, first_layer_graph, post_graph, rows_graph,
                             tail_graph, tail_linear)
 
 # The incremental pass is taken when its multiply-adds are at most this
@@ -235,19 +235,19 @@ class Incremental:
                         if self.recurrent else None)
         # Each layer's output is the next one's input, padded by it.
         self.next_pad = [layer.pad for layer in self.layers[1:]] + [(0, 0)]
-        # Layer by layer: the first convolution through the difference,
-        # every later one's product of patches (after a row of zeros where
-        # the next one pads); then the tail on whole feature maps, the
-        # tail after its linear map, and that map on the changes per
-        # position.
+        # The first convolution through the difference; every later one's
+        # product of patches (after a row of zeros where the next one
+        # pads), chained in one run, alone or followed by the tail on
+        # whole feature maps; the tail after its linear map, and that map
+        # on the changes per position.
+        convs = [rows_graph(layer.matrix, layer.bias, activation,
+                            layer.channels, zero_row=pad != (0, 0))
+                 for layer, pad in zip(self.layers[1:], self.next_pad[1:])]
         self.runs = [session(graph, self.threads) for graph in [
             first_layer_graph(self.layers[0].weight, self.layers[0].bias,
-                              activation)] + [
-            rows_graph(layer.matrix, layer.bias, activation, layer.channels,
-                       zero_row=pad != (0, 0))
-            for layer, pad in zip(self.layers[1:], self.next_pad[1:])] + [
-                tail_graph(model),
-                post_graph(model), batched_product_graph(self.tail_weights)]]
+                              activation),
+            chained(convs), chained(convs + [tail_graph(model)]),
+            post_graph(model), batched_product_graph(self.tail_weights)]]
         self.tail_macs = self.tail_weights.size
         self.dense_macs = sum(layer.macs * layer.out_size[0]
                               * layer.out_size[1] for layer in self.layers) \
@@ -382,13 +382,15 @@ class Incremental:
         indices, which, (local, ys, xs) = rows
         runs = self.runs
         n = len(which) - 1
-        for i, index in enumerate(indices, 1):
-            table = runs[i].run(['y'], {'table': table, 'index': index})[0]
-        last = len(self.layers)
+        feed = {'g0_table': table}
+        for i, index in enumerate(indices):
+            feed['g{}_index'.format(i)] = index
+        convs = len(indices)
         outputs = len(self.tail_weights)
         position = ys * self.layers[-1].out_size[1] + xs
         counts = np.bincount(position, minlength=outputs)
         if counts.max(initial=0) <= n * self.linear_tail_share:
+            table = runs[1].run(['g{}_y'.format(convs - 1)], feed)[0]
             # The unperturbed last feature map: the rows before the
             # changed ones (after the zero row, if any).
             base = table[:len(table) - len(local)][-outputs:]
@@ -400,10 +402,11 @@ class Incremental:
                 runs, n, local, position, counts,
                 table[len(table) - len(local):] - base[position],
                 pre.astype(np.float32), state_rows)
-        feed = {'table': table, 'index': which[:n]}
+        tail = 'g{}_'.format(convs)
+        feed[tail + 'index'] = which[:n]
         if self.recurrent:
-            feed['c'], feed['h'] = state_rows
-        return runs[last].run(['scores', 'values'], feed)
+            feed[tail + 'c'], feed[tail + 'h'] = state_rows
+        return runs[2].run([tail + 'scores', tail + 'values'], feed)
 
     @staticmethod
     def _which(layer, pad, n, masks, ys, xs):
@@ -431,8 +434,7 @@ class Incremental:
         rows = np.zeros((len(counts), max(int(counts.max(initial=0)), 1),
                          change.shape[1]), np.float32)
         rows[position, slot] = change
-        last = len(self.layers)
-        product = runs[last + 2].run(['y'], {'delta': rows})[0]
+        product = runs[4].run(['y'], {'delta': rows})[0]
         total = np.empty((n, len(pre)), np.float32)
         total[:] = pre
         for p in np.flatnonzero(counts):
@@ -441,7 +443,7 @@ class Incremental:
         feed = {'pre': total}
         if self.recurrent:
             feed['c'] = state_rows[0]
-        return runs[last + 1].run(['scores', 'values'], feed)
+        return runs[3].run(['scores', 'values'], feed)
 
 
 def _row_map(n, size, pad, unperturbed, zero, changed, rows):
