@@ -355,8 +355,9 @@ def first_layer_graph(weight, bias, activation):
     taps), each followed by a 1; ``diff`` ``(P, T, C)``, the patch of
     ``F - I`` there; ``image`` ``(P, T * C + 1)``, the frame's patch there
     followed by a 1 (an extra position of zeros stays zero). Output ``y``
-    ``(P, m, O)``: ``activation(pre + patches @ G)`` with ``G[p, t, o] =
-    sum_c diff[p, t, c] * weight[o, c, t]`` and ``pre`` the unperturbed
+    ``(P * m, O)``, a table of rows: ``activation(pre + patches @ G)``
+    with ``G[p, t, o] = sum_c diff[p, t, c] * weight[o, c, t]`` and
+    ``pre`` the unperturbed
     pre-activations, the row of ``G`` the 1 multiplies (no pass of its
     own to add them).
     """
@@ -379,11 +380,13 @@ def first_layer_graph(weight, bias, activation):
     g.nodes.append(g.helper.make_node(
         'FusedMatMul', ['patches', folded], [product],
         domain='com.microsoft', transBatchB=1))
-    g.nodes.append(g.helper.make_node(activation, [product], ['y']))
+    g.nodes.append(g.helper.make_node('Reshape', [
+        g.op(activation, [product]), g.const(np.array(
+            [-1, out_channels], np.int64), 'shape')], ['y']))
     model = g.model([('patches', ['P', 'm', len(taps) + 1]),
                      ('diff', ['P', len(taps), channels]),
                      ('image', ['P', len(taps) * channels + 1])],
-                    [('y', ['P', 'm', out_channels])])
+                    [('y', ['P * m', out_channels])])
     model.opset_import.append(g.helper.make_opsetid('com.microsoft', 1))
     return model
 

@@ -41,8 +41,8 @@ two: masks whose support is the whole frame (RISE) keep the dense pass.
 """
 import numpy as np
 
-from kernels.graphs import (batched_product_graph, chained,
-                            conv_layers, first_layer_graph, post_graph, rows_graph,
+from kernels.graphs import (batched_product_graph, chained, conv_layers,
+                            first_layer_graph, post_graph, rows_graph,
                             tail_graph, tail_linear)
 
 # The incremental pass is taken when its multiply-adds are at most this
@@ -235,19 +235,25 @@ class Incremental:
                         if self.recurrent else None)
         # Each layer's output is the next one's input, padded by it.
         self.next_pad = [layer.pad for layer in self.layers[1:]] + [(0, 0)]
-        # The first convolution through the difference; every later one's
-        # product of patches (after a row of zeros where the next one
-        # pads), chained in one run, alone or followed by the tail on
-        # whole feature maps; the tail after its linear map, and that map
-        # on the changes per position.
+        # The first convolution through the difference, the tail after
+        # its linear map, and that map on the changes per position; the
+        # later convolutions' products of patches (after a row of zeros
+        # where the next one pads) run chained in one model
+        # (:meth:`_chain`).
+        first = first_layer_graph(self.layers[0].weight,
+                                  self.layers[0].bias, activation)
+        self.runs = [session(graph, self.threads) for graph in [
+            first, post_graph(model),
+            batched_product_graph(self.tail_weights)]]
         convs = [rows_graph(layer.matrix, layer.bias, activation,
                             layer.channels, zero_row=pad != (0, 0))
                  for layer, pad in zip(self.layers[1:], self.next_pad[1:])]
-        self.runs = [session(graph, self.threads) for graph in [
-            first_layer_graph(self.layers[0].weight, self.layers[0].bias,
-                              activation),
-            chained(convs), chained(convs + [tail_graph(model)]),
-            post_graph(model), batched_product_graph(self.tail_weights)]]
+        self._session = session
+        self._chain_graphs = {
+            (offset, tail): ([first] if offset else []) + convs
+            + ([tail_graph(model)] if tail else [])
+            for offset in (0, 1) for tail in (0, 1)}
+        self._chains = {}
         self.tail_macs = self.tail_weights.size
         self.dense_macs = sum(layer.macs * layer.out_size[0]
                               * layer.out_size[1] for layer in self.layers) \
@@ -308,22 +314,29 @@ class Incremental:
         state_rows = [part[None] for part in np.split(
             np.asarray(recurrent_state, np.float32), 2)] \
             if self.recurrent else None
-        table = self._first_layer(state, fill, masks)
+        first = self._first_layer_feed(state, fill, masks)
         if plan is None:
             plan = self.plan(state, keep, fill)
         n = len(keep)
         size = self._sub_batch(n)
+        if size == n:
+            # One sub-batch: the first layer in the same run as the rest.
+            return self._part(first, self._rows(0, n, masks.which, plan),
+                              state_rows, offset=1)
+        table = self.runs[0].run(['y'], first)[0]
         results = []
         for begin in range(0, n, size):
             end = min(begin + size, n)
             rows = self._rows(begin, end, masks.which[np.r_[begin:end, n]],
                               plan)
-            results.append(self._part(table, rows, state_rows))
+            results.append(self._part({'g0_table': table}, rows,
+                                      state_rows))
         return (np.concatenate([r[0] for r in results]),
                 np.concatenate([r[1] for r in results]))
 
-    def _first_layer(self, state, fill, masks):
-        """The first layer's table of rows (see :class:`_Masks`)."""
+    def _first_layer_feed(self, state, fill, masks):
+        """The first layer's inputs (its results: the table of rows of
+        :class:`_Masks`)."""
         first = self.layers[0]
         positions = first.out_size[0] * first.out_size[1]
         # The patches of the frame (each followed by a 1) and of the
@@ -338,9 +351,7 @@ class Incremental:
                         np.float32)
         diff[:-1] = first.patches(_channels_last((fill - state)[None],
                                                  first.pad))[0]
-        table = self.runs[0].run(['y'], {
-            'patches': masks.patches, 'diff': diff, 'image': image})[0]
-        return table.reshape(-1, table.shape[-1])
+        return {'patches': masks.patches, 'diff': diff, 'image': image}
 
     def _rows(self, begin, end, which, plan):
         """What the masks ``begin:end`` gather, layer by layer after the
@@ -376,21 +387,25 @@ class Incremental:
             which = self._which(layer, self.next_pad[i], n, local, ys, xs)
         return indices, which, (local, ys, xs)
 
-    def _part(self, table, rows, state_rows):
-        """Scores and values of one sub-batch of masks from the first
-        layer's ``table`` and its :meth:`_rows`."""
+    def _part(self, feed, rows, state_rows, offset=0):
+        """Scores and values of one sub-batch of masks from its
+        :meth:`_rows` and ``feed``: the first layer's table as
+        ``g0_table`` (``offset`` 0), or the first layer's inputs
+        (``offset`` 1: the first layer runs in the same model)."""
         indices, which, (local, ys, xs) = rows
         runs = self.runs
         n = len(which) - 1
-        feed = {'g0_table': table}
-        for i, index in enumerate(indices):
+        if offset:
+            feed = {'g0_' + name: value for name, value in feed.items()}
+        for i, index in enumerate(indices, offset):
             feed['g{}_index'.format(i)] = index
-        convs = len(indices)
+        convs = len(indices) + offset
         outputs = len(self.tail_weights)
         position = ys * self.layers[-1].out_size[1] + xs
         counts = np.bincount(position, minlength=outputs)
         if counts.max(initial=0) <= n * self.linear_tail_share:
-            table = runs[1].run(['g{}_y'.format(convs - 1)], feed)[0]
+            table = self._chain(offset, 0).run(
+                ['g{}_y'.format(convs - 1)], feed)[0]
             # The unperturbed last feature map: the rows before the
             # changed ones (after the zero row, if any).
             base = table[:len(table) - len(local)][-outputs:]
@@ -406,7 +421,19 @@ class Incremental:
         feed[tail + 'index'] = which[:n]
         if self.recurrent:
             feed[tail + 'c'], feed[tail + 'h'] = state_rows
-        return runs[2].run([tail + 'scores', tail + 'values'], feed)
+        return self._chain(offset, 1).run(
+            [tail + 'scores', tail + 'values'], feed)
+
+    def _chain(self, offset, tail):
+        """The session of the later convolutions chained (graphs.chained),
+        from the first layer on with ``offset`` (calls whose masks fit
+        one sub-batch), then the tail on whole feature maps with ``tail``;
+        made when first needed."""
+        key = offset, tail
+        if key not in self._chains:
+            self._chains[key] = self._session(
+                chained(self._chain_graphs[key]), self.threads)
+        return self._chains[key]
 
     @staticmethod
     def _which(layer, pad, n, masks, ys, xs):
@@ -434,7 +461,7 @@ class Incremental:
         rows = np.zeros((len(counts), max(int(counts.max(initial=0)), 1),
                          change.shape[1]), np.float32)
         rows[position, slot] = change
-        product = runs[4].run(['y'], {'delta': rows})[0]
+        product = runs[2].run(['y'], {'delta': rows})[0]
         total = np.empty((n, len(pre)), np.float32)
         total[:] = pre
         for p in np.flatnonzero(counts):
@@ -443,7 +470,7 @@ class Incremental:
         feed = {'pre': total}
         if self.recurrent:
             feed['c'] = state_rows[0]
-        return runs[3].run(['scores', 'values'], feed)
+        return runs[1].run(['scores', 'values'], feed)
 
 
 def _row_map(n, size, pad, unperturbed, zero, changed, rows):
