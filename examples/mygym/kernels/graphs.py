@@ -336,6 +336,8 @@ def chained(models):
         merged = compose.merge_models(
             merged, compose.add_prefix(model, 'g{}_'.format(i)),
             io_map=[('g{}_y'.format(i - 1), 'g{}_table'.format(i))])
+    for node in merged.graph.node:      # named after their first output:
+        node.name = node.name or node.output[0]   # g{i}_..., for profiles
     return merged
 
 
