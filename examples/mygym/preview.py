@@ -1,14 +1,18 @@
-"""Draw one step of the actor and critic videos side by side, as a PNG.
+"""Draw steps of the actor and critic videos side by side: one step as a
+PNG, or consecutive steps as an animated GIF or WebP.
 
-The README's picture is made with::
+A still of the shipped Pong agent::
 
     python examples/mygym/preview.py --out docs/preview.png
 
-which plays the shipped Pong agent with guided saliency (seeded, as the
-demo) and draws step ``--step`` of its two videos: the actor's map in
-green on the left, the critic's in red on the right, each over the game
-frame's luminance and scaled to its own maximum (``--saliency-scale
-frame``).
+plays it with guided saliency (seeded, as the demo) and draws step
+``--step`` of its two videos: the actor's map in green on the left, the
+critic's in red on the right, each over the game frame's luminance and
+scaled to its own maximum (``--saliency-scale frame``). With ``--frames
+N`` it draws steps ``step, step + stride, ...`` (N of them) into an
+animation (``.gif`` or ``.webp``) played at ``--fps``; the README's
+picture is the shipped Boxing agent, drawn by the command written under
+it there.
 """
 import os
 import sys
@@ -16,6 +20,7 @@ import sys
 import chainer
 import imageio.v2 as imageio
 import numpy as np
+from PIL import Image
 from threadpoolctl import threadpool_limits
 
 import chainerrl_compat  # noqa: F401
@@ -23,7 +28,7 @@ from evaluation import episodes
 from agents import environment_for, load_agent
 from models.checkpoint import CheckpointError
 from common.cli import (SEED, OneLineParser, UsageError, check_output_file,
-                        int_in, run_main)
+                        finite_float, int_in, run_main)
 from common.outputs import written_whole
 from media.render import compose
 from saliency import METHODS, make_saliency
@@ -46,12 +51,62 @@ def build_parser():
                    help='seed of the game and the agent, as in the demo')
     p.add_argument('--video-scale', type=int_in(1, 8), default=2,
                    help='magnification of the 160x210 game frame')
-    p.add_argument('--out', default='preview.png', help='PNG to write')
+    p.add_argument('--frames', type=int_in(1, 5000), default=1,
+                   help='steps to draw; more than one makes an animation '
+                        '(--out ending in .gif or .webp)')
+    p.add_argument('--stride', type=int_in(1, 1000), default=1,
+                   help='draw every STRIDE-th step from --step on')
+    p.add_argument('--fps', type=finite_float(0.1, 100.0), default=15.0,
+                   help='frames per second of an animation (15: the '
+                        "game's speed at one frame a step with the "
+                        "default frame skip of 4 and stride 1)")
+    p.add_argument('--out', default='preview.png',
+                   help='PNG (one step), GIF or WebP (one or more) to '
+                        'write')
     return p
+
+
+ANIMATIONS = ('.gif', '.webp')
+
+
+def side_by_side(step, video_scale):
+    """The actor's and the critic's video frames of one :class:`DemoStep`,
+    each scaled to its own peak, with a white gap between them."""
+    result = step.result
+    actor, critic = compose(step.luma, result.actor, result.critic,
+                            float(result.actor.max()),
+                            float(result.critic.max()), video_scale)
+    gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)
+    return np.concatenate([actor, gap, critic], axis=1)
+
+
+def write_animation(path, pictures, fps):
+    """``pictures`` (RGB uint8) as a looping GIF or WebP at ``path``."""
+    gif = path.lower().endswith('.gif')
+    images = [Image.fromarray(picture) for picture in pictures]
+    if gif:
+        # Pillow's default palette (median cut) merges the few brightest
+        # map pixels into the luminance greys; maximum coverage keeps them.
+        images = [image.quantize(256, method=Image.Quantize.MAXCOVERAGE,
+                                 dither=Image.Dither.NONE)
+                  for image in images]
+    options = dict(save_all=True, append_images=images[1:], loop=0)
+    if gif:
+        # GIF counts in hundredths of a second (15 fps: 70 ms a frame).
+        options.update(duration=10 * max(1, round(100.0 / fps)),
+                       optimize=True, disposal=1)
+    else:
+        options.update(duration=max(1, round(1000.0 / fps)), quality=80,
+                       method=4)
+    images[0].save(path, format='GIF' if gif else 'WEBP', **options)
 
 
 def run(args):
     check_output_file(args.out, '--out')
+    animated = os.path.splitext(args.out)[1].lower() in ANIMATIONS
+    if args.frames > 1 and not animated:
+        raise UsageError('--frames {} needs --out ending in .gif or .webp, '
+                         'got {}'.format(args.frames, args.out))
     try:
         agent, info = load_agent(args.load)
     except CheckpointError as e:
@@ -62,25 +117,25 @@ def run(args):
     agent.saliency = make_saliency(args.saliency)
     env = environment_for(info, seed=args.seed)
     np.random.seed(args.seed)
-    keep = episodes.StepCollector(start=args.step, limit=1)
+    last = args.step + (args.frames - 1) * args.stride
+    keep = episodes.StepCollector(stride=args.stride, start=args.step,
+                                  limit=args.frames)
     with chainer.using_config('train', False), threadpool_limits(limits=1):
-        episodes.play_episodes(env, agent, 1, max_episode_len=args.step + 1,
+        episodes.play_episodes(env, agent, 1, max_episode_len=last + 1,
                                observers=[keep])
     env.close()
-    if not keep.steps:
-        raise UsageError('the episode ended before step {}'.format(
-            args.step))
-    step = keep.steps[0]
-    result = step.result
-    actor, critic = compose(step.luma, result.actor, result.critic,
-                            float(result.actor.max()),
-                            float(result.critic.max()), args.video_scale)
-    gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)
-    picture = np.concatenate([actor, gap, critic], axis=1)
+    if len(keep.steps) < args.frames:
+        raise UsageError('the episode ended before step {}'.format(last))
+    pictures = [side_by_side(step, args.video_scale) for step in keep.steps]
     with written_whole(args.out) as tmp:
-        imageio.imwrite(tmp, picture)
-    print('step {} of {} ({} saliency, actor left, critic right): {}'.format(
-        args.step, info['env'], args.saliency, args.out))
+        if animated:
+            write_animation(tmp, pictures, args.fps)
+        else:
+            imageio.imwrite(tmp, pictures[0])
+    what = ('step {}'.format(args.step) if args.frames == 1 else
+            'steps {}..{} (every {}.)'.format(args.step, last, args.stride))
+    print('{} of {} ({} saliency, actor left, critic right): {}'.format(
+        what, info['env'], args.saliency, args.out))
     return 0
 
 
