@@ -39,12 +39,13 @@ SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 def build_parser():
     p = OneLineParser(prog='preview.py', description=(
-        'Write one step of the actor and critic saliency videos side by '
-        'side as a PNG.'))
+        'Draw the actor and critic saliency videos side by side: one step '
+        'as a PNG, or consecutive steps as an animated GIF or WebP.'))
     p.add_argument('--load', default=SHIPPED,
                    help='checkpoint folder (default: the shipped Pong agent)')
     p.add_argument('--step', type=int_in(0, 10 ** 6), default=120,
-                   help='agent step of the first episode to draw')
+                   help='agent step of the first episode to draw (the '
+                        'first of an animation)')
     p.add_argument('--saliency', default='guided', choices=sorted(METHODS),
                    help='saliency method')
     p.add_argument('--seed', type=SEED, default=0,
