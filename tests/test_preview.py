@@ -1,6 +1,10 @@
 """preview.py: steps of both videos, side by side, as a PNG or animation."""
+import os
+import re
+
 import imageio.v2 as imageio
 import numpy as np
+from PIL import Image, ImageSequence
 
 import preview
 
@@ -32,7 +36,8 @@ def test_bad_input(tmp_path, capsys):
 
 
 def frames_of(path):
-    from PIL import Image, ImageSequence
+    """RGB frames (int), frame durations (ms) and loop count of an
+    animation."""
     with Image.open(path) as image:
         durations = []
         frames = []
@@ -88,8 +93,6 @@ def test_animation_needs_gif_or_webp(tmp_path, capsys):
 def test_readme_picture_is_the_boxing_animation():
     """The README opens with an animation under 3 MB, of the size and
     length its caption's command draws."""
-    import os
-    import re
     root = os.path.join(os.path.dirname(__file__), '..')
     text = open(os.path.join(root, 'README.md')).read()
     first = re.search(r'!\[[^]]*\]\(([^)]+)\)', text).group(1)

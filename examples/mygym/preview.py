@@ -82,24 +82,23 @@ def side_by_side(step, video_scale):
 
 
 def write_animation(path, pictures, fps):
-    """``pictures`` (RGB uint8) as a looping GIF or WebP at ``path``."""
-    gif = path.lower().endswith('.gif')
-    images = [Image.fromarray(picture) for picture in pictures]
-    if gif:
+    """``pictures`` (RGB uint8, any iterable: each is converted as it
+    comes) as a looping GIF or WebP at ``path``."""
+    if path.lower().endswith('.gif'):
         # Pillow's default palette (median cut) merges the few brightest
         # map pixels into the luminance greys; maximum coverage keeps them.
-        images = [image.quantize(256, method=Image.Quantize.MAXCOVERAGE,
-                                 dither=Image.Dither.NONE)
-                  for image in images]
-    options = dict(save_all=True, append_images=images[1:], loop=0)
-    if gif:
+        images = [Image.fromarray(picture).quantize(
+            256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
+            for picture in pictures]
         # GIF counts in hundredths of a second (15 fps: 70 ms a frame).
-        options.update(duration=10 * max(1, round(100.0 / fps)),
-                       optimize=True, disposal=1)
+        options = dict(format='GIF', optimize=True, disposal=1,
+                       duration=10 * max(1, round(100.0 / fps)))
     else:
-        options.update(duration=max(1, round(1000.0 / fps)), quality=80,
-                       method=4)
-    images[0].save(path, format='GIF' if gif else 'WEBP', **options)
+        images = [Image.fromarray(picture) for picture in pictures]
+        options = dict(format='WEBP', quality=80, method=4,
+                       duration=max(1, round(1000.0 / fps)))
+    images[0].save(path, save_all=True, append_images=images[1:], loop=0,
+                   **options)
 
 
 def run(args):
@@ -127,14 +126,16 @@ def run(args):
     env.close()
     if len(keep.steps) < args.frames:
         raise UsageError('the episode ended before step {}'.format(last))
-    pictures = [side_by_side(step, args.video_scale) for step in keep.steps]
+    # Drawn one at a time as they are written: only the encoded frames
+    # stay in memory.
+    pictures = (side_by_side(step, args.video_scale) for step in keep.steps)
     with written_whole(args.out) as tmp:
         if animated:
             write_animation(tmp, pictures, args.fps)
         else:
-            imageio.imwrite(tmp, pictures[0])
+            imageio.imwrite(tmp, next(pictures))
     what = ('step {}'.format(args.step) if args.frames == 1 else
-            'steps {}..{} (every {}.)'.format(args.step, last, args.stride))
+            'steps {}..{} (every {})'.format(args.step, last, args.stride))
     print('{} of {} ({} saliency, actor left, critic right): {}'.format(
         what, info['env'], args.saliency, args.out))
     return 0
