@@ -51,20 +51,52 @@ def test_bad_mark(tmp_path, capsys):
     assert 'STEP=TEXT' in capsys.readouterr().err
 
 
-def test_close_marks_are_staggered(tmp_path, monkeypatch):
+def test_overlapping_mark_labels_are_staggered(tmp_path, monkeypatch):
     scores = tmp_path / 'scores.txt'
     scores.write_text(HEADER + '0\t1\t1\t-21\t-21\t0\t-20\t-21\n'
                       '1000\t2\t2\t-19\t-19\t1\t-18\t-20\n')
     figures = []
     monkeypatch.setattr(plot_scores.plt, 'close', figures.append)
     assert plot_scores.main([str(scores), '--out', str(tmp_path / 'c.png'),
-                             '--mark', '800=b', '--mark', '100=a',
-                             '--mark', '830=c', '--mark', '500=d']) == 0
-    offsets = {t.get_text(): t.xyann for t in figures[0].axes[0].texts}
-    # 830 is within 5% of the range of 800: one line lower; the rest on top
-    assert offsets['a'][1] == offsets['b'][1] == offsets['d'][1] == -3
-    assert offsets['c'][1] == -14
-    assert offsets['a'][0] == 3 and offsets['c'][0] == -3  # kept inside
+                             '--mark', '800=resumed here', '--mark', '100=a',
+                             '--mark', '830=and again', '--mark', '500=d',
+                             '--mark', '860=x', '--mark', '880=once more',
+                             '--mark', '950=far']) == 0
+    texts = figures[0].axes[0].texts
+    offsets = {t.get_text(): t.xyann for t in texts}
+    # Labels right of the middle end at their line and reach to the left:
+    # 'and again' would cover 'resumed here', so it goes one line lower;
+    # 'x' (short) fits on the top line, between 800 and 860; 'once more'
+    # covers labels on the first two lines and takes the third.
+    assert offsets['a'][1] == offsets['resumed here'][1] == -3
+    assert offsets['d'][1] == offsets['far'][1] == offsets['x'][1] == -3
+    assert offsets['and again'][1] == -14
+    assert offsets['once more'][1] == -25
+    assert offsets['a'][0] == 3 and offsets['far'][0] == -3  # kept inside
+    # and no two labels on the same line overlap
+    renderer = figures[0].canvas.get_renderer()
+    boxes = [(t.xyann[1], t.get_window_extent(renderer)) for t in texts]
+    for i, (row, box) in enumerate(boxes):
+        assert not any(r == row and box.overlaps(b) for r, b in boxes[:i])
+
+
+def test_no_data_is_drawn_under_a_label(tmp_path, monkeypatch):
+    scores = tmp_path / 'scores.txt'
+    scores.write_text(HEADER + '0\t1\t1\t0\t0\t0\t0\t0\n'
+                      '500\t2\t2\t90\t90\t1\t100\t80\n'
+                      '1000\t3\t3\t0\t0\t0\t0\t0\n')
+    figures = []
+    monkeypatch.setattr(plot_scores.plt, 'close', figures.append)
+    assert plot_scores.main([str(scores), '--out', str(tmp_path / 'c.png'),
+                             '--mark', '520=a label over the peak',
+                             '--mark', '540=and one more']) == 0
+    fig = figures[0]
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    peak = ax.transData.transform((500, 100))[1]  # the band's top at 500
+    for text in ax.texts:
+        assert peak < text.get_window_extent(renderer).y0
+    assert ax.get_ylim()[1] > 110  # the axes grew to make the room
 
 
 @pytest.mark.parametrize('text,argv,needle', [

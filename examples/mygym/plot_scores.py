@@ -10,7 +10,9 @@ Rows are merged by training step (a later file wins on a repeated step); the
 PNG shows the mean evaluation return against steps with the min..max range
 of the evaluation episodes shaded and, below it, the policy's average entropy
 (when the files have it). ``--mark STEP=TEXT`` draws a dashed line at a step,
-for example where a resumed run changed its hyperparameters.
+for example where a resumed run changed its hyperparameters; a label that
+would cover another goes a line lower, and the plot grows upwards so that no
+data is drawn under a label.
 """
 import argparse
 import csv
@@ -96,6 +98,23 @@ def parse_mark(text):
             'expected STEP=TEXT with an integer STEP, got {!r}'.format(text))
 
 
+def _clear_labels(ax, boxes, steps, high):
+    """Raise the top of ``ax`` so that no data is drawn under a label."""
+    bottom, top = ax.get_ylim()
+    frame = ax.get_window_extent()
+    to_data = ax.transData.inverted()
+    needed = top
+    for box in boxes:
+        left = to_data.transform((box.x0, 0))[0]
+        right = to_data.transform((box.x1, 0))[0]
+        under = [h for s, h in zip(steps, high) if left <= s <= right]
+        # the label's lower edge as a fraction of the axes' height
+        edge = (box.y0 - frame.y0) / frame.height - 0.02
+        if under and edge > 0:
+            needed = max(needed, bottom + (max(under) - bottom) / edge)
+    ax.set_ylim(bottom, needed)
+
+
 def plot(rows, out, title, marks=()):
     steps = [int(r['steps']) for r in rows]
     mean = [float(r['mean']) for r in rows]
@@ -123,23 +142,32 @@ def plot(rows, out, title, marks=()):
         ax_h.grid(alpha=0.3)
         bottom = ax_h
     middle = (steps[0] + steps[-1]) / 2
-    near = 0.05 * max(steps[-1] - steps[0], 1)
-    previous, row = None, 0
-    for step, label in sorted(marks):
+    bottom.set_xlabel('training steps (all workers)')
+    for step, _ in marks:
         for a in (ax, bottom):
             a.axvline(step, color='gray', linestyle='--', linewidth=1)
+    fig.tight_layout()  # first, so that the label extents below are final
+    renderer = fig.canvas.get_renderer()
+    placed = []  # (row, extent) of the labels drawn so far
+    for step, label in sorted(marks):
         right = step <= middle  # keep the label inside the axes
-        # A label close to the one before it goes one line lower.
-        row = row + 1 if previous is not None and step - previous < near \
-            else 0
-        previous = step
-        ax.annotate(label, (step, 1), xycoords=('data', 'axes fraction'),
-                    xytext=(3 if right else -3, -3 - 11 * row),
-                    textcoords='offset points', va='top',
-                    ha='left' if right else 'right', fontsize=8,
-                    color='dimgray')
-    bottom.set_xlabel('training steps (all workers)')
-    fig.tight_layout()
+        # Each label takes the highest line where it overlaps no other.
+        row = 0
+        while True:
+            text = ax.annotate(
+                label, (step, 1), xycoords=('data', 'axes fraction'),
+                xytext=(3 if right else -3, -3 - 11 * row),
+                textcoords='offset points', va='top',
+                ha='left' if right else 'right', fontsize=8,
+                color='dimgray')
+            box = text.get_window_extent(renderer).expanded(1.05, 1.0)
+            if not any(r == row and box.overlaps(b) for r, b in placed):
+                placed.append((row, box))
+                break
+            text.remove()
+            row += 1
+    if placed:
+        _clear_labels(ax, [b for _, b in placed], steps, high)
     try:
         with written_whole(out) as tmp:
             fig.savefig(tmp)
