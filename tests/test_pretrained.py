@@ -168,10 +168,9 @@ def test_shipped_boxing_agent_outboxes_its_opponent():
     +81.8) 300 and 36, step 23,000,000 (mean +74.5) 300 and 106, step
     21,000,000 (mean +52.2) 300 and 189, step 19,501,013 (mean +47.0)
     259 and 175, step 18,750,265 (mean +34.4) 266 and 208 (+18, +21,
-    +19), step 18,252,122
-    (mean +17.6) 245 and 187 (+25, +21, +12); step 12,259,065 (mean
-    +6.7), shipped before them, landed 144 and took 142 (+1, 0, +1) and so
-    fails, as untrained weights do (next test)."""
+    +19), step 18,252,122 (mean +17.6) 245 and 187 (+25, +21, +12); step
+    12,259,065 (mean +6.7), shipped before them, landed 144 and took 142
+    (+1, 0, +1) and so fails, as untrained weights do (next test)."""
     agent, _ = load_agent(BOXING)
     landed, taken = boxing_points(agent)
     assert landed - taken >= 15, (landed, taken)
