@@ -6,29 +6,42 @@ import numpy as np
 import pytest
 
 import dead_units
-from iclr_acer_link import ICLRACERHead
+from models.networks import A3CFF, ChainerRLA3CFF
 
 PONG = os.path.join(os.path.dirname(__file__), '..', 'examples', 'mygym',
                     'pretrained', 'pong')
 
 
 def test_counts_against_biases_that_force_the_answer():
-    head = ICLRACERHead()
+    model = A3CFF(6)
+    head = model.head
     for layer in head:
         layer.W.array[...] = 0
         layer.b.array[...] = 1.0       # every unit fires everywhere
     head[0].b.array[[3, 17]] = -1.0    # ... except two channels of conv1
     head[3].b.array[:64] = -1.0        # and a quarter of the linear layer
     x = np.random.RandomState(0).rand(5, 4, 84, 84).astype(np.float32)
-    rows = dead_units.layer_activity(head, x)
-    assert [units for units, _, _ in rows] == [32, 64, 64, 256]
-    assert [dead for _, dead, _ in rows] == [2, 0, 0, 64]
-    assert [active for _, _, active in rows] == pytest.approx(
+    rows = dead_units.layer_activity(model, x)
+    assert [name for name, _, _, _ in rows] == [
+        'conv1', 'conv2', 'conv3', 'linear']
+    assert [units for _, units, _, _ in rows] == [32, 64, 64, 256]
+    assert [dead for _, _, dead, _ in rows] == [2, 0, 0, 64]
+    assert [active for _, _, _, active in rows] == pytest.approx(
         [30 / 32, 1.0, 1.0, 0.75])
 
 
+def test_the_layers_are_the_declared_ones():
+    """ChainerRL's A3CFF: two convolutions and one dense layer."""
+    model = ChainerRLA3CFF(4)
+    x = np.random.RandomState(0).rand(2, 4, 84, 84).astype(np.float32)
+    assert [(name, units) for name, units, _, _ in
+            dead_units.layer_activity(model, x)] == [
+        ('conv1', 16), ('conv2', 32), ('linear', 256)]
+
+
 def test_a_unit_that_fires_on_one_position_of_one_frame_is_alive():
-    head = ICLRACERHead()
+    model = A3CFF(6)
+    head = model.head
     for layer in head:
         layer.b.array[...] = 1.0
     w = head[0].W.array
@@ -37,11 +50,11 @@ def test_a_unit_that_fires_on_one_position_of_one_frame_is_alive():
     w[0, 0, 0, 0] = 1.0                # channel 0 sees the top-left pixel
     x = np.zeros((3, 4, 84, 84), np.float32)
     x[2, 0, 0, 0] = 1.0                # lit in frame 2 only
-    units, dead, active = dead_units.layer_activity(head, x)[0]
+    _, units, dead, active = dead_units.layer_activity(model, x)[0]
     assert dead == 0
     assert active == pytest.approx((31 * 3 * 400 + 1) / (32 * 3 * 400))
     x[2, 0, 0, 0] = 0.0
-    assert dead_units.layer_activity(head, x)[0][1] == 1
+    assert dead_units.layer_activity(model, x)[0][2] == 1
 
 
 def test_command_on_the_shipped_agent(capsys):

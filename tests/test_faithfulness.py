@@ -65,8 +65,8 @@ def test_report_on_an_lstm_rollout(lstm_rollout, tmp_path):
     (['--env', 'PongNoFrameskip-v4'], '--env needs --frames'),
     (['--env', 'NoSuchGame-v4', '--frames', '2'], 'NoSuchGame'),
     (['--rollout', '/nonexistent.npz'], 'no rollout file'),
-    (['--env', 'SpaceInvadersNoFrameskip-v4', '--frames', '2',
-      '--interventions'], "no RAM table for 'space_invaders'"),
+    (['--env', 'TennisNoFrameskip-v4', '--frames', '2',
+      '--interventions'], "no RAM table for 'tennis'"),
 ])
 def test_bad_input_is_one_line_and_status_2(argv, message, tmp_path,
                                             capsys):

@@ -12,7 +12,8 @@ import saliency_app
 from agents import environment_for, load_agent
 from conftest import run_launcher
 from media.video import read_mp4
-from torch_writer import Planted, greydanus_state, save_legacy, save_zip
+from torch_writer import (Planted, baby_a3c_state, greydanus_state,
+                          save_legacy, save_zip)
 
 
 @pytest.fixture(scope='module')
@@ -40,7 +41,7 @@ def test_the_checkpoint_says_what_it_is_and_how_it_plays(imported):
     # step, the last screen alone, no no-ops.
     agent, info = load_agent(imported)
     env = environment_for(info, seed=0)
-    assert env.preprocessor.resample == 'bilinear'
+    assert env.preprocessor.resample == 'imresize'
     env.reset()
     assert env._ale.getEpisodeFrameNumber() == 0
     skips = []
@@ -119,7 +120,7 @@ def test_bad_files_end_in_one_line(tmp_path, capsys):
     _error(capsys, ['greydanus', whole, '--env', 'BreakoutNoFrameskip-v4',
                     '--out', tmp_path / 'full'], 'is not empty')
     assert (tmp_path / 'full' / 'keep.txt').read_text() == 'mine'
-    _error(capsys, ['pytorch', whole] + out, "invalid choice: 'pytorch'")
+    _error(capsys, ['pytorch', whole] + out, "unknown format 'pytorch'")
 
 
 def test_a_checkpoint_with_a_bad_protocol_is_refused(imported, tmp_path,
@@ -138,3 +139,59 @@ def test_a_checkpoint_with_a_bad_protocol_is_refused(imported, tmp_path,
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1
     assert 'protocol field frame_skip is [4, 2]' in err
+
+
+@pytest.fixture(scope='module')
+def imported_gru(tmp_path_factory):
+    """A baby-a3c agent (random weights, PyTorch's legacy format, as the
+    published files) imported for Space Invaders without naming the
+    format."""
+    folder = tmp_path_factory.mktemp('gru')
+    source = str(folder / 'model.80.tar')
+    save_legacy(source, baby_a3c_state(np.random.default_rng(7),
+                                       n_actions=6))
+    out = str(folder / 'agent')
+    assert import_agent.main([source, '--env', 'SpaceInvaders-v4',
+                              '--out', out]) == 0
+    return out
+
+
+def test_a_baby_a3c_file_is_recognised_and_plays_by_its_protocol(
+        imported_gru, capsys):
+    info = json.load(open(os.path.join(imported_gru, 'checkpoint.json')))
+    assert info['arch'] == 'GRU' and info['n_actions'] == 6
+    assert info['imported_from']['format'] == 'baby-a3c'
+    assert info['protocol']['resize'] == 'imresize'
+    assert info['protocol']['fire_on_new_life'] is False
+    # The launcher takes the network and the game from the checkpoint...
+    assert run_launcher(['--demo', '--load', imported_gru, '--eval-n-runs',
+                         1, '--max-episode-len', 20, '--saliency',
+                         'none']) == 0
+    # ... and refuses a contradicting network, naming the checkpoint's.
+    assert run_launcher([1, '--arch', 'FFSoftmax', '--demo', '--load',
+                         imported_gru, '--saliency', 'none']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'holds arch=GRU' in err[0]
+
+
+def test_every_tool_runs_on_an_imported_gru_agent(imported_gru, tmp_path):
+    rollout = str(tmp_path / 'rollout.npz')
+    videos = tmp_path / 'videos'
+    assert run_launcher([1, '--demo', '--load', imported_gru,
+                         '--eval-n-runs', 1, '--max-episode-len', 10,
+                         '--saliency', 'greydanus', '--composite',
+                         '--record-rollout', rollout,
+                         '--video-dir', videos]) == 0
+    assert read_mp4(videos / 'episode-000-composite.mp4').shape[0] == 10
+    out = tmp_path / 'app'
+    assert saliency_app.main(['--rollout', rollout, '--start-frame', '2',
+                              '--end-frame', '4', '--method', 'guided',
+                              '--out', str(out)]) == 0
+    assert np.load(out / 'maps.npz')['critic'].shape == (3, 80, 80)
+    report = tmp_path / 'report'
+    assert faithfulness.main(['--load', imported_gru, '--frames', '4',
+                              '--methods', 'guided,greydanus',
+                              '--random-orderings', '1', '--interventions',
+                              '--out', str(report)]) == 0
+    result = json.load(open(report / 'report.json'))
+    assert result['arch'] == 'GRU'

@@ -187,3 +187,22 @@ def greydanus_state(rng, n_actions=4, scale=0.1):
                   ('actor_linear.weight', w(n_actions, 256)),
                   ('actor_linear.bias', w(n_actions))])
     return state
+
+
+def baby_a3c_state(rng, n_actions=4, scale=0.1):
+    """Random weights of baby-a3c's ``NNPolicy`` (a GRU cell), named as
+    its ``state_dict()``."""
+    def w(*shape):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+    state = collections.OrderedDict()
+    for k in range(1, 5):
+        state['conv{}.weight'.format(k)] = w(32, 1 if k == 1 else 32, 3, 3)
+        state['conv{}.bias'.format(k)] = w(32)
+    state.update([('gru.weight_ih', w(768, 800)),
+                  ('gru.weight_hh', w(768, 256)),
+                  ('gru.bias_ih', w(768)), ('gru.bias_hh', w(768)),
+                  ('critic_linear.weight', w(1, 256)),
+                  ('critic_linear.bias', w(1)),
+                  ('actor_linear.weight', w(n_actions, 256)),
+                  ('actor_linear.bias', w(n_actions))])
+    return state

@@ -27,28 +27,22 @@ from common.cli import SEED, OneLineParser, UsageError, int_in, run_main
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 
 
-def layer_names(head):
-    """``conv1``, ``conv2``, ... then ``linear``: the head's layers."""
-    convs = sum(isinstance(layer, chainer.links.Convolution2D)
-                for layer in head)
-    return ['conv{}'.format(k + 1) for k in range(convs)] + ['linear'] * (
-        len(head) - convs)
-
-
-def layer_activity(head, x):
-    """Per layer of ``head``: (units, dead units, fraction of outputs > 0).
-
-    ``head`` is an ICLR-ACER head (layers applied in order, each followed
-    by a ReLU); ``x`` a batch of its input. Units are output channels.
-    """
+def layer_activity(model, x):
+    """Per ReLU layer of ``model`` (its declared convolutions, then its
+    dense layers): ``(name, units, dead units, fraction of outputs > 0)``
+    for a batch ``x`` of its input. Units are output channels."""
+    st = model.structure
+    named = [('conv{}'.format(k), link)
+             for k, link in enumerate(st.convs, 1)]
+    named += [('linear', link) for link in st.dense]
     rows = []
     with chainer.using_config('train', True), chainer.no_backprop_mode():
         h = x
-        for layer in head:
+        for name, layer in named:
             h = F.relu(layer(h)).array
             positive = h > 0
             fired = positive.reshape(len(x), h.shape[1], -1).any(axis=(0, 2))
-            rows.append((h.shape[1], int((~fired).sum()),
+            rows.append((name, h.shape[1], int((~fired).sum()),
                          float(positive.mean())))
     return rows
 
@@ -100,10 +94,11 @@ def run(args):
         if env_id is None:
             raise UsageError('{} names no game (no checkpoint.json): give '
                              '--env'.format(path))
-        if arch == 'LSTM':
-            raise UsageError('{}: arch {} has no ReLU head to check (the '
-                             'LSTM-CNN uses ELUs, which never die)'
-                             .format(path, arch))
+        if agent.model.structure.activation != 'relu':
+            raise UsageError('{}: arch {} has no ReLU layers to check (its '
+                             '{}s never die)'.format(
+                                 path, arch,
+                                 agent.model.structure.activation.upper()))
         try:
             check_atari_id(env_id)
         except UnknownGameError as e:
@@ -118,9 +113,7 @@ def run(args):
         x = cache[key]
         print('{} (step {:,}, {} frames of {})'.format(
             path, info['steps'], len(x), env_id))
-        for name, (units, dead, active) in zip(
-                layer_names(agent.model.head),
-                layer_activity(agent.model.head, x)):
+        for name, units, dead, active in layer_activity(agent.model, x):
             print('  {:7s} {:4d} units: {:4d} dead, {:5.1f}% of outputs '
                   'positive'.format(name, units, dead, 100 * active))
         sys.stdout.flush()

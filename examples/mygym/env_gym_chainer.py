@@ -44,6 +44,7 @@ import gymnasium
 import numpy as np
 
 from media import viewer
+from kernels.imresize import PillowBilinear, bytescale
 from kernels.resample import area_matrix, bilinear_matrix, resize
 from media.video import Mp4Writer
 
@@ -56,6 +57,9 @@ LUMA_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 # wrappers).
 BT601_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 RESAMPLERS = {'area': area_matrix, 'bilinear': bilinear_matrix}
+# scipy's imresize of a float frame (:mod:`kernels.imresize`): byte-scaled
+# by the frame's extremes, then Pillow's antialiased bilinear filter.
+IMRESIZE = 'imresize'
 
 
 class UnknownGameError(ValueError):
@@ -96,8 +100,11 @@ class FramePreprocessor:
             resizing, or None for the whole screen.
         gray (str): ``'luma'`` (BT.709 luminance), ``'bt601'`` (BT.601
             weights) or ``'mean'`` (the plain mean of R, G and B).
-        resample (str): ``'area'`` (box filter) or ``'bilinear'`` (pixel
-            centres aligned, edges held: OpenCV's ``INTER_LINEAR``).
+        resample (str): ``'area'`` (box filter), ``'bilinear'`` (pixel
+            centres aligned, edges held: OpenCV's ``INTER_LINEAR``) or
+            ``'imresize'`` (scipy's ``imresize`` of the float gray frame:
+            :func:`kernels.imresize.bytescale`, then Pillow's bilinear
+            filter; the gray frame in float64 as NumPy's ``mean(2)``).
     """
 
     def __init__(self, size=84, crop_rows=None, gray='luma',
@@ -105,14 +112,15 @@ class FramePreprocessor:
         if gray not in ('luma', 'bt601', 'mean'):
             raise ValueError('gray must be luma, bt601 or mean, got %r'
                              % gray)
-        if resample not in RESAMPLERS:
-            raise ValueError('resample must be area or bilinear, got %r'
-                             % resample)
+        if resample not in RESAMPLERS and resample != IMRESIZE:
+            raise ValueError('resample must be area, bilinear or imresize, '
+                             'got %r' % resample)
         self.size = size
         self.crop_rows = crop_rows
         self.gray = gray
         self.resample = resample
         self._matrices = {}
+        self._pillow = PillowBilinear()
         # BT.709 luminance of the whole frame last preprocessed, when the
         # preprocessing computed it (gray 'luma', no crop), else None.
         self.last_luminance = None
@@ -121,6 +129,8 @@ class FramePreprocessor:
         self.last_luminance = None
         if self.crop_rows is not None:
             rgb = rgb[self.crop_rows[0]:self.crop_rows[1]]
+        if self.resample == IMRESIZE:
+            return self._imresize(rgb)
         if self.gray == 'luma':
             gray = luminance(rgb)
             if self.crop_rows is None:
@@ -137,6 +147,17 @@ class FramePreprocessor:
         small = resize(gray, (self.size, self.size),
                        RESAMPLERS[self.resample], self._matrices)
         return np.clip(np.rint(small), 0, 255).astype(np.uint8)
+
+    def _imresize(self, rgb):
+        """Greydanus' frames: the gray frame in float64, byte-scaled, then
+        Pillow's bilinear filter (:mod:`kernels.imresize`)."""
+        if self.gray == 'mean':
+            # NumPy's mean(2) of uint8: the exact integer sum over 3.
+            gray = rgb.astype(np.uint16).sum(axis=2) / 3.0
+        else:
+            weights = LUMA_WEIGHTS if self.gray == 'luma' else BT601_WEIGHTS
+            gray = rgb.astype(np.float64) @ weights.astype(np.float64)
+        return self._pillow(bytescale(gray), (self.size, self.size))
 
 
 def _is_monitored_episode(episode_id):

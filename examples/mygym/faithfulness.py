@@ -57,7 +57,7 @@ from evaluation.study import (MAPS, Evaluation, object_positions,
                               play_frames, rollout_frames, verdict)
 from agents import environment_options, load_agent
 from models.networks import ARCHS, phi
-from models.checkpoint import CheckpointError
+from models.checkpoint import CheckpointError, read_checkpoint_info
 from saliency import METHODS, make_saliency
 
 PROG = 'faithfulness.py'
@@ -81,11 +81,13 @@ def build_parser():
         'trained weights, find what changes the agent\'s output, and point '
         'at the game\'s objects; writes report.md, report.json and plots.'))
     p.add_argument('--load', required=True, help='agent checkpoint folder')
-    source = p.add_mutually_exclusive_group(required=True)
+    source = p.add_mutually_exclusive_group()
     source.add_argument('--rollout', help='rollout file written by '
                         'train_a3c_gym.py --demo --record-rollout')
     source.add_argument('--env', help='play this game (e.g. '
-                        'PongNoFrameskip-v4) to collect the frames')
+                        'PongNoFrameskip-v4) to collect the frames '
+                        '(default, without --rollout: the checkpoint\'s '
+                        'game)')
     p.add_argument('--frames', type=int_in(2, 100000), default=None,
                    help='frames to evaluate (required with --env; with '
                         '--rollout, default: all)')
@@ -124,7 +126,24 @@ def build_parser():
 
 # -------------------------------------------------------------------- main
 
+def game_from_checkpoint(args):
+    """Without ``--rollout`` or ``--env``, the game the ``--load``-ed
+    checkpoint was trained on."""
+    if args.rollout or args.env:
+        return
+    try:
+        info = read_checkpoint_info(args.load) \
+            if os.path.isdir(args.load) else {}
+    except CheckpointError as e:
+        raise UsageError(str(e))
+    if not info.get('env'):
+        raise UsageError('checkpoint {} names no game: give --env or '
+                         '--rollout'.format(args.load))
+    args.env = info['env']
+
+
 def run(args):
+    game_from_checkpoint(args)
     if args.env:
         try:
             check_atari_id(args.env)

@@ -2,21 +2,20 @@
 
 ::
 
-    python examples/mygym/import_agent.py greydanus strong.40.tar \\
-        --env BreakoutNoFrameskip-v4 --out imported/breakout
+    python examples/mygym/import_agent.py breakout-v4/model.80.tar \\
+        --env Breakout-v4 --out imported/breakout
 
 writes ``imported/breakout/model.npz`` and ``checkpoint.json`` (the
 network, the game, the input protocol the agent was trained with and
 where it came from), which the demo, the frame-range app and the report
 load as they load the suite's own agents::
 
-    python examples/mygym/train_a3c_gym.py 1 --env BreakoutNoFrameskip-v4 \\
-        --arch LSTM --demo --load imported/breakout
+    python examples/mygym/train_a3c_gym.py 1 --env Breakout-v4 \\
+        --demo --load imported/breakout
 
-Formats (:mod:`models.importers`): ``greydanus`` (visualize_atari's
-PyTorch ``.tar``, either of PyTorch's formats), ``safetensors`` (the same
-names in a ``.safetensors`` file) and ``chainerrl`` (the ``model.npz`` of
-ChainerRL's Atari A3C example). Nothing in the file is ever run: PyTorch's
+The formats are registered in :mod:`models.formats` (one module each; the
+``--help`` epilog lists them); without FORMAT the file is recognised.
+Nothing in the file is ever run: PyTorch's
 pickles go through a reader that allows only the globals of a state dict
 of tensors, and PyTorch itself is not needed.
 """
@@ -32,8 +31,21 @@ from agents import build_agent
 from common.cli import OneLineParser, UsageError, run_main
 from env_gym_chainer import UnknownGameError, check_atari_id, GymEnvironment
 from models.checkpoint import INFO_FILE
-from models.importers import FORMATS, PROTOCOLS, ImportFailure, read_source
+from models import protocol
+from models.importers import (FORMATS, PROTOCOLS, REGISTRY, ImportFailure,
+                              read_source, recognise)
 from models.networks import ARCHS, stacked_frames
+
+
+def _formats_help():
+    """The epilog: each registered format's line (:mod:`models.formats`)
+    and the named protocols."""
+    lines = ['formats (FORMAT may be left out: the file is recognised):']
+    lines += ['  {:<12} {}'.format(name, module.HELP)
+              for name, module in REGISTRY.items()]
+    lines.append('protocols (--protocol; default: the format\'s own):')
+    lines += ['  ' + name for name in sorted(protocol.PRESETS)]
+    return '\n'.join(lines)
 
 
 def build_parser():
@@ -43,21 +55,17 @@ def build_parser():
                     'any code its file carries) as a checkpoint folder that '
                     'every tool of this suite loads.',
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='formats:\n'
-               '  greydanus    visualize_atari NNPolicy, torch.save .tar '
-               '(zip or legacy) -> --arch LSTM\n'
-               '  safetensors  the same state dict in a .safetensors file '
-               '-> --arch LSTM\n'
-               '  chainerrl    model.npz of ChainerRL\'s Atari A3C example '
-               '(A3CFF / A3CLSTM)\n'
-               '               -> --arch ChainerRLFF / ChainerRLLSTM')
-    p.add_argument('format', choices=FORMATS, help='the file\'s format')
-    p.add_argument('path', help='the agent file')
+        epilog=_formats_help())
+    p.add_argument('source', nargs='+', metavar='[FORMAT] PATH',
+                   help='the file\'s format (optional) and the agent file')
     p.add_argument('--env', required=True,
-                   help='the ALE game id it plays, e.g. '
-                        'BreakoutNoFrameskip-v4')
+                   help='the ALE game id it plays, e.g. Breakout-v4 '
+                        '(required: the files do not say)')
     p.add_argument('--out', required=True,
                    help='checkpoint folder to write (new, or empty)')
+    p.add_argument('--protocol', choices=sorted(protocol.PRESETS),
+                   help='how the agent saw the game (default: its '
+                        'format\'s own protocol)')
     return p
 
 
@@ -82,7 +90,19 @@ def check_out(folder):
         raise UsageError('cannot write to --out {}'.format(folder))
 
 
+def _format_and_path(source):
+    if len(source) > 2:
+        raise UsageError('give [FORMAT] PATH: one file at a time')
+    if len(source) == 2:
+        if source[0] not in REGISTRY:
+            raise UsageError('unknown format {!r}; choose from {}'.format(
+                source[0], ', '.join(FORMATS)))
+        return source
+    return None, source[0]
+
+
 def run(args):
+    args.format, args.path = _format_and_path(args.source)
     try:
         check_atari_id(args.env)
     except UnknownGameError as e:
@@ -91,6 +111,8 @@ def run(args):
         raise UsageError('no file at {}'.format(args.path))
     check_out(args.out)
     try:
+        if args.format is None:
+            args.format = recognise(args.path)
         arch, n_actions, arrays = read_source(args.format, args.path)
     except ImportFailure as e:
         raise UsageError(str(e))
@@ -116,7 +138,8 @@ def run(args):
                 name, arrays[name].shape, arch, param.array.shape))
         param.array[...] = arrays[name]
     agent.checkpoint_info.update(
-        protocol=dict(PROTOCOLS[args.format]),
+        protocol=dict(protocol.PRESETS[args.protocol] if args.protocol
+                      else PROTOCOLS[args.format]),
         imported_from={'format': args.format,
                        'file': os.path.basename(args.path),
                        'sha256': sha256(args.path)})
@@ -125,8 +148,12 @@ def run(args):
     written = sorted(os.listdir(args.out))
     assert INFO_FILE in written
     n = sum(int(np.prod(a.shape)) for a in arrays.values())
-    print('imported {} ({} arrays, {:,} weights) as --arch {} for {}: {}'
-          .format(args.path, len(arrays), n, arch, args.env, args.out))
+    print('imported {} ({}: {} arrays, {:,} weights) as --arch {} for {}: '
+          '{}'.format(args.path, args.format, len(arrays), n, arch, args.env,
+                      args.out))
+    print('it sees the game as:')
+    for line in protocol.steps(agent.checkpoint_info['protocol']):
+        print('  - ' + line)
     return 0
 
 

@@ -31,7 +31,7 @@ from evaluation import episodes
 from training import runner
 from agents import (build_agent, environment_options, evaluation_seed,
                     load_agent)
-from models.networks import ARCHS, stacked_frames
+from models.networks import ARCHS, DEFAULT_ARCH, stacked_frames
 from models.checkpoint import (CheckpointError, clean_folder,
                                read_checkpoint_info)
 from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
@@ -47,6 +47,9 @@ from saliency import METHODS as SALIENCY_METHODS
 from saliency import make_saliency, policy_only
 
 
+DEFAULT_ENV = 'PongNoFrameskip-v4'
+
+
 def build_parser():
     p = OneLineParser(
         prog='train_a3c_gym.py',
@@ -56,14 +59,18 @@ def build_parser():
                    default=None,
                    help='number of A3C worker processes (required to '
                         'train; a --demo plays in one and ignores it)')
-    p.add_argument('--env', default='PongNoFrameskip-v4',
+    p.add_argument('--env', default=None,
                    help='ALE game id, e.g. PongNoFrameskip-v4, Boxing-v0, '
-                        'ALE/Pong-v5')
-    p.add_argument('--arch', default='FFSoftmax', choices=sorted(ARCHS),
+                        'ALE/Pong-v5 (default: the --load-ed checkpoint\'s '
+                        'game, else {})'.format(DEFAULT_ENV))
+    p.add_argument('--arch', default=None, choices=sorted(ARCHS),
                    help='network: FFSoftmax (ICLR-ACER head, 84x84), '
                         'FFSoftmaxMini (60x60 head), FFMellowmax '
                         '(mellowmax policy), LSTM (LSTM-CNN of the XAITK '
-                        'example, one 80x80 frame)')
+                        'example, one 80x80 frame), GRU (baby-a3c\'s '
+                        'GRU-CNN), ChainerRLFF, ChainerRLLSTM (default: the '
+                        '--load-ed checkpoint\'s, else {})'.format(
+                            DEFAULT_ARCH))
     p.add_argument('--seed', type=SEED, default=0,
                    help='random seed of workers and environments')
     p.add_argument('--outdir', default='results',
@@ -263,6 +270,7 @@ def agent_options(args):
 
 def make_agent(args, n_actions):
     """The agent the flags ask for: loaded from ``--load``, else fresh."""
+    from_checkpoint(args)
     n_frames = frame_buffer_length(args)
     if not args.load:
         return build_agent(args.arch, n_actions, n_frames,
@@ -284,6 +292,7 @@ def env_factory(args, run_dir=None):
     ``run_dir``: where ``--monitor`` writes (None: nowhere)."""
     # A loaded agent plays by its checkpoint's input protocol (an imported
     # agent's own frames); a fresh one by its architecture's.
+    from_checkpoint(args)
     try:
         info = dict(read_checkpoint_info(args.load)) if args.load else {}
     except CheckpointError as e:
@@ -297,6 +306,9 @@ def env_factory(args, run_dir=None):
         seed = (evaluation_seed(args.seed, process_idx) if test
                 else args.seed * 1000 + process_idx)
         shown = process_idx == 0
+        options = environment_options(info)
+        if args.life_rules != 'auto':
+            options['fire_on_new_life'] = False
         return GymEnvironment(
             args.env, frame_buffer_length=n_frames,
             seed=seed,
@@ -304,17 +316,36 @@ def env_factory(args, run_dir=None):
                 args.min_reward, args.reward_scale_factor),
             render_game=render_game and shown,
             render_agent_input=args.render_b2w and shown,
-            fire_on_new_life=args.life_rules == 'auto' and 'auto',
             episodic_life=not test and args.life_rules == 'auto' and 'auto',
             monitor_dir=(os.path.join(run_dir, 'monitor')
                          if args.monitor and shown and run_dir else None),
-            **environment_options(info))
+            **options)
     return make_env
+
+
+def from_checkpoint(args):
+    """Fill ``--arch`` and ``--env`` from the ``--load``-ed checkpoint where
+    they were not given (else the defaults); a given ``--arch`` that
+    contradicts the checkpoint is refused, naming the checkpoint's."""
+    info = {}
+    if args.load and os.path.isdir(args.load):
+        try:
+            info = read_checkpoint_info(args.load)
+        except CheckpointError as e:
+            raise UsageError(str(e))
+    saved_arch = info.get('arch')
+    if args.arch and saved_arch and args.arch != saved_arch:
+        raise UsageError('--arch {}: checkpoint {} holds arch={} (leave '
+                         '--arch out to use it)'.format(
+                             args.arch, args.load, saved_arch))
+    args.arch = args.arch or saved_arch or DEFAULT_ARCH
+    args.env = args.env or info.get('env') or DEFAULT_ENV
 
 
 def run(args):
     logging.basicConfig(level=args.logger_level,
                         format='%(asctime)s %(levelname)s %(message)s')
+    from_checkpoint(args)
     try:
         check_atari_id(args.env)
     except UnknownGameError as e:

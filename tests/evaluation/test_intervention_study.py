@@ -70,5 +70,5 @@ def test_breakout_moves_the_ball_and_removes_bricks():
 def test_a_game_without_a_ram_table_is_refused():
     agent, info = load_agent(PONG)
     with pytest.raises(InterventionError, match='no RAM table'):
-        play_interventions(agent, info, 'SpaceInvadersNoFrameskip-v4', 10, 2,
+        play_interventions(agent, info, 'TennisNoFrameskip-v4', 10, 2,
                            seed=0)

@@ -18,6 +18,10 @@ CASES = [
      (30, 182), (14, 47)),
     ('boxing', 'BoxingNoFrameskip-v4', 'player', (10, -8),
      (214, 214, 214), (30, 182), (14, 47)),
+    ('space_invaders', 'SpaceInvadersNoFrameskip-v4', 'aliens', (6, 0),
+     (134, 134, 29), (30, 180), (88, 100)),
+    ('space_invaders', 'SpaceInvadersNoFrameskip-v4', 'cannon', (8, 0),
+     (50, 132, 50), (180, 196), (7, 10)),
 ]
 
 

@@ -75,3 +75,44 @@ def test_to_input_follows_the_preprocessing():
     assert objects.to_input((0, 35), cropped) == (0, 0)
     assert objects.to_input((80, 115), cropped) == (40, 40)
     assert objects.centre(objects.Box(10, 20, 2, 4)) == (11, 22)
+
+
+def test_space_invaders_positions_match_the_pixels():
+    """The alien block's box is the alive aliens' pixels exactly; the
+    cannon's is within one pixel (a moving cannon is drawn one behind its
+    byte), exactly where it stands still; the shot's column holds its
+    pixels in the step's last two screens."""
+    env = GymEnvironment('SpaceInvadersNoFrameskip-v4', seed=2,
+                         frame_skip=1, noop_max=0)
+    env.reset()
+    rng = np.random.RandomState(2)
+    checked = collections.Counter()
+    previous = env._ale.getScreenRGB()
+    for t in range(3000):
+        env.step(rng.choice([1, 1, 2, 3, 4, 5]))
+        rgb = env._ale.getScreenRGB()
+        found = objects.objects('space_invaders', env.ram)
+        if t % 7 == 0:
+            aliens = _pixel_box(rgb, (134, 134, 29), (30, 180))
+            if aliens is not None:
+                box = found['aliens']
+                assert (box.x, box.y, box.x + box.w - 1,
+                        box.y + box.h - 1) == aliens, t
+                checked['aliens'] += 1
+            cannon = _pixel_box(rgb, (50, 132, 50), (180, 196))
+            if cannon is not None:
+                box = found['cannon']
+                assert abs(box.x - cannon[0]) <= 1 and box.y == cannon[1]
+                assert cannon[3] - cannon[1] + 1 == box.h
+                assert cannon[2] - cannon[0] + 1 in (box.w, box.w + 1)
+                checked['cannon', box.x == cannon[0]] += 1
+            shot = found['shot']
+            if shot is not None:
+                column = (np.maximum(rgb, previous)[:, shot.x]
+                          == (142, 142, 142)).all(axis=1)
+                assert column[shot.y:shot.y + shot.h].any(), t
+                checked['shot'] += 1
+        previous = rgb
+    env.close()
+    assert checked['aliens'] > 100 and checked['shot'] > 20, checked
+    assert checked['cannon', True] > checked['cannon', False] > 10, checked

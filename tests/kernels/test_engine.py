@@ -10,7 +10,8 @@ from agents import build_agent, load_agent
 from models.networks import A3CFF, A3CLSTMCNN
 from evaluation.metrics import randomized
 from iclr_acer_link import ICLRACERHeadMini
-from models.recurrent_state import restore
+from models.networks import ARCHS
+from models.recurrent_state import restore, state_size
 from saliency.scoring import masked_inputs
 
 SHIPPED = os.path.join(os.path.dirname(__file__), '..', '..',
@@ -25,10 +26,10 @@ def _chainer(model, x, state=None):
     return policy.logits.array, value.array[:, 0]
 
 
-def _close(got, want):
+def _close(got, want, atol=2e-6):
     """Equal to float32 rounding of the values' own scale."""
     scale = max(1.0, float(np.abs(want).max()))
-    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6 * scale)
+    np.testing.assert_allclose(got, want, rtol=0, atol=atol * scale)
 
 
 @pytest.mark.parametrize('which', ['shipped', 'mini'])
@@ -44,6 +45,33 @@ def test_feed_forward_scores_equal_chainer(which):
     assert scores.shape == want_scores.shape and values.shape == (7,)
     _close(scores, want_scores)
     _close(values, want_values)
+
+
+@pytest.mark.parametrize('arch', ['GRU', 'ChainerRLFF', 'ChainerRLLSTM',
+                                  'LSTM', 'FFSoftmax'])
+def test_every_network_kind_steps_as_chainer(arch):
+    """The graph is read from each network's declared structure: scores,
+    values and the next state equal Chainer's from a given state."""
+    rng = np.random.RandomState(5)
+    model = ARCHS[arch].make_model(5, 4)
+    for param in model.params():
+        param.array[...] = rng.normal(scale=0.1, size=param.shape)
+    model.weights_changed()
+    st = model.structure
+    x = rng.rand(3, st.convs[0].W.shape[1], model.input_size,
+                 model.input_size).astype(np.float32)
+    flat = (rng.normal(size=state_size(model)) * 0.5).astype(np.float32)
+    parts = [np.repeat(p[None], 3, 0)
+             for p in np.split(flat, max(1, len(st.state_layout)))]
+    out = engine.Engine(model)(x, parts if model.recurrent else None)
+    want_scores, want_values = _chainer(model, x, flat if model.recurrent
+                                        else None)
+    _close(out[0], want_scores, 1e-5)
+    _close(out[1], want_values, 1e-5)
+    if model.recurrent:
+        assert len(out[2]) == len(st.state_layout)
+        for name, got in zip(st.state_layout, out[2]):
+            _close(got, getattr(st.cell_link, name).array, 1e-5)
 
 
 def test_lstm_step_equals_chainer_from_a_given_state():

@@ -13,7 +13,9 @@ import pytest
 from agents import environment_for, load_agent
 from common import cli
 from kernels import engine, incremental
-from models.networks import A3CFF, A3CLSTMCNN, ChainerRLA3CFF
+from models.networks import (A3CFF, A3CGRUCNN, A3CLSTMCNN, ChainerRLA3CFF,
+                             ChainerRLA3CLSTM)
+from models.recurrent_state import state_size
 from saliency import make_saliency
 from saliency import scoring as scoring_module
 from saliency.scoring import check_scoring
@@ -101,7 +103,8 @@ def test_masks_at_the_border(shipped):
     _close(got[0][-2], base[0][0])
 
 
-@pytest.mark.parametrize('arch', [A3CFF, A3CLSTMCNN])
+@pytest.mark.parametrize('arch', [A3CFF, A3CLSTMCNN, A3CGRUCNN,
+                                  ChainerRLA3CFF, ChainerRLA3CLSTM])
 def test_random_networks_and_masks(arch):
     rng = np.random.RandomState(4)
     model = arch(5)
@@ -109,7 +112,8 @@ def test_random_networks_and_masks(arch):
         param.array[...] = rng.normal(
             scale=0.2, size=param.shape).astype(np.float32)
     model.weights_changed()
-    size, channels = model.input_size, (1 if model.recurrent else 4)
+    size = model.input_size
+    channels = model.structure.convs[0].W.shape[1]
     frame = rng.rand(channels, size, size).astype(np.float32)
     # Flat regions where a blurred fill equals the frame: masks there
     # change nothing.
@@ -122,8 +126,8 @@ def test_random_networks_and_masks(arch):
         h, w = rng.randint(1, 24, 2)
         keep[k, top:top + h, left:left + w] = rng.rand(
             *keep[k, top:top + h, left:left + w].shape)
-    state = (rng.normal(size=512) * 0.3).astype(np.float32) \
-        if model.recurrent else None
+    state = (rng.normal(size=state_size(model)) * 0.3).astype(
+        np.float32) if model.recurrent else None
     run = engine.engine_for(model)
     want = run.masked(frame, keep, fill, state)
     got = run.incremental().masked(frame, keep, fill, state)
@@ -196,9 +200,12 @@ def test_scoring_values_are_checked():
     with pytest.raises(ValueError, match='CPU'):
         check_scoring('incremental', device='cuda')
     with pytest.raises(ValueError, match="suite's own"):
-        make_saliency('occlusion', model=ChainerRLA3CFF(4),
+        make_saliency('occlusion', model=A3CFF(4, mellowmax=True),
                       scoring='incremental')
-    # Dense and automatic scoring run any model.
-    make_saliency('occlusion', model=ChainerRLA3CFF(4))
+    # Dense and automatic scoring run any model; imported networks run
+    # incrementally too.
+    make_saliency('occlusion', model=A3CFF(4, mellowmax=True))
+    make_saliency('occlusion', model=ChainerRLA3CFF(4),
+                  scoring='incremental')
     assert scoring_module.SCORINGS == cli.SCORINGS == (
         'auto', 'dense', 'incremental')

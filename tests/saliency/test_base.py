@@ -35,7 +35,11 @@ def test_cuda_is_refused_for_networks_that_run_in_chainer():
     from models.networks import A3CFF
     lstm, mellowmax = A3CLSTMCNN(4), A3CFF(4, mellowmax=True)
     with pytest.raises(ValueError, match='backpropagates in Chainer'):
-        make_saliency('guided', device='cuda', model=lstm)
+        make_saliency('guided', device='cuda', model=mellowmax)
+    # Every network that declares its structure backpropagates in ONNX
+    # Runtime, recurrent ones too.
+    assert make_saliency('guided', device='cuda', model=lstm).device \
+        == 'cuda'
     with pytest.raises(ValueError, match='runs in Chainer on the CPU'):
         make_saliency('greydanus', device='cuda', model=mellowmax)
     # What ONNX Runtime runs is accepted (a GPU is checked at start-up).

@@ -10,9 +10,9 @@ from chainerrl.agents import a3c
 
 from agents import load_agent
 
-from models.networks import A3CFF
+from models.networks import A3CFF, ARCHS
 from guided_relu import guided_relu
-from models.recurrent_state import restore
+from models.recurrent_state import restore, state_size
 from saliency import GradientSaliency, make_saliency
 
 
@@ -185,7 +185,7 @@ def test_engine_backward_of_the_real_network_equals_chainer(guided, frames):
     x = np.random.RandomState(5).rand(1, 4, 84, 84).astype(np.float32)
     method = GradientSaliency(guided=guided, frames=frames)
     with chainer.using_config('train', False):
-        got, policy, value = method._via_engine(model, x)
+        got, policy, value = method._via_engine(model, x, None)
         want, want_policy, want_value = method._chainer(model, x, None)
     if frames == 'newest':                   # only the last frame's
         want = want[:, -1:]
@@ -203,3 +203,33 @@ def test_engine_backward_of_the_real_network_equals_chainer(guided, frames):
     np.testing.assert_allclose(policy.logits.array,
                                want_policy.logits.array, rtol=1e-5)
     assert value == pytest.approx(want_value, rel=1e-5)
+
+
+@pytest.mark.parametrize('arch', ['GRU', 'LSTM', 'ChainerRLFF',
+                                  'ChainerRLLSTM', 'FFSoftmaxMini'])
+@pytest.mark.parametrize('guided', [True, False])
+def test_every_network_kind_backpropagates_as_chainer(arch, guided):
+    """The backward read from each network's declared structure (cell and
+    dense layers in NumPy, convolutions in ONNX Runtime) gives Chainer's
+    input gradients from a given recurrent state, guided and vanilla."""
+    rng = np.random.RandomState(6)
+    model = ARCHS[arch].make_model(5, 4)
+    for param in model.params():
+        param.array[...] = rng.normal(scale=0.15, size=param.shape)
+    model.weights_changed()
+    channels = model.structure.convs[0].W.shape[1]
+    x = rng.rand(1, channels, model.input_size,
+                 model.input_size).astype(np.float32)
+    flat = (rng.normal(size=state_size(model)) * 0.5).astype(np.float32) \
+        if model.recurrent else None
+    method = GradientSaliency(guided=guided, frames='all')
+    with chainer.using_config('train', False):
+        got, policy, value = method._via_engine(model, x, flat)
+        want, want_policy, want_value = method._chainer(model, x, flat)
+    scale = np.abs(want).max()
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale)
+    assert (np.abs(want) > 1e-3 * scale).mean() > 0.05   # not vacuous
+    np.testing.assert_allclose(policy.logits.array,
+                               want_policy.logits.array, rtol=1e-5,
+                               atol=1e-6)
+    assert value == pytest.approx(want_value, rel=1e-5, abs=1e-6)

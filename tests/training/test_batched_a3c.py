@@ -14,7 +14,7 @@ from chainerrl.agents import a3c
 from chainerrl.optimizers import rmsprop_async
 from threadpoolctl import threadpool_limits
 
-from models.networks import A3CFF, A3CLSTMCNN, phi
+from models.networks import A3CFF, A3CLSTMCNN, ARCHS, phi
 from training.batched_a3c import BatchedA3C
 from kernels.engine import ActingEngine
 
@@ -142,3 +142,39 @@ def test_a_non_finite_loss_stops_the_update_before_any_weight_moves():
             agent.act_and_train(obs, float('nan'))
     for name, p in model.namedparams():
         np.testing.assert_array_equal(p.array, before[name])
+
+
+@pytest.mark.parametrize('arch, path', [
+    ('ChainerRLFF', '_ff_gradients'),
+    ('ChainerRLLSTM', '_chainer_gradients'),
+    ('GRU', None)])
+def test_every_network_kind_trains_as_chainerrl_a3c(arch, path):
+    """Each network's declared structure picks the update: ChainerRL's
+    A3CFF through the NumPy update (one dense ReLU layer), its A3CLSTM
+    through the LSTM segment, the GRU-CNN through ChainerRL's own update;
+    the weights end as ChainerRL's A3C leaves them."""
+    np.random.seed(3)
+    model = ARCHS[arch].make_model(6, 4)
+    agents = []
+    for cls in (a3c.A3C, BatchedA3C):
+        m = copy.deepcopy(model)
+        opt = rmsprop_async.RMSpropAsync(lr=1e-3, eps=1e-1, alpha=0.99)
+        opt.setup(m)
+        agents.append(cls(m, opt, t_max=5, gamma=0.99, beta=1e-2, phi=phi))
+    reference, batched = agents
+    paths = []
+    for name in ('_ff_gradients', '_chainer_gradients'):
+        def spy(*args, _path=name, _method=getattr(batched, name)):
+            paths.append(_path)
+            return _method(*args)
+        setattr(batched, name, spy)
+    shape = (model.structure.convs[0].W.shape[1], model.input_size,
+             model.input_size)
+    with threadpool_limits(limits=1):
+        assert play(batched, 11, shape) == play(reference, 11, shape)
+    assert paths == ([path] * 5 if path else [])
+    assert batched._batched_training() == (path is not None)
+    ref_params = dict(reference.shared_model.namedparams())
+    for name, param in batched.shared_model.namedparams():
+        np.testing.assert_allclose(param.array, ref_params[name].array,
+                                   rtol=1e-4, atol=1e-6, err_msg=name)

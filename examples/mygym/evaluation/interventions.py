@@ -37,6 +37,9 @@ POSITION_BYTES = {
     'pong': {'ball': (49, 54), 'player': (None, 51), 'enemy': (None, 50)},
     'breakout': {'ball': (99, 101), 'paddle': (72, None)},
     'boxing': {'player': (32, 34), 'enemy': (33, 35)},
+    # The block's and the cannon's rows move in steps the bytes do not
+    # hold one pixel a unit: x only.
+    'space_invaders': {'aliens': (26, None), 'cannon': (28, None)},
 }
 
 Outcome = collections.namedtuple(

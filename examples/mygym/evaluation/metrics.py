@@ -33,22 +33,20 @@ BLUR_SIGMA = 3
 
 
 def layer_groups(model):
-    """``{name: [links]}`` of ``model``'s layers, from the output down.
-
-    ICLR-ACER head (``A3CFF``): ``heads`` (policy and value outputs),
-    ``fc``, ``conv3``, ``conv2``, ``conv1``; LSTM-CNN: ``heads``, ``lstm``,
-    ``conv4`` .. ``conv1``.
-    """
-    groups = collections.OrderedDict(heads=[model.pi, model.v])
-    if model.recurrent:
-        groups['lstm'] = [model.lstm]
-        convs = list(model.convs)
-    else:
-        head = list(model.head)
-        groups['fc'] = [head[-1]]
-        convs = head[:-1]
-    for i in range(len(convs), 0, -1):
-        groups['conv%d' % i] = [convs[i - 1]]
+    """``{name: [links]}`` of ``model``'s layers, from the output down, read
+    from its :class:`networks.Structure`: ``heads`` (policy and value
+    outputs), the cell (``lstm`` or ``gru``) if any, the dense layers
+    (``fc``, or ``fc2``, ``fc1`` for several), then ``convK`` ..
+    ``conv1``."""
+    st = model.structure
+    groups = collections.OrderedDict(heads=[st.policy, st.value])
+    if st.cell:
+        groups[st.cell] = [st.cell_link]
+    for i in range(len(st.dense), 0, -1):
+        groups['fc' if len(st.dense) == 1 else 'fc%d' % i] = [
+            st.dense[i - 1]]
+    for i in range(len(st.convs), 0, -1):
+        groups['conv%d' % i] = [st.convs[i - 1]]
     return groups
 
 

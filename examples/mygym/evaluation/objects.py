@@ -46,7 +46,39 @@ def boxing(ram):
             'enemy': Box(ram[33] + 3, ram[35] + 37, 14, 47)}
 
 
-GAMES = {'pong': pong, 'breakout': breakout, 'boxing': boxing}
+# Space Invaders' alien block: six rows of six, 16 pixels apart across
+# and 18 down, each alien 8x10; RAM byte 18 + k holds row k counted from
+# the bottom, one bit a column, the leftmost alive column at ram[26] - 1.
+ALIEN_ROWS = range(18, 24)
+
+
+def spaceinvaders(ram):
+    """The agent's cannon (green; a moving cannon is drawn one pixel
+    behind its byte), the block of the aliens still alive (None when none
+    is) and the cannon's shot (None while it is not in flight), from
+    OCAtari's addresses."""
+    ram = [int(v) for v in ram]
+    rows = [ram[k] for k in ALIEN_ROWS]
+    columns = 0
+    for row in rows:
+        columns |= row
+    aliens = None
+    if columns:
+        alive = [k for k, row in enumerate(rows) if row]
+        top = 31 + 2 * ram[16] + 18 * (5 - max(alive))
+        bottom = 31 + 2 * ram[16] + 18 * (5 - min(alive)) + 10
+        aliens = Box(ram[26] - 1, top, 16 * (columns.bit_length() - 1) + 8,
+                     bottom - top)
+    return {'cannon': Box(ram[28] - 1, 185, 7, 10),
+            'aliens': aliens,
+            # The shot moves fast: its pixels in a step's last two screens
+            # lie 3 above to 12 below 2 * ram[85] + 4 (tests measure it).
+            'shot': _on_screen(Box(ram[87] - 2, 2 * ram[85], 1, 16), 20,
+                               185)}
+
+
+GAMES = {'pong': pong, 'breakout': breakout, 'boxing': boxing,
+         'space_invaders': spaceinvaders}
 
 
 def objects(game, ram):

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from kernels.graphs import EngineError, ff_graph, lstm_graph, model_kind
+from kernels.graphs import EngineError, State, forward_graph, model_kind
 from kernels.incremental import Incremental
 
 DEVICES = ('cpu', 'cuda')
@@ -68,15 +68,15 @@ class Engine:
     """An ONNX Runtime session of one of the suite's networks.
 
     Args:
-        model: an ``A3CFF`` or ``A3CLSTMCNN`` (see :func:`model_kind`).
+        model: a network the engine runs (see :func:`model_kind`).
         device (str): ``'cpu'`` or ``'cuda'``.
         threads (int or None): intra-op threads (None: ONNX Runtime's
             choice, all cores).
     """
 
     def __init__(self, model, device='cpu', threads=None):
-        self.recurrent = model.recurrent
-        self._build = lstm_graph if self.recurrent else ff_graph
+        self.state = State(model)
+        self._build = forward_graph
         self._model, self._options = model, (device, threads)
         # Its threads sleep between runs, so that what runs next (NumPy,
         # Chainer, the incremental pass) gets the cores; no slower
@@ -85,7 +85,6 @@ class Engine:
                                       device, threads, spinning=False)
         self._session = None      # the plain step, built when first asked
         self._incremental = None
-        self.state_size = model.lstm.state_size if self.recurrent else 0
 
     def incremental(self):
         """The model's :class:`incremental.Incremental` scorer (CPU), on
@@ -99,13 +98,13 @@ class Engine:
         return self._incremental
 
     def __call__(self, x, state=None):
-        """``x`` ``(k, C, H, W)`` -> ``(scores, values)``, and for the
-        LSTM-CNN the next ``(c, h)`` (``state`` None: zeros)."""
+        """``x`` ``(k, C, H, W)`` -> ``(scores, values)``, and for a
+        recurrent network the next state parts (a tuple: ``(c, h)`` for
+        an LSTM, ``(h,)`` for a GRU; ``state`` None: zeros)."""
         if self._session is None:
             self._session = session(self._build(self._model),
                                     *self._options)
-        return _step(self._session, {}, x, state, self.recurrent,
-                     self.state_size)
+        return _step(self._session, {}, x, state, self.state)
 
     def masked(self, state, keep, fill, recurrent_state=None):
         """Scores and values of ``K * I + (1 - K) * F`` for each keep mask
@@ -114,11 +113,7 @@ class Engine:
                 'image': np.ascontiguousarray(state, dtype=np.float32),
                 'fill': np.ascontiguousarray(np.broadcast_to(
                     np.asarray(fill, np.float32), state.shape))}
-        if self.recurrent:
-            flat = (np.zeros(2 * self.state_size, np.float32)
-                    if recurrent_state is None
-                    else np.asarray(recurrent_state, np.float32))
-            feed['c'], feed['h'] = [part[None] for part in np.split(flat, 2)]
+        feed.update(self.state.rows(recurrent_state))
         return tuple(self.masked_session.run(['scores', 'values'], feed))
 
 
@@ -129,52 +124,50 @@ class ActingEngine:
     the session is built once.
 
     ``__call__(x, state=None)`` as :class:`Engine`'s; with ``features``,
-    a step also returns every layer's output, last: the LSTM-CNN's
-    ``[conv1, .., conv4]`` (see :func:`lstm_graph`), the A3CFF's
-    ``[conv1, conv2, conv3, hidden]`` (see :func:`ff_graph`).
+    a step also returns every layer's output, last: each convolution's
+    (``conv1`` ..) and, where the network has dense layers, the last
+    one's (``hidden``), see :func:`graphs.forward_graph`.
     """
 
     def __init__(self, model, threads=1, features=False):
-        self.recurrent = model.recurrent
+        self.state = State(model)
         self.live = []
-        if self.recurrent:
-            graph = lstm_graph(model, live=self.live, features=features)
-            self.extra = (['conv{}'.format(k)
-                           for k in range(1, len(model.convs) + 1)]
-                          if features else [])
-        else:
-            graph = ff_graph(model, live=self.live, features=features)
-            self.extra = (['conv1', 'conv2', 'conv3', 'hidden']
-                          if features else [])
+        graph = forward_graph(model, live=self.live, features=features)
+        st = model.structure
+        self.extra = ((['conv{}'.format(k)
+                        for k in range(1, len(st.convs) + 1)]
+                       + (['hidden'] if st.dense else []))
+                      if features else [])
         self.session = session(graph, threads=threads)
-        self.state_size = model.lstm.state_size if self.recurrent else 0
 
     def __call__(self, x, state=None):
         return _step(self.session,
                      {name: param.array for name, param in self.live},
-                     x, state, self.recurrent, self.state_size, self.extra)
+                     x, state, self.state, self.extra)
 
 
-def _step(run, feed, x, state, recurrent, state_size, extra=()):
+def _step(run, feed, x, state, layout, extra=()):
     """One step through session ``run`` with ``feed`` (weights, if any):
-    ``(scores, values)``, and for a recurrent graph the next ``(c, h)``
-    (``state`` None: zeros) and, if any, the ``extra`` outputs (a
-    list)."""
+    ``(scores, values)``, and for a recurrent graph the next state parts
+    (a tuple in ``layout``'s order; ``state`` None: zeros) and, if any,
+    the ``extra`` outputs (a list)."""
     feed['x'] = np.ascontiguousarray(x, dtype=np.float32)
-    if not recurrent:
+    if not layout.recurrent:
         scores, values, *more = run.run(['scores', 'values'] + list(extra),
                                         feed)
         return (scores, values, more) if extra else (scores, values)
     if state is None:
-        zeros = np.zeros((len(x), state_size), np.float32)
-        state = (zeros, zeros)
-    feed['c'] = np.ascontiguousarray(state[0], np.float32)
-    feed['h'] = np.ascontiguousarray(state[1], np.float32)
-    scores, values, c, h, *more = run.run(
-        ['scores', 'values', 'c_next', 'h_next'] + list(extra), feed)
+        zeros = np.zeros((len(x), layout.units), np.float32)
+        state = (zeros,) * len(layout.names)
+    for name, part in zip(layout.names, state):
+        feed[name] = np.ascontiguousarray(part, np.float32)
+    n = len(layout.names)
+    scores, values, *rest = run.run(
+        ['scores', 'values'] + [name + '_next' for name in layout.names]
+        + list(extra), feed)
     if extra:
-        return scores, values, (c, h), more
-    return scores, values, (c, h)
+        return scores, values, tuple(rest[:n]), rest[n:]
+    return scores, values, tuple(rest[:n])
 
 
 _CACHE = weakref.WeakKeyDictionary()

@@ -2,15 +2,20 @@
 
 Built with ``onnx.helper``, run by :mod:`kernels.engine`'s sessions:
 
-* :func:`ff_graph`: ``A3CFF`` (the ICLR-ACER head, ReLU): input ``x``
-  ``(N, C, H, W)``; outputs ``scores`` ``(N, n_actions)`` (the policy's
-  logits) and ``values`` ``(N,)``.
-* :func:`lstm_graph`: one step of ``A3CLSTMCNN``: inputs ``x``
-  ``(N, 1, 80, 80)``, ``c`` and ``h`` ``(N, 256)``; outputs ``scores``,
-  ``values``, ``c_next``, ``h_next`` (gates as Chainer's ``F.lstm``: the
-  four pre-activations of a unit adjacent, ``a, i, f, o``).
-* :func:`ff_backward_graph`: the A3CFF's input gradient (guided or plain)
-  from the activations of its forward pass.
+* :func:`forward_graph`: one step of any network, read from the
+  :class:`networks.Structure` it declares (convolutions and their
+  activation, dense layers, an LSTM or GRU cell, heads): input ``x``
+  ``(N, C, H, W)`` and the cell's state parts; outputs ``scores``
+  ``(N, n_actions)`` (the policy's logits), ``values`` ``(N,)`` and the
+  next state parts (``c_next``, ``h_next``). LSTM gates as Chainer's
+  ``F.lstm`` (the four pre-activations of a unit adjacent, ``a, i, f,
+  o``); GRU gates as PyTorch's (``[r | z | n]``, ``b_hn`` inside the
+  reset product).
+* the pieces of incremental scoring (:func:`tail_linear`,
+  :func:`post_graph`, :func:`tail_graph`, :func:`rows_graph`,
+  :func:`first_layer_graph`), read from the same declaration;
+* :func:`conv_backward_graph`: the input gradient (guided or plain) of the
+  convolutions, from their activations (what follows them: NumPy).
 
 ``masked=True`` graphs score ``K * I + (1 - K) * F`` for a batch of keep
 masks; ``live`` graphs take the weights as inputs (training workers);
@@ -20,8 +25,8 @@ import numpy as np
 
 
 def model_kind(model):
-    """The kind a network declares (:class:`networks.SuiteNetwork`:
-    ``'ff'``, ``'lstm'``), or None: the engine runs those two only."""
+    """The kind a network declares (:class:`networks.SuiteNetwork`), or
+    None for a network the engine does not run."""
     return getattr(model, 'kind', None)
 
 
@@ -124,72 +129,59 @@ class _Graph:
         return model
 
 
-def _output_links(model):
-    return model.pi.model.output, model.v.model.output
+ACTIVATION_OPS = {'relu': 'Relu', 'elu': 'Elu'}
 
 
-def ff_graph(model, masked=False, live=None, features=False):
-    """The ONNX graph of an ``A3CFF`` (see the module); ``masked``: the
-    inputs are ``keep``, ``image`` and ``fill`` (:meth:`_Graph.masking`)
-    instead of ``x``; ``live``: the weights are inputs (see
-    :class:`_Graph`); ``features``: each layer's output after its ReLU is
-    an output too, ``conv1`` .. ``conv3`` ``(N, O, H, W)`` and ``hidden``
-    ``(N, 256)`` (what the heads read)."""
+def structure_of(model):
+    """The :class:`networks.Structure` a network declares."""
+    return model.structure
+
+
+def state_names(model):
+    """The recurrent state's parts, in the flat state's order (``()``
+    for a feed-forward network): ``('c', 'h')`` for an LSTM, ``('h',)``
+    for a GRU."""
+    return structure_of(model).state_layout
+
+
+class State:
+    """A network's recurrent state as the graphs take it: its parts'
+    names (:func:`graphs.state_names`) and units."""
+
+    def __init__(self, model):
+        self.names = state_names(model)
+        st = model.structure
+        self.units = st.cell_link.state_size if st.cell else 0
+
+    @property
+    def recurrent(self):
+        return bool(self.names)
+
+    def rows(self, flat):
+        """``{part: (1, units)}`` of a flat state (None: zeros)."""
+        if not self.names:
+            return {}
+        flat = (np.zeros(len(self.names) * self.units, np.float32)
+                if flat is None else np.asarray(flat, np.float32))
+        return {name: part[None] for name, part in
+                zip(self.names, np.split(flat, len(self.names)))}
+
+
+def forward_graph(model, masked=False, live=None, features=False):
+    """The ONNX graph of one step of any of the suite's networks, built
+    from its :class:`networks.Structure` (see the module).
+
+    Inputs ``x`` ``(N, C, S, S)`` (or, with ``masked``, ``keep``,
+    ``image`` and ``fill``: :meth:`_Graph.masking`; then one state row for
+    every mask) and the cell's state parts (``c``, ``h`` for an LSTM;
+    ``h`` for a GRU; ``(N, units)``). Outputs ``scores``, ``values`` and
+    each state part's next value (``c_next``, ``h_next``). ``features``:
+    each convolution's output after its activation is an output too
+    (``conv1`` ..), and the last dense layer's (``hidden``) where there is
+    one."""
+    st = structure_of(model)
     g = _Graph(live)
-    head = list(model.head)
-    channels = head[0].W.shape[1]
-    size = model.input_size
-    inputs = [('x', ['N', channels, size, size])]
-    h = 'x'
-    if masked:
-        h, inputs = g.masking(channels, size)
-    feature_outputs = []
-    for k, conv in enumerate(head[:-1], 1):
-        h = g.conv(h, conv, 'Relu')
-        if features:
-            g.nodes.append(g.helper.make_node('Identity', [h],
-                                              ['conv{}'.format(k)]))
-            feature_outputs.append(('conv{}'.format(k), [
-                'N', conv.W.shape[0], 'H{}'.format(k), 'W{}'.format(k)]))
-    return g.model(inputs, _ff_tail(g, h, model, features)
-                   + feature_outputs)
-
-
-def _ff_tail(g, h, model, features=False):
-    """The A3CFF after its convolutions: the dense layer and the heads,
-    from the last convolution's output ``h``; returns the outputs'
-    shapes."""
-    head = list(model.head)
-    h = g.op('Flatten', [h], axis=1)
-    h = g.op('Relu', [g.linear(h, head[-1])])
-    hidden = []
-    if features:
-        g.nodes.append(g.helper.make_node('Identity', [h], ['hidden']))
-        hidden.append(('hidden', ['N', head[-1].W.shape[0]]))
-    _heads(g, h, model)
-    pi = _output_links(model)[0]
-    return [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])] + hidden
-
-
-def _heads(g, h, model):
-    """``scores`` and ``values`` of the heads' input ``h``."""
-    pi, v = _output_links(model)
-    g.nodes.append(g.helper.make_node('Identity', [g.linear(h, pi)],
-                                      ['scores']))
-    g.nodes.append(g.helper.make_node(
-        'Squeeze', [g.linear(h, v), g.const(np.array([1], np.int64), 'ax')],
-        ['values']))
-
-
-def lstm_graph(model, masked=False, live=None, features=False):
-    """The ONNX graph of one step of an ``A3CLSTMCNN`` (see the module);
-    ``masked``: inputs ``keep``, ``image``, ``fill`` as :func:`ff_graph`'s,
-    and one state ``c``, ``h`` ``(1, 256)`` for every mask; ``live`` as
-    :func:`ff_graph`'s; ``features``: each convolution's output (after its
-    ELU) is an output too, ``conv1`` .. ``conv4``."""
-    g = _Graph(live)
-    channels = model.convs[0].W.shape[1]
-    units = model.lstm.state_size
+    channels = st.convs[0].W.shape[1]
     size = model.input_size
     inputs = [('x', ['N', channels, size, size])]
     h = 'x'
@@ -197,35 +189,46 @@ def lstm_graph(model, masked=False, live=None, features=False):
     if masked:
         h, inputs = g.masking(channels, size)
         state_rows = 1
-    conv_outputs = []
-    for k, conv in enumerate(model.convs, 1):
-        h = g.conv(h, conv, 'Elu')
+    op = ACTIVATION_OPS[st.activation]
+    extra = []
+    for k, conv in enumerate(st.convs, 1):
+        h = g.conv(h, conv, op)
         if features:
             g.nodes.append(g.helper.make_node('Identity', [h],
                                               ['conv{}'.format(k)]))
-            conv_outputs.append(('conv{}'.format(k), ['N', conv.W.shape[0],
-                                                      'H{}'.format(k),
-                                                      'W{}'.format(k)]))
-    return g.model(inputs + [('c', [state_rows, units]),
-                             ('h', [state_rows, units])],
-                   _lstm_tail(g, h, model) + conv_outputs)
-
-
-def _lstm_tail(g, h, model):
-    """The A3CLSTMCNN after its convolutions: one LSTM step from the
-    inputs ``c`` and ``h`` and the heads, from the last convolution's
-    output ``h``; returns the outputs' shapes."""
+            extra.append(('conv{}'.format(k), [
+                'N', conv.W.shape[0], 'H{}'.format(k), 'W{}'.format(k)]))
     h = g.op('Flatten', [h], axis=1)
-    z = g.op('Add', [g.linear(h, model.lstm.upward),
-                     g.op('Gemm', ['h', g.weight(model.lstm.lateral.W)],
-                          transB=1)])
-    return _lstm_cell(g, z, model)
+    first = st.dense[0] if st.dense else _cell_input_link(st)
+    outputs = _after_linear(g, g.linear(h, first), model, features)
+    units = st.cell_link.state_size if st.cell else 0
+    state = [(name, [state_rows, units]) for name in st.state_layout]
+    return g.model(inputs + state, outputs + extra)
 
 
-def _lstm_cell(g, z, model):
+def _cell_input_link(st):
+    """The linear map of the cell's input (the LSTM's ``upward``, the
+    GRU's ``input``)."""
+    return st.cell_link.upward if st.cell == 'lstm' else st.cell_link.input
+
+
+def _heads(g, h, model):
+    """``scores`` and ``values`` of the heads' input ``h``; returns the
+    two outputs' shapes."""
+    st = structure_of(model)
+    g.nodes.append(g.helper.make_node('Identity', [g.linear(h, st.policy)],
+                                      ['scores']))
+    g.nodes.append(g.helper.make_node(
+        'Squeeze', [g.linear(h, st.value),
+                    g.const(np.array([1], np.int64), 'ax')], ['values']))
+    return [('scores', ['N', st.policy.W.shape[0]]), ('values', ['N'])]
+
+
+def _lstm_cell(g, z, st):
     """The LSTM step from its gates' pre-activations ``z`` ``(N, 4 U)``
-    (Chainer's order) and the input ``c``, and the heads."""
-    units = model.lstm.state_size
+    (Chainer's order, the lateral product included) and the input ``c``;
+    returns ``h_next`` and the state outputs' shapes."""
+    units = st.cell_link.state_size
     z = g.op('Reshape', [z, g.const(np.array([-1, units, 4], np.int64),
                                     'shape')])
     a, i, f, o = g.op('Split', [z, g.const(np.array([1, 1, 1, 1], np.int64),
@@ -238,18 +241,45 @@ def _lstm_cell(g, z, model):
     h_next = g.op('Mul', [o, g.op('Tanh', [c])])
     g.nodes.append(g.helper.make_node('Identity', [c], ['c_next']))
     g.nodes.append(g.helper.make_node('Identity', [h_next], ['h_next']))
-    _heads(g, h_next, model)
-    pi = _output_links(model)[0]
-    return [('scores', ['N', pi.W.shape[0]]), ('values', ['N']),
-            ('c_next', ['N', units]), ('h_next', ['N', units])]
+    return h_next, [('c_next', ['N', units]), ('h_next', ['N', units])]
+
+
+def _gru_cell(g, gi, st):
+    """The GRU step (PyTorch's gates ``[r | z | n]``) from the input's
+    product ``gi`` ``(N, 3 U)`` and the input ``h``; returns ``h_next``
+    and the state output's shape."""
+    units = st.cell_link.state_size
+    gh = g.linear('h', st.cell_link.hidden)
+    split = g.const(np.array([units] * 3, np.int64), 'split')
+    i_r, i_z, i_n = g.op('Split', [gi, split], n_out=3, axis=1)
+    h_r, h_z, h_n = g.op('Split', [gh, split], n_out=3, axis=1)
+    r = g.op('Sigmoid', [g.op('Add', [i_r, h_r])])
+    z = g.op('Sigmoid', [g.op('Add', [i_z, h_z])])
+    n = g.op('Tanh', [g.op('Add', [i_n, g.op('Mul', [r, h_n])])])
+    # h' = n + z * (h - n) = (1 - z) * n + z * h
+    h_next = g.op('Add', [n, g.op('Mul', [z, g.op('Sub', ['h', n])])])
+    g.nodes.append(g.helper.make_node('Identity', [h_next], ['h_next']))
+    return h_next, [('h_next', ['N', units])]
+
+
+def _cell(g, pre, st):
+    """The cell's step from its input product ``pre`` (without the state's
+    part, which is added here from the inputs ``c``/``h``); returns its
+    output and the state outputs' shapes."""
+    if st.cell == 'lstm':
+        z = g.op('Add', [pre, g.op('Gemm', [
+            'h', g.weight(st.cell_link.lateral.W)], transB=1)])
+        return _lstm_cell(g, z, st)
+    return _gru_cell(g, pre, st)
 
 
 def tail_linear(model):
     """The linear map that starts what follows the convolutions (the
-    A3CFF's dense layer, the LSTM's input product): its weights per
+    first dense layer, or the cell's input product): its weights per
     position of the last feature map, ``(h * w, C, U)``, and its bias."""
-    link = model.lstm.upward if model.recurrent else list(model.head)[-1]
-    channels = conv_layers(model)[0][-1].W.shape[0]
+    st = structure_of(model)
+    link = st.dense[0] if st.dense else _cell_input_link(st)
+    channels = st.convs[-1].W.shape[0]
     w = link.W.array.astype(np.float32)
     per_position = w.reshape(len(w), channels, -1).transpose(2, 1, 0)
     bias = (np.zeros(len(w), np.float32) if link.b is None
@@ -257,28 +287,45 @@ def tail_linear(model):
     return np.ascontiguousarray(per_position), bias
 
 
+def _state_inputs(model, rows=1):
+    st = structure_of(model)
+    units = st.cell_link.state_size if st.cell else 0
+    return [(name, [rows, units]) for name in st.state_layout]
+
+
 def post_graph(model):
     """What follows the tail's linear map (:func:`tail_linear`), from its
-    output ``pre`` ``(N, U)``: the A3CFF's ReLU and heads, or the LSTM
-    step (with the lateral product already in ``pre``; input ``c``
-    ``(1, U)``) and heads."""
+    output ``pre`` ``(N, U)``: the rest of the dense layers, the cell
+    (inputs: its state parts, one row for every input) and the heads."""
     g = _Graph()
     units = len(tail_linear(model)[1])
-    inputs = [('pre', ['N', units])]
-    if model.recurrent:
-        inputs.append(('c', [1, model.lstm.state_size]))
-    return g.model(inputs, _after_linear(g, 'pre', model))
+    return g.model([('pre', ['N', units])] + _state_inputs(model),
+                   _after_linear(g, 'pre', model))
 
 
-def _after_linear(g, z, model):
-    """The A3CFF's ReLU and heads, or the LSTM step (input ``c``) and
-    heads, from the tail's linear map ``z``; returns the outputs'
-    shapes."""
-    if model.recurrent:
-        return _lstm_cell(g, z, model)
-    _heads(g, g.op('Relu', [z]), model)
-    pi = _output_links(model)[0]
-    return [('scores', ['N', pi.W.shape[0]]), ('values', ['N'])]
+def _after_linear(g, z, model, features=False):
+    """From the output ``z`` of the first linear map after the
+    convolutions: its activation and the further dense layers (if it was
+    a dense layer), the cell and the heads; returns the outputs'
+    shapes (with ``features``, ``hidden``: the last dense layer's output,
+    after its activation)."""
+    st = structure_of(model)
+    op = ACTIVATION_OPS[st.activation]
+    outputs = []
+    if st.dense:
+        h = g.op(op, [z])
+        for link in st.dense[1:]:
+            h = g.op(op, [g.linear(h, link)])
+        if features:
+            g.nodes.append(g.helper.make_node('Identity', [h], ['hidden']))
+            outputs.append(('hidden', ['N', st.dense[-1].W.shape[0]]))
+        if st.cell:
+            h, state = _cell(g, g.linear(h, _cell_input_link(st)), st)
+            outputs += state
+    else:
+        h, state = _cell(g, z, st)
+        outputs += state
+    return _heads(g, h, model) + outputs
 
 
 def batched_product_graph(weights):
@@ -292,11 +339,10 @@ def batched_product_graph(weights):
 
 
 def conv_layers(model):
-    """The convolutions of a network the engine runs, in order, and the
-    activation after each (an ONNX op name)."""
-    if model.recurrent:
-        return list(model.convs), 'Elu'
-    return list(model.head)[:-1], 'Relu'
+    """The convolutions of a network, in order, and the activation after
+    each (an ONNX op name), from its :class:`networks.Structure`."""
+    st = structure_of(model)
+    return list(st.convs), ACTIVATION_OPS[st.activation]
 
 
 def rows_graph(matrix, bias, activation, channels, zero_row=False):
@@ -397,11 +443,9 @@ def tail_graph(model):
     """What follows the convolutions, from the last one's output gathered
     from a table of rows, channels last (``table`` ``(R, C)`` and
     ``index`` ``(N, h * w)`` int64, each input's row at each position,
-    row-major): the A3CFF's dense layer and
-    heads, or the A3CLSTMCNN's LSTM step (inputs ``c``, ``h`` ``(1,
-    units)``, one state for every row) and heads, through
-    :func:`tail_linear`'s weights; outputs as :func:`ff_graph`'s and
-    :func:`lstm_graph`'s."""
+    row-major): the dense layers, the cell (its state parts as inputs,
+    one row for every input) and the heads, through :func:`tail_linear`'s
+    weights; outputs as :func:`forward_graph`'s."""
     g = _Graph()
     weights, bias = tail_linear(model)
     positions, channels, _ = weights.shape
@@ -409,63 +453,74 @@ def tail_graph(model):
         _gathered_rows(g, positions * channels),
         g.const(weights.reshape(positions * channels, -1))]),
         g.const(bias)])
-    state = []
-    if model.recurrent:
-        units = model.lstm.state_size
-        state = [('c', [1, units]), ('h', [1, units])]
-        z = g.op('Add', [z, g.op('Gemm', [
-            'h', g.weight(model.lstm.lateral.W)], transB=1)])
     return g.model([('table', ['R', channels]),
                     ('index', ['N', positions], g.TensorProto.INT64)]
-                   + state, _after_linear(g, z, model))
+                   + _state_inputs(model), _after_linear(g, z, model))
 
 
-def ff_backward_graph(model, guided, newest_only):
-    """The input-gradient pass of an ``A3CFF`` as an ONNX graph.
+def conv_backward_graph(model, guided, newest_only):
+    """The input-gradient pass of a network's convolutions as an ONNX
+    graph, from its :class:`networks.Structure`.
 
-    Inputs: ``g`` ``(2, 256)``, the gradients at the head's output (the
-    chosen logit's and the value's weights, through the last ReLU), and
-    ``a1``, ``a2``, ``a3``, the three convolutions' ReLU outputs of the
-    forward (batch of one). Output ``gx`` ``(2, C, H, W)`` (``C`` 1 with
-    ``newest_only``: the last stacked frame's alone). Every ReLU passes
-    the gradient where its output is positive, with ``guided`` only where
-    the gradient is positive too; convolutions go back as ConvTranspose
-    with the same weights.
+    Inputs: ``g`` ``(2, D)``, the gradients at the flattened output of the
+    last convolution's activation (the chosen logit's on row 0, the
+    value's on row 1; what follows the convolutions is backpropagated by
+    the caller), and ``a1`` .. ``aK``, the convolutions' activation
+    outputs of the forward (batch of one). Output ``gx`` ``(2, C, H, W)``
+    (``C`` 1 with ``newest_only``: the last stacked frame's alone). A ReLU
+    passes the gradient where its output is positive, an ELU scaled by its
+    slope (1 where its output is positive, else ``output + 1``); with
+    ``guided`` only where the gradient is positive too. Convolutions go
+    back as ConvTranspose with the same weights, padded to their input's
+    size.
     """
+    st = structure_of(model)
     g = _Graph()
-    head = list(model.head)
     zero = g.const(np.zeros((), np.float32), 'zero')
+    one = g.const(np.ones((), np.float32), 'one')
 
-    def through_relu(grad, out):
-        keep = g.op('Greater', [out, zero])
+    def through_activation(grad, out):
+        if st.activation == 'relu':
+            slope = g.op('Cast', [g.op('Greater', [out, zero])], to=1)
+        else:
+            slope = g.op('Add', [g.op('Min', [out, zero]), one])
         if guided:
-            keep = g.op('And', [keep, g.op('Greater', [grad, zero])])
-        return g.op('Mul', [grad, g.op('Cast', [keep], to=1)])
+            slope = g.op('Mul', [slope, g.op(
+                'Cast', [g.op('Greater', [grad, zero])], to=1)])
+        return g.op('Mul', [grad, slope])
 
-    last = head[2]
-    out_channels = last.W.shape[0]
-    side = int(round((head[3].W.shape[1] / out_channels) ** 0.5))
-    grad = g.op('MatMul', ['g', g.const(head[3].W.array.astype(np.float32))])
-    grad = g.op('Reshape', [grad, g.const(np.array(
-        [2, out_channels, side, side], np.int64), 'shape')])
-    for i in (2, 1, 0):
-        conv = head[i]
-        grad = through_relu(grad, 'a{}'.format(i + 1))
+    sizes = [model.input_size]
+    for conv in st.convs:
+        k, stride, pad = _conv_geometry(conv)
+        sizes.append((sizes[-1] + 2 * pad - k) // stride + 1)
+    last = st.convs[-1].W.shape[0]
+    grad = g.op('Reshape', ['g', g.const(np.array(
+        [2, last, sizes[-1], sizes[-1]], np.int64), 'shape')])
+    for i in reversed(range(len(st.convs))):
+        conv = st.convs[i]
+        grad = through_activation(grad, 'a{}'.format(i + 1))
         weight = conv.W.array.astype(np.float32)
         if i == 0 and newest_only:
             weight = weight[:, -1:]
-        stride = conv.stride if isinstance(conv.stride, tuple) \
-            else (conv.stride,) * 2
+        k, stride, pad = _conv_geometry(conv)
+        natural = (sizes[i + 1] - 1) * stride - 2 * pad + k
         grad = g.op('ConvTranspose', [grad, g.const(weight)],
-                    strides=list(stride),
-                    kernel_shape=list(weight.shape[2:]))
+                    strides=[stride, stride], kernel_shape=[k, k],
+                    pads=[pad] * 4,
+                    output_padding=[sizes[i] - natural] * 2)
     g.nodes.append(g.helper.make_node('Identity', [grad], ['gx']))
     size = model.input_size
-    channels = 1 if newest_only else head[0].W.shape[1]
+    channels = 1 if newest_only else st.convs[0].W.shape[1]
+    features = [('a{}'.format(i + 1), [1, conv.W.shape[0], sizes[i + 1],
+                                       sizes[i + 1]])
+                for i, conv in enumerate(st.convs)]
+    return g.model([('g', [2, last * sizes[-1] ** 2])] + features,
+                   [('gx', [2, channels, size, size])])
 
-    def feature(i):
-        return [1, head[i].W.shape[0], 'h{}'.format(i), 'w{}'.format(i)]
-    return g.model(
-        [('g', [2, head[3].W.shape[0]]), ('a1', feature(0)),
-         ('a2', feature(1)), ('a3', feature(2))],
-        [('gx', [2, channels, size, size])])
+
+def _conv_geometry(conv):
+    """A square convolution's kernel side, stride and padding."""
+    stride = conv.stride[0] if isinstance(conv.stride, tuple) \
+        else conv.stride
+    pad = conv.pad[0] if isinstance(conv.pad, tuple) else conv.pad
+    return conv.W.shape[2], stride, pad

@@ -41,7 +41,7 @@ two: masks whose support is the whole frame (RISE) keep the dense pass.
 """
 import numpy as np
 
-from kernels.graphs import (batched_product_graph, chained, conv_layers,
+from kernels.graphs import (State, batched_product_graph, chained, conv_layers,
                             first_layer_graph, post_graph, rows_graph,
                             tail_graph, tail_linear)
 
@@ -209,7 +209,9 @@ class Incremental:
     """Incremental perturbation scoring of one of the suite's networks.
 
     Args:
-        model: an ``A3CFF`` or ``A3CLSTMCNN`` (:func:`graphs.model_kind`).
+        model: a network the engine runs (:func:`graphs.model_kind`); its
+            :class:`networks.Structure` says what follows the
+            convolutions.
         session: ``session(graph, threads) -> onnxruntime session``.
         threads (int): intra-op threads of every session.
     """
@@ -222,8 +224,7 @@ class Incremental:
 
     def __init__(self, model, session, threads=1):
         links, activation = conv_layers(model)
-        self.recurrent = model.recurrent
-        self.state_size = model.lstm.state_size if self.recurrent else 0
+        self.state = State(model)
         self.threads = max(1, int(threads or 1))
         size = (model.input_size, model.input_size)
         self.layers = []
@@ -231,8 +232,6 @@ class Incremental:
             self.layers.append(_Layer(link, size))
             size = self.layers[-1].out_size
         self.tail_weights, self.tail_bias = tail_linear(model)
-        self.lateral = (model.lstm.lateral.W.array.astype(np.float32)
-                        if self.recurrent else None)
         # Each layer's output is the next one's input, padded by it.
         self.next_pad = [layer.pad for layer in self.layers[1:]] + [(0, 0)]
         # The first convolution through the difference, the tail after
@@ -309,11 +308,7 @@ class Incremental:
         state = np.ascontiguousarray(state, dtype=np.float32)
         fill = np.broadcast_to(np.asarray(fill, np.float32), state.shape)
         masks = self._mask_set(keep).support()
-        if recurrent_state is None:
-            recurrent_state = np.zeros(2 * self.state_size, np.float32)
-        state_rows = [part[None] for part in np.split(
-            np.asarray(recurrent_state, np.float32), 2)] \
-            if self.recurrent else None
+        state_rows = self.state.rows(recurrent_state)
         first = self._first_layer_feed(state, fill, masks)
         if plan is None:
             plan = self.plan(state, keep, fill)
@@ -411,16 +406,14 @@ class Incremental:
             base = table[:len(table) - len(local)][-outputs:]
             pre = np.einsum('pc,pcu->u', base, self.tail_weights) \
                 + self.tail_bias
-            if self.recurrent:
-                pre = pre + state_rows[1][0] @ self.lateral.T
             return self._tail_through_changes(
                 runs, n, local, position, counts,
                 table[len(table) - len(local):] - base[position],
                 pre.astype(np.float32), state_rows)
         tail = 'g{}_'.format(convs)
         feed[tail + 'index'] = which[:n]
-        if self.recurrent:
-            feed[tail + 'c'], feed[tail + 'h'] = state_rows
+        for name, row in state_rows.items():
+            feed[tail + name] = row
         return self._chain(offset, 1).run(
             [tail + 'scores', tail + 'values'], feed)
 
@@ -467,9 +460,7 @@ class Incremental:
         for p in np.flatnonzero(counts):
             total[masks[starts[p]:starts[p] + counts[p]]] += \
                 product[p, :counts[p]]
-        feed = {'pre': total}
-        if self.recurrent:
-            feed['c'] = state_rows[0]
+        feed = dict(state_rows, pre=total)
         return runs[1].run(['scores', 'values'], feed)
 
 

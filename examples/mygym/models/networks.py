@@ -1,13 +1,22 @@
 """The suite's networks: what each declares about itself, and the networks.
 
-Every network in :data:`ARCHS` is a :class:`SuiteNetwork`: callers ask it
-what it is (its kind, whether it is recurrent, its input size) instead of
-guessing from its attributes, and caches of what is built from its weights
-(the ONNX engine's graphs) follow its weights version. :data:`ARCHS` maps
-each ``--arch`` to its network, its preprocessing and its stacked frames;
-observations reach a network through :func:`phi`.
+Every network in :data:`ARCHS` is a :class:`SuiteNetwork` and declares its
+:class:`Structure`: its convolutions and their activation, the dense layers
+after them, its recurrent cell (none, an LSTM or a GRU) and that cell's
+state layout, and its two heads. Callers (the ONNX graphs, the backward
+passes, recurrent-state snapshots, the report's layer groups,
+``dead_units``) read the declaration instead of guessing from attributes,
+and caches of what is built from the weights (the engine's graphs) follow
+the network's weights version. :data:`ARCHS` maps each ``--arch`` to its
+network, its preprocessing and its stacked frames; observations reach a
+network through :func:`phi`.
+
+Adding a network kind: a chain whose ``structure`` lists its links in the
+order the forward pass runs them (the graph builders in
+:mod:`kernels.graphs` then run it), and an entry in :data:`ARCHS`.
 """
 import collections
+import dataclasses
 
 import chainerrl_compat  # noqa: F401
 import chainer
@@ -17,22 +26,93 @@ from chainer import links as L
 from chainerrl import policies
 from chainerrl import v_function
 from chainerrl.agents import a3c
-from chainerrl.recurrent import RecurrentChainMixin
+from chainerrl.recurrent import Recurrent, RecurrentChainMixin
 
 from env_gym_chainer import FramePreprocessor
 from guided_relu import guided_elu, guided_relu
 from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
 
 
+ACTIVATIONS = ('relu', 'elu')
+CELLS = (None, 'lstm', 'gru')
+# Each cell's state, in the order of the flat state vector
+# (:mod:`models.recurrent_state`).
+STATE_LAYOUTS = {None: (), 'lstm': ('c', 'h'), 'gru': ('h',)}
+
+
+@dataclasses.dataclass
+class Structure:
+    """What a network is made of, in the order its forward pass runs.
+
+    ``x -> convs (each followed by activation) -> flatten -> dense (each
+    followed by activation) -> cell (if any) -> policy, value``.
+
+    Attributes:
+        convs (list): the ``L.Convolution2D`` links.
+        activation (str): ``'relu'`` or ``'elu'`` (after every convolution
+            and dense layer; guided in saliency).
+        dense (list): the ``L.Linear`` links between the flattened
+            convolutions and the cell (or the heads).
+        cell (str or None): ``'lstm'`` (Chainer's ``L.LSTM``, state ``c``,
+            ``h``), ``'gru'`` (:class:`GRUCell`, PyTorch's gate layout,
+            state ``h``) or None (feed-forward).
+        cell_link: the cell's link, or None.
+        policy: the policy head's ``L.Linear`` (logits or Q-values).
+        value: the value head's ``L.Linear`` (one output).
+        outputs (str): ``'policy'`` (softmax over the policy head's
+            logits).
+    """
+
+    convs: list
+    activation: str
+    dense: list
+    cell: str
+    cell_link: object
+    policy: object
+    value: object
+    outputs: str = 'policy'
+
+    def __post_init__(self):
+        assert self.activation in ACTIVATIONS, self.activation
+        assert self.cell in CELLS, self.cell
+        assert (self.cell is None) == (self.cell_link is None)
+
+    @property
+    def state_layout(self):
+        """Names of the cell's state parts (``()`` for no cell)."""
+        return STATE_LAYOUTS[self.cell]
+
+    @property
+    def state_size(self):
+        """Length of the flat recurrent state (0 for no cell)."""
+        if self.cell is None:
+            return 0
+        return len(self.state_layout) * self.cell_link.state_size
+
+    @property
+    def layers(self):
+        """Every link the forward pass runs, in order, named as the
+        report's layer groups name them (``conv1``.., ``dense1``..,
+        ``lstm`` or ``gru``, ``policy``, ``value``)."""
+        named = [('conv{}'.format(k), link)
+                 for k, link in enumerate(self.convs, 1)]
+        named += [('dense{}'.format(k), link)
+                  for k, link in enumerate(self.dense, 1)]
+        if self.cell is not None:
+            named.append((self.cell, self.cell_link))
+        return named + [('policy', self.policy), ('value', self.value)]
+
+
 class SuiteNetwork:
     """What a network of the suite says of itself, so no caller guesses.
 
     Attributes:
-        kind (str or None): ``'ff'`` (an ICLR-ACER A3CFF with a softmax
-            policy) or ``'lstm'`` (the LSTM-CNN): the networks the ONNX
-            engine, guided backpropagation's backward pass and the batched
-            update's NumPy layers run; None for a variant they do not (the
-            mellowmax policy).
+        kind (str or None): the network's family (``'ff'``, ``'lstm'``,
+            ``'gru'``, ``'chainerrl-ff'``, ``'chainerrl-lstm'``), for
+            names and caches; None for a variant whose outputs the ONNX
+            engine does not reproduce (the mellowmax policy). Code that
+            needs to know what the network is made of reads
+            :attr:`structure`, not the kind.
         recurrent (bool): whether it keeps a state between steps.
         input_size (int): side of its square input frames.
         weights_version (int): moved on by :meth:`weights_changed` whenever
@@ -45,6 +125,11 @@ class SuiteNetwork:
     recurrent = False
     input_size = None
     weights_version = 0
+
+    @property
+    def structure(self):
+        """The network's :class:`Structure`."""
+        raise NotImplementedError
 
     def weights_changed(self):
         """Say that the weights changed (in place or replaced)."""
@@ -77,6 +162,17 @@ class A3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
     def pi_and_v(self, state):
         features = self.head(state)
         return self.pi(features), self.v(features)
+
+    @property
+    def structure(self):
+        head = list(self.head)
+        return Structure(head[:-1], 'relu', head[-1:], None, None,
+                         _output_link(self.pi), self.v.model.output)
+
+
+def _output_link(policy):
+    """The linear layer of a ChainerRL softmax (or mellowmax) policy."""
+    return getattr(policy.model, 'output', policy.model)
 
 
 class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
@@ -120,6 +216,14 @@ class A3CLSTMCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
     def pi_and_v(self, state):
         return self.heads(self.lstm(self.features(state)))
 
+    @property
+    def structure(self):
+        activation = 'relu' if self.activation in (guided_relu, F.relu) \
+            else 'elu'
+        return Structure(list(self.convs), activation, [], 'lstm',
+                         self.lstm, self.pi.model.output,
+                         self.v.model.output)
+
 
 class NIPSHead(chainer.ChainList):
     """The NIPS DQN head of ChainerRL's Atari A3C example: two convolutions
@@ -147,9 +251,10 @@ class NIPSHead(chainer.ChainList):
 class ChainerRLA3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
     """ChainerRL's Atari ``A3CFF`` (``examples/atari/train_a3c_ale.py``),
     link for link, so that its ``model.npz`` loads by name: the NIPS head,
-    a softmax policy and a value. Run by Chainer (``kind`` None)."""
+    a softmax policy and a value."""
 
     input_size = 84
+    kind = 'chainerrl-ff'
 
     def __init__(self, n_actions, n_input_channels=4):
         self.head = NIPSHead(n_input_channels)
@@ -161,6 +266,12 @@ class ChainerRLA3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
         features = self.head(state)
         return self.pi(features), self.v(features)
 
+    @property
+    def structure(self):
+        head = list(self.head)
+        return Structure(head[:2], 'relu', head[2:], None, None,
+                         self.pi.model.output, self.v.model.output)
+
 
 class ChainerRLA3CLSTM(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
                        SuiteNetwork):
@@ -169,6 +280,7 @@ class ChainerRLA3CLSTM(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
 
     recurrent = True
     input_size = 84
+    kind = 'chainerrl-lstm'
 
     def __init__(self, n_actions, n_input_channels=4):
         self.head = NIPSHead(n_input_channels)
@@ -187,6 +299,108 @@ class ChainerRLA3CLSTM(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
 
     def pi_and_v(self, state):
         return self.heads(self.lstm(self.features(state)))
+
+    @property
+    def structure(self):
+        head = list(self.head)
+        return Structure(head[:2], 'relu', head[2:], 'lstm', self.lstm,
+                         self.pi.model.output, self.v.model.output)
+
+
+class GRUCell(chainer.Chain, Recurrent):
+    """PyTorch's ``nn.GRUCell`` as a stateful Chainer link.
+
+    ``input`` holds ``W_ih``, ``b_ih`` and ``hidden`` holds ``W_hh``,
+    ``b_hh``, each ``(3 U, ...)`` with the gates stacked ``[r | z | n]``
+    as PyTorch stacks them::
+
+        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+        z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+        h' = (1 - z) * n + z * h
+
+    (``b_hn`` stays inside the reset product, unlike Chainer's own GRU.)
+    The state ``h`` starts at zero (None) and is kept between calls.
+    """
+
+    def __init__(self, in_size, units):
+        super().__init__()
+        self.state_size = units
+        with self.init_scope():
+            self.input = L.Linear(in_size, 3 * units)
+            self.hidden = L.Linear(units, 3 * units)
+        self.h = None
+
+    def __call__(self, x):
+        units = self.state_size
+        gi = self.input(x)
+        if self.h is None:
+            gh = F.broadcast_to(self.hidden.b, gi.shape)
+            h = self.xp.zeros((len(gi), units), dtype=gi.dtype)
+        else:
+            gh = self.hidden(self.h)
+            h = self.h
+        i_r, i_z, i_n = F.split_axis(gi, 3, axis=1)
+        h_r, h_z, h_n = F.split_axis(gh, 3, axis=1)
+        r = F.sigmoid(i_r + h_r)
+        z = F.sigmoid(i_z + h_z)
+        n = F.tanh(i_n + r * h_n)
+        self.h = (1 - z) * n + z * h
+        return self.h
+
+    def get_state(self):
+        return self.h
+
+    def set_state(self, state):
+        self.h = state
+
+    def reset_state(self):
+        self.h = None
+
+    def unchain_backward(self):
+        if self.h is not None:
+            self.h.unchain_backward()
+
+
+class A3CGRUCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
+                SuiteNetwork):
+    """Greydanus' baby-a3c ``NNPolicy``: four 3x3 stride-2 convolutions of
+    32 filters (padding 1) with ELU on one 80x80 frame (80 -> 40 -> 20 ->
+    10 -> 5), a GRU cell of 256 units on the flattened 32x5x5 features
+    (PyTorch's layout, :class:`GRUCell`), and linear heads for the actor
+    and the critic. The ELUs are guided ELUs (plain in training)."""
+
+    recurrent = True
+    input_size = 80
+
+    def __init__(self, n_actions, n_input_channels=1, units=256):
+        self.convs = chainer.ChainList(*[
+            L.Convolution2D(n_input_channels if i == 0 else 32, 32, ksize=3,
+                            stride=2, pad=1) for i in range(4)])
+        self.gru = GRUCell(32 * 5 * 5, units)
+        self.pi = policies.FCSoftmaxPolicy(units, n_actions)
+        self.v = v_function.FCVFunction(units)
+        super().__init__(self.convs, self.gru, self.pi, self.v)
+        self.kind = 'gru'
+
+    def features(self, state):
+        """The flattened convolutional features, ``(batch, 800)``."""
+        h = state
+        for conv in self.convs:
+            h = guided_elu(conv(h))
+        return F.reshape(h, (len(h), -1))
+
+    def heads(self, h):
+        """Policy and value of cell outputs ``(batch, 256)``."""
+        return self.pi(h), self.v(h)
+
+    def pi_and_v(self, state):
+        return self.heads(self.gru(self.features(state)))
+
+    @property
+    def structure(self):
+        return Structure(list(self.convs), 'elu', [], 'gru', self.gru,
+                         self.pi.model.output, self.v.model.output)
 
 
 Arch = collections.namedtuple('Arch', 'make_model make_preprocessor frames')
@@ -211,6 +425,13 @@ ARCHS = {
                         lambda: FramePreprocessor(84, gray='bt601'), None),
     'ChainerRLLSTM': Arch(lambda n, c: ChainerRLA3CLSTM(n, c),
                           lambda: FramePreprocessor(84, gray='bt601'), None),
+    # Greydanus' baby-a3c network, with its frames: rows 35..194, mean of
+    # R, G and B, scipy's imresize to 80x80 (byte-scaled, Pillow's
+    # bilinear filter).
+    'GRU': Arch(lambda n, c: A3CGRUCNN(n, c),
+                lambda: FramePreprocessor(80, crop_rows=(35, 195),
+                                          gray='mean', resample='imresize'),
+                1),
 }
 DEFAULT_ARCH = 'FFSoftmax'
 DEFAULT_FRAMES = 4

@@ -13,14 +13,21 @@ Fields (missing ones take the architecture's own):
 * ``crop_rows``: ``[first, stop]`` screen rows kept, or null for all;
 * ``gray``: ``luma`` (BT.709 weights), ``bt601`` (0.299 R + 0.587 G +
   0.114 B, OpenCV's ``COLOR_RGB2GRAY``) or ``mean`` (of R, G and B);
-* ``resize``: ``area`` (box filter, OpenCV's ``INTER_AREA``) or
-  ``bilinear`` (pixel centres aligned, OpenCV's default ``INTER_LINEAR``);
+* ``resize``: ``area`` (box filter, OpenCV's ``INTER_AREA``),
+  ``bilinear`` (pixel centres aligned, OpenCV's default ``INTER_LINEAR``)
+  or ``imresize`` (scipy's ``imresize`` of the float frame: byte-scaled by
+  its own extremes, then Pillow's antialiased bilinear filter;
+  :mod:`kernels.imresize`);
 * ``size``: side of the square frame (must be the network's);
 * ``frame_skip``: emulator frames per step, or ``[low, high]`` for a
   uniform draw per step (gym's ``Breakout-v0`` and ``-v4``: 2..4);
 * ``max_pool``: whether a step's frame is the maximum of its last two
   screens (else the last screen alone);
-* ``noop_max``: at most this many no-op frames after a reset (0: none).
+* ``noop_max``: at most this many no-op frames after a reset (0: none);
+* ``fire_on_new_life``: ``"auto"`` (press FIRE for one step at the start
+  of every life in games that have lives and FIRE, as the suite's own
+  agents play) or false (the agent presses FIRE itself: Greydanus' agents
+  were trained that way).
 
 Every observation is uint8, as everywhere in the suite: a protocol whose
 source scaled floats (Greydanus et al. divide the resized float frame by
@@ -29,9 +36,9 @@ source scaled floats (Greydanus et al. divide the resized float frame by
 from env_gym_chainer import FramePreprocessor
 
 FIELDS = ('crop_rows', 'gray', 'resize', 'size', 'frame_skip', 'max_pool',
-          'noop_max')
+          'noop_max', 'fire_on_new_life')
 GRAYS = ('luma', 'bt601', 'mean')
-RESIZES = ('area', 'bilinear')
+RESIZES = ('area', 'bilinear', 'imresize')
 
 
 class ProtocolError(ValueError):
@@ -44,7 +51,8 @@ def own(arch_preprocessor):
     p = arch_preprocessor
     return {'crop_rows': list(p.crop_rows) if p.crop_rows else None,
             'gray': p.gray, 'resize': p.resample, 'size': p.size,
-            'frame_skip': 4, 'max_pool': True, 'noop_max': 30}
+            'frame_skip': 4, 'max_pool': True, 'noop_max': 30,
+            'fire_on_new_life': 'auto'}
 
 
 def _int(value, low, high):
@@ -74,6 +82,7 @@ def check(protocol, size):
             and all(_int(k, 1, 16) for k in v) and v[0] <= v[1]),
         'max_pool': lambda v: isinstance(v, bool),
         'noop_max': lambda v: _int(v, 0, 100),
+        'fire_on_new_life': lambda v: v in ('auto', False),
     }
     for name, value in protocol.items():
         if not problems[name](value):
@@ -105,4 +114,78 @@ def environment_options(protocol):
     skip = protocol['frame_skip']
     return {'frame_skip': tuple(skip) if isinstance(skip, list) else skip,
             'max_pool': protocol['max_pool'],
-            'noop_max': protocol['noop_max']}
+            'noop_max': protocol['noop_max'],
+            'fire_on_new_life': protocol['fire_on_new_life']}
+
+
+def steps(protocol):
+    """The protocol as the small steps that make one observation, in the
+    order they run, each a line a reader can check against the source
+    the protocol follows."""
+    skip = protocol['frame_skip']
+    if isinstance(skip, list):
+        lines = ['each step repeats the action for {}..{} emulator frames, '
+                 'drawn uniformly per step; rewards summed'.format(*skip)]
+    else:
+        lines = ['each step repeats the action for {} emulator frames; '
+                 'rewards summed'.format(skip)]
+    lines.append('the step\'s screen: ' + (
+        'the maximum of its last two screens' if protocol['max_pool']
+        else 'the last screen alone'))
+    if protocol['fire_on_new_life']:
+        lines.append('FIRE for one step at the start of every life (games '
+                     'with lives and FIRE)')
+    else:
+        lines.append('no FIRE pressed for the agent: it starts each life '
+                     'itself')
+    if protocol['noop_max']:
+        lines.append('after a reset, 1..{} no-op frames'.format(
+            protocol['noop_max']))
+    else:
+        lines.append('no no-op frames after a reset')
+    crop = protocol['crop_rows']
+    if crop:
+        lines.append('keep screen rows {}..{}'.format(crop[0], crop[1] - 1))
+    lines.append({
+        'luma': 'gray = 0.2126 R + 0.7152 G + 0.0722 B (BT.709)',
+        'bt601': 'gray = 0.299 R + 0.587 G + 0.114 B (BT.601, OpenCV\'s '
+                 'COLOR_RGB2GRAY)',
+        'mean': 'gray = (R + G + B) / 3'}[protocol['gray']])
+    size = protocol['size']
+    if protocol['resize'] == 'imresize':
+        lines.append('byte-scale by the frame\'s own minimum and maximum to '
+                     '0..255, rounded half up (scipy\'s bytescale)')
+        lines.append('resize to {0}x{0} with Pillow\'s bilinear filter '
+                     '(antialiased; horizontal pass, then vertical, 8 bits '
+                     'between)'.format(size))
+    else:
+        lines.append('resize to {0}x{0}: {1}, rounded to 8 bits'.format(
+            size, {'area': 'box filter (OpenCV\'s INTER_AREA)',
+                   'bilinear': 'bilinear, pixel centres aligned (OpenCV\'s '
+                               'INTER_LINEAR)'}[protocol['resize']]))
+    lines.append('the network reads the 8-bit frames / 255')
+    return lines
+
+
+# Named protocols a user can pick on import (``import_agent.py
+# --protocol``); each format's default is one of them.
+PRESETS = {
+    # baby-a3c and visualize_atari (Greydanus et al.): gym's <Game>-v4
+    # steps 2..4 frames drawn per step and keeps the last screen (no
+    # max-pooling, no no-ops); prepro(img) = imresize(img[35:195].mean(2),
+    # (80, 80)) / 255: byte-scaled, Pillow's bilinear filter, one frame.
+    'greydanus': {'crop_rows': [35, 195], 'gray': 'mean',
+                  'resize': 'imresize', 'size': 80, 'frame_skip': [2, 4],
+                  'max_pool': False, 'noop_max': 0, 'fire_on_new_life': False},
+    # The XAITK notebook's input for the same agents: cv2.resize (bilinear)
+    # of the float frame, not byte-scaled. It does not reproduce the
+    # published scores (docs/agents-elsewhere.md); kept to compare.
+    'xaitk-cv2': {'crop_rows': [35, 195], 'gray': 'mean',
+                  'resize': 'bilinear', 'size': 80, 'frame_skip': [2, 4],
+                  'max_pool': False, 'noop_max': 0, 'fire_on_new_life': False},
+    # ChainerRL's atari_wrappers: 30 no-ops, 4 frames with the maximum of
+    # the last two, COLOR_RGB2GRAY, INTER_AREA to 84x84, 4 stacked.
+    'chainerrl': {'crop_rows': None, 'gray': 'bt601', 'resize': 'area',
+                  'size': 84, 'frame_skip': 4, 'max_pool': True,
+                  'noop_max': 30, 'fire_on_new_life': 'auto'},
+}

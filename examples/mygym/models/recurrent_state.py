@@ -1,33 +1,40 @@
 """The recurrent state of a model as one flat vector, and back.
 
-A model's state is the ``c`` and ``h`` of each of its ``chainer.links.LSTM``
-links, concatenated into a float32 vector ``(sum of 2 * state size,)``. A
-state that has not been set yet (episode start) reads as zeros, which the
-LSTM treats exactly as no state (its lateral link has no bias). Feed-forward
+A network declares its cell and the cell's state layout
+(:class:`networks.Structure`: ``c``, ``h`` for Chainer's ``L.LSTM``, ``h``
+for the GRU); the flat state is those parts concatenated, float32
+``(parts * units,)``. A state that has not been set yet (episode start)
+reads as zeros, which both cells treat exactly as no state. Feed-forward
 models have no state: :func:`snapshot` returns None.
 """
 import chainer
 import numpy as np
 
 
-def lstm_links(model):
-    """The model's ``chainer.links.LSTM`` links, in a fixed order."""
-    return [link for link in model.links(skipself=True)
-            if isinstance(link, chainer.links.LSTM)]
+def _cell(model):
+    """``(link, layout)`` of the model's cell, or None."""
+    structure = getattr(type(model), 'structure', None)
+    if structure is None:
+        return None
+    st = model.structure
+    return (st.cell_link, st.state_layout) if st.cell else None
+
+
+def _parts(link, layout):
+    """The cell's state parts as stored on the link (None: not set)."""
+    return [getattr(link, name) for name in layout]
 
 
 def snapshot(model):
     """The state for batch row 0 as a flat float32 vector, or None."""
-    links = lstm_links(model)
-    if not links:
+    cell = _cell(model)
+    if cell is None:
         return None
-    parts = []
-    for link in links:
-        for var in (link.c, link.h):
-            parts.append(np.zeros(link.state_size, dtype=np.float32)
-                         if var is None else
-                         np.asarray(var.array[0], dtype=np.float32))
-    return np.concatenate(parts)
+    link, layout = cell
+    return np.concatenate([
+        np.zeros(link.state_size, dtype=np.float32) if var is None
+        else np.asarray(var.array[0], dtype=np.float32)
+        for var in _parts(link, layout)])
 
 
 def restore(model, state, batch_size=1):
@@ -37,29 +44,32 @@ def restore(model, state, batch_size=1):
     model, whatever state it held before; a feed-forward model has no
     state and is left alone.
     """
-    links = lstm_links(model)
-    if state is None:
-        for link in links:
-            link.reset_state()
+    cell = _cell(model)
+    if cell is None:
         return
-    expected = sum(2 * link.state_size for link in links)
+    link, layout = cell
+    if state is None:
+        link.reset_state()
+        return
+    expected = len(layout) * link.state_size
     if np.ndim(state) != 1 or len(state) != expected:
         # Refused before anything changes: the model keeps its state.
         raise ValueError('state has shape {}, the model needs ({},)'.format(
             np.shape(state), expected))
-    offset = 0
-    for link in links:
-        c, h = [], []
-        for target in (c, h):
-            row = state[offset:offset + link.state_size]
-            offset += link.state_size
-            target.append(np.repeat(row[None], batch_size, axis=0))
-        link.set_state(chainer.Variable(c[0]), chainer.Variable(h[0]))
+    parts = [chainer.Variable(np.repeat(row[None], batch_size, axis=0))
+             for row in np.split(np.asarray(state, np.float32),
+                                 len(layout))]
+    link.set_state(*parts)
+
+
+def state_size(model):
+    """Length of the model's flat state (0: feed-forward)."""
+    cell = _cell(model)
+    return 0 if cell is None else len(cell[1]) * cell[0].state_size
 
 
 def steps_one_lstm(model):
-    """Whether ``model`` is ``features`` -> one LSTM ``lstm`` -> ``heads``.
-    """
-    return (isinstance(getattr(model, 'lstm', None), chainer.links.LSTM)
-            and callable(getattr(model, 'features', None))
-            and callable(getattr(model, 'heads', None)))
+    """Whether ``model``'s cell is an LSTM (the batched update runs its
+    segment as one function: ``features`` -> LSTM -> ``heads``)."""
+    cell = _cell(model)
+    return cell is not None and model.structure.cell == 'lstm'

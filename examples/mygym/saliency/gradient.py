@@ -14,53 +14,140 @@ recurrent model both copies start from the state the agent had when it saw
 the input; the gradient is taken with respect to the input frame, the state
 held fixed.
 
-For the ICLR-ACER network (A3CFF) the backward pass runs through ONNX
-Runtime (:class:`FFBackward`, the same rules as the guided ReLU, checked
-against Chainer in tests): Chainer's per-layer overhead made it most of a
-demo step. The policy the agent acts on still comes from Chainer's forward of
-the input alone, as when it acts without saliency.
+For every network of the suite the backward pass reads its declared
+structure (:class:`Backward`): the heads, the cell and the dense layers in
+NumPy, the convolutions through ONNX Runtime, with the same rules as the
+guided ReLU and ELU (checked against Chainer in tests): Chainer's
+per-layer overhead made it most of a demo step. The policy the agent acts
+on still comes from Chainer's forward of the input alone, as when it acts
+without saliency. Other models (the mellowmax policy) backpropagate in
+Chainer.
 """
 import chainer
 import numpy as np
 
+from guided_relu import guided_elu, guided_relu
 from kernels.engine import per_model, session
-from kernels.graphs import ff_backward_graph, model_kind
-from models.recurrent_state import restore
+from kernels.graphs import conv_backward_graph, model_kind
+from models.recurrent_state import restore, snapshot
 from saliency.base import SaliencyMethod, SaliencyResult, policy_scores
 
 
-class FFBackward:
-    """Input gradients of an ``A3CFF`` through ONNX Runtime
-    (:func:`kernels.graphs.ff_backward_graph`) on ``device``: the chosen
-    action's logit and the value, backpropagated through ReLUs with the
-    guided rule (gradient kept where the unit's output and the gradient are
-    positive) or the plain one (where the output is positive), from the
-    activations of the model's own forward pass."""
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def through_activation(grad, out, activation, guided):
+    """``grad`` at an activation's output ``out`` taken back through it
+    (NumPy): a ReLU keeps it where ``out > 0``, an ELU scales it by its
+    slope (1, or ``out + 1`` where ``out <= 0``); ``guided``: only where
+    ``grad > 0`` too (the guided ReLU and ELU's rule)."""
+    if activation == 'relu':
+        slope = (out > 0).astype(np.float32)
+    else:
+        slope = np.minimum(out, 0) + 1
+    if guided:
+        slope = slope * (grad > 0)
+    return grad * slope
+
+
+def _gru_input_grad(link, x, h, g):
+    """``g`` ``(2, U)`` at a GRU step's output taken back to its input
+    ``x`` ``(800,)`` from the state ``h`` (PyTorch's gates)."""
+    units = link.state_size
+    w_ih = link.input.W.array
+    gi = w_ih @ x + link.input.b.array
+    gh = link.hidden.W.array @ h + link.hidden.b.array
+    r = _sigmoid(gi[:units] + gh[:units])
+    z = _sigmoid(gi[units:2 * units] + gh[units:2 * units])
+    n = np.tanh(gi[2 * units:] + r * gh[2 * units:])
+    g_n = g * (1 - z) * (1 - n * n)
+    g_z = g * (h - n) * z * (1 - z)
+    g_r = g_n * gh[2 * units:] * r * (1 - r)
+    return np.concatenate([g_r, g_z, g_n], axis=1) @ w_ih
+
+
+def _lstm_input_grad(link, x, c, h, g):
+    """``g`` ``(2, U)`` at an LSTM step's ``h`` taken back to its input
+    ``x`` from the state ``(c, h)`` (Chainer's gates, ``a, i, f, o`` per
+    unit)."""
+    units = link.state_size
+    pre = (link.upward.W.array @ x + link.upward.b.array
+           + link.lateral.W.array @ h).reshape(units, 4)
+    a = np.tanh(pre[:, 0])
+    i, f, o = (_sigmoid(pre[:, k]) for k in (1, 2, 3))
+    c_next = np.tanh(a * i + f * c)
+    g_c = g * o * (1 - c_next * c_next)
+    gates = np.stack([g_c * i * (1 - a * a), g_c * a * i * (1 - i),
+                      g_c * c * f * (1 - f),
+                      g * c_next * o * (1 - o)], axis=2)
+    return gates.reshape(2, -1) @ link.upward.W.array
+
+
+class Backward:
+    """Input gradients of a network through its declared
+    :class:`networks.Structure`: the chosen action's logit and the value
+    taken back through the cell (if any, the state held fixed) and the
+    dense layers in NumPy, then through the convolutions in ONNX Runtime
+    (:func:`kernels.graphs.conv_backward_graph`) on ``device``; every
+    ReLU or ELU applies the guided rule or the plain one, as the guided
+    activations do in Chainer."""
 
     def __init__(self, model, device='cpu'):
         self.model, self.device = model, device
-        self.pi = model.pi.model.output.W.array
-        self.v = model.v.model.output.W.array
+        self.st = model.structure
         self._sessions = {}
 
-    def __call__(self, activations, action, guided, newest_only=False):
+    def forward(self, state, recurrent_state):
+        """The network's forward of ``state`` ``(1, C, H, W)`` in Chainer,
+        layer by layer (the same operations as its ``pi_and_v``), keeping
+        what the backward reads: ``(record, policy, value)``."""
+        st = self.model.structure
+        activation = guided_relu if st.activation == 'relu' else guided_elu
+        record = {'convs': [], 'dense': []}
+        with chainer.no_backprop_mode(), \
+                chainer.using_config('train', False):
+            h = state
+            for conv in st.convs:
+                h = activation(conv(h))
+                record['convs'].append(h.array)
+            h = h.reshape(1, -1)
+            record['flat'] = h.array[0]
+            for link in st.dense:
+                h = activation(link(h))
+                record['dense'].append(h.array[0])
+            if st.cell:
+                restore(self.model, recurrent_state)
+                parts = snapshot(self.model)
+                record['state'] = np.split(parts, len(st.state_layout))
+                h = st.cell_link(h)
+            policy, value = self.model.pi(h), self.model.v(h)
+        return record, policy, float(value.array[0, 0])
+
+    def __call__(self, record, action, guided, newest_only=False):
         """Input gradients ``(2, C, H, W)`` of the logit of ``action`` (row
-        0) and of the value (row 1), from the head's ``activations`` (the
-        input ``(1, C, H, W)`` and each layer's ReLU output, as the
-        forward computed them); with ``newest_only``, ``(2, 1, H, W)``: the
-        last frame's alone."""
+        0) and of the value (row 1) from :meth:`forward`'s ``record``;
+        with ``newest_only``, ``(2, 1, H, W)``: the last frame's alone."""
+        st = self.st
+        g = np.stack([st.policy.W.array[action], st.value.W.array[0]])
+        inputs = [record['flat']] + record['dense']
+        if st.cell == 'gru':
+            g = _gru_input_grad(st.cell_link, inputs[-1],
+                                record['state'][0], g)
+        elif st.cell == 'lstm':
+            g = _lstm_input_grad(st.cell_link, inputs[-1],
+                                 *record['state'], g)
+        for k in reversed(range(len(st.dense))):
+            g = through_activation(g, record['dense'][k], st.activation,
+                                   guided) @ st.dense[k].W.array
         key = (guided, newest_only)
         if key not in self._sessions:
             self._sessions[key] = session(
-                ff_backward_graph(self.model, guided, newest_only),
+                conv_backward_graph(self.model, guided, newest_only),
                 self.device, threads=1)
-        g = np.stack([self.pi[action], self.v[0]])
-        keep = activations[4] > 0
-        if guided:
-            keep = keep & (g > 0)
-        feed = {'g': (g * keep).astype(np.float32)}
-        for i in (1, 2, 3):
-            feed['a{}'.format(i)] = np.ascontiguousarray(activations[i])
+        feed = {'g': g.astype(np.float32)}
+        for i, a in enumerate(record['convs'], 1):
+            feed['a{}'.format(i)] = np.ascontiguousarray(a)
         return self._sessions[key].run(['gx'], feed)[0]
 
 
@@ -87,19 +174,20 @@ class GradientSaliency(SaliencyMethod):
     def check_model(self, model):
         """Raise ValueError (one line) if this method cannot run ``model``
         on its device."""
-        if self.device != 'cpu' and model_kind(model) != 'ff':
+        if self.device != 'cpu' and model_kind(model) is None:
             raise ValueError(
-                '--device {} runs guided and gradient maps only for the '
-                'feed-forward networks; this {} network backpropagates in '
-                'Chainer on the CPU (use --device cpu)'.format(
+                '--device {} runs guided and gradient maps for the suite\'s '
+                'networks; this {} network backpropagates in Chainer on the '
+                'CPU (use --device cpu)'.format(
                     self.device, type(model).__name__))
 
     def __call__(self, model, state, recurrent_state=None):
         state = np.asarray(state)
         if state.dtype.kind != 'f':
             state = state.astype(np.float32)
-        if model_kind(model) == 'ff':
-            grad, policy, value = self._via_engine(model, state)
+        if model_kind(model) is not None:
+            grad, policy, value = self._via_engine(model, state,
+                                                   recurrent_state)
         else:
             grad, policy, value = self._chainer(model, state,
                                                 recurrent_state)
@@ -112,23 +200,14 @@ class GradientSaliency(SaliencyMethod):
             actor=actor, critic=critic, policy=policy, value=value,
             recurrent_state=recurrent_state)
 
-    def _via_engine(self, model, state):
-        # A3CFF.pi_and_v, layer by layer (the same operations, so the same
-        # policy as acting without saliency), keeping the activations.
-        activations = [state]
-        with chainer.no_backprop_mode(), \
-                chainer.using_config('train', False):
-            h = state
-            for layer in model.head:
-                h = model.head.activation(layer(h))
-                activations.append(h.array)
-            policy, value = model.pi(h), model.v(h)
+    def _via_engine(self, model, state, recurrent_state):
+        backward = per_model(model, ('backward', self.device),
+                             lambda m: Backward(m, self.device))
+        record, policy, value = backward.forward(state, recurrent_state)
         best = int(policy_scores(policy).array[0].argmax())
-        grad = per_model(model, ('ff-backward', self.device),
-                         lambda m: FFBackward(m, self.device))(
-            activations, best, self.guided,
-            newest_only=self.frames == 'newest')
-        return grad, policy, float(value.array[0, 0])
+        grad = backward(record, best, self.guided,
+                        newest_only=self.frames == 'newest')
+        return grad, policy, value
 
     def _chainer(self, model, state, recurrent_state):
         # Two copies of the input in one batch: the actor's target on row 0

@@ -71,8 +71,12 @@ class BatchedA3C(a3c.A3C):
     def _batched_training(self):
         return not self._recurrent or steps_one_lstm(self.model)
 
+    def _cell(self):
+        return self.model.structure.cell_link
+
     def _lstm_state(self):
-        lstm = self.model.lstm
+        """The LSTM's ``(c, h)`` now, or None (zero state)."""
+        lstm = self._cell()
         if lstm.c is None:
             return None
         return lstm.c.array, lstm.h.array
@@ -121,7 +125,7 @@ class BatchedA3C(a3c.A3C):
         if self._recurrent:
             scores, values, state, *features = self._acting(
                 statevar, self._lstm_state())
-            self.model.lstm.set_state(*map(chainer.Variable, state))
+            self._cell().set_state(*map(chainer.Variable, state))
             self._last_features = features[0] if features else None
         else:
             scores, values, *features = self._acting(statevar)
@@ -150,14 +154,18 @@ class BatchedA3C(a3c.A3C):
         the model."""
         if self._convs is None:
             self._convs = False
-            kind = model_kind(self.model)
-            try:
-                if self._recurrent and kind == 'lstm':
-                    self._convs = ConvStack(self.model.convs, 'elu')
-                elif not self._recurrent and kind == 'ff':
-                    self._convs = ConvStack(self.model.head[:3], 'relu')
-            except ValueError:          # a convolution npconv does not run
-                pass
+            if model_kind(self.model) is not None:
+                st = self.model.structure
+                # The LSTM segment reads the convolutions' output; the
+                # feed-forward update is written for one dense ReLU layer.
+                fits = (st.cell == 'lstm' and not st.dense) or (
+                    st.cell is None and len(st.dense) == 1
+                    and st.activation == 'relu')
+                try:
+                    if fits:
+                        self._convs = ConvStack(st.convs, st.activation)
+                except ValueError:      # a convolution npconv does not run
+                    pass
         return self._convs
 
     def _segment_features(self, steps):
@@ -189,7 +197,7 @@ class BatchedA3C(a3c.A3C):
         else:
             features = self.model.features(x)
         return self.model.heads(lstm_segment(
-            self.model.lstm, features, self._segment_start)) + (conv_pass,)
+            self._cell(), features, self._segment_start)) + (conv_pass,)
 
     def _backward_convs(self, links, convs, grad):
         """Set the gradients of ``links``, the convolutions ``convs`` ran
@@ -306,7 +314,8 @@ class BatchedA3C(a3c.A3C):
         g_values = np.float32(v_scale) * (values - returns)
 
         self.model.cleargrads()
-        pi, v = self.model.pi.model.output, self.model.v.model.output
+        st = self.model.structure
+        pi, v = st.policy, st.value
         pi.W.grad, pi.b.grad = g_scores.T @ hidden, g_scores.sum(axis=0)
         v.W.grad = g_values[None] @ hidden
         v.b.grad = g_values.sum(keepdims=True)
@@ -314,13 +323,13 @@ class BatchedA3C(a3c.A3C):
         # Back through the head's last ReLU, its linear layer and the
         # convolutions (kept from acting).
         g *= hidden > 0
-        linear, last = self.model.head[3], conv_outputs[-1]
+        linear, last = st.dense[0], conv_outputs[-1]
         linear.W.grad = g.T @ last.reshape(n, -1)
         linear.b.grad = g.sum(axis=0)
         convs = self._conv_stack()
         convs.keep(np.concatenate([self.past_states[i] for i in steps]),
                    conv_outputs)
-        self._backward_convs(self.model.head[:3], convs,
+        self._backward_convs(st.convs, convs,
                              (g @ linear.W.array).reshape(last.shape))
 
     def _chainer_gradients(self, steps, features, statevar):
@@ -371,4 +380,5 @@ class BatchedA3C(a3c.A3C):
         loss.backward()
         if conv_pass is not None:
             convs, conv_features = conv_pass
-            self._backward_convs(self.model.convs, convs, conv_features.grad)
+            self._backward_convs(self.model.structure.convs, convs,
+                                 conv_features.grad)

@@ -1,0 +1,77 @@
+"""``baby-a3c``: Greydanus' baby-a3c ``NNPolicy`` (github greydanus/baby-a3c,
+``<game>-v4/model.40.tar`` and ``model.80.tar``), into ``--arch GRU``.
+
+The state dict (``torch.save``, either of PyTorch's formats): ``conv1`` ..
+``conv4`` (32 filters, 3x3), ``gru.weight_ih`` ``(768, 800)``,
+``gru.weight_hh`` ``(768, 256)``, ``gru.bias_ih``, ``gru.bias_hh``
+``(768,)`` (gates stacked ``[r | z | n]``), ``critic_linear`` ``(1, 256)``
+and ``actor_linear`` ``(A, 256)``. The suite's :class:`GRUCell` keeps
+PyTorch's layout, so the arrays map one to one.
+"""
+from models.formats.arrays import (ImportFailure, expect, rows, torch_names,
+                                   torch_state)
+from models.protocol import PRESETS
+
+NAME = 'baby-a3c'
+HELP = ('baby-a3c\'s GRU NNPolicy, torch.save .tar (model.40.tar, '
+        'model.80.tar) -> --arch GRU')
+ARCH = 'GRU'
+PROTOCOL = PRESETS['greydanus']
+# github greydanus/baby-a3c, README ("mean episode rewards" after 40M and
+# 80M frames), for the README's table.
+PUBLISHED = (
+    ('breakout-v4/model.40.tar', 'Breakout-v4', '140 ± 20'),
+    ('breakout-v4/model.80.tar', 'Breakout-v4', '190 ± 20'),
+    ('pong-v4/model.40.tar', 'Pong-v4', '18.2 ± 1'),
+    ('pong-v4/model.80.tar', 'Pong-v4', '17.9 ± 1'),
+    ('spaceinvaders-v4/model.40.tar', 'SpaceInvaders-v4', '470 ± 30'),
+    ('spaceinvaders-v4/model.80.tar', 'SpaceInvaders-v4', '550 ± 30'),
+)
+WHAT = 'a baby-a3c NNPolicy state dict'
+
+
+def shapes(n_actions, units=256):
+    """The state dict's names and shapes for ``n_actions`` actions."""
+    out = {'conv1.weight': (32, 1, 3, 3), 'conv1.bias': (32,)}
+    for k in (2, 3, 4):
+        out['conv{}.weight'.format(k)] = (32, 32, 3, 3)
+        out['conv{}.bias'.format(k)] = (32,)
+    out.update({
+        'gru.weight_ih': (3 * units, 800), 'gru.weight_hh': (3 * units, units),
+        'gru.bias_ih': (3 * units,), 'gru.bias_hh': (3 * units,),
+        'critic_linear.weight': (1, units), 'critic_linear.bias': (1,),
+        'actor_linear.weight': (n_actions, units),
+        'actor_linear.bias': (n_actions,)})
+    return out
+
+
+def recognise(path):
+    names = torch_names(path)
+    return bool(names) and 'gru.weight_ih' in names \
+        and 'actor_linear.weight' in names
+
+
+def convert(state):
+    """``(arch, n_actions, arrays)`` of a baby-a3c state dict."""
+    n_actions = rows(state, 'actor_linear.weight')
+    if n_actions is None:
+        expect(state, shapes(1), WHAT)      # names what is missing
+        raise ImportFailure('no actor_linear.weight matrix: not ' + WHAT)
+    s = expect(state, shapes(n_actions), WHAT)
+    arrays = {}
+    for k in range(4):
+        arrays['0/{}/W'.format(k)] = s['conv{}.weight'.format(k + 1)]
+        arrays['0/{}/b'.format(k)] = s['conv{}.bias'.format(k + 1)]
+    arrays['1/input/W'] = s['gru.weight_ih']
+    arrays['1/input/b'] = s['gru.bias_ih']
+    arrays['1/hidden/W'] = s['gru.weight_hh']
+    arrays['1/hidden/b'] = s['gru.bias_hh']
+    arrays['2/model/output/W'] = s['actor_linear.weight']
+    arrays['2/model/output/b'] = s['actor_linear.bias']
+    arrays['3/model/output/W'] = s['critic_linear.weight']
+    arrays['3/model/output/b'] = s['critic_linear.bias']
+    return ARCH, n_actions, arrays
+
+
+def read(path):
+    return convert(torch_state(path))

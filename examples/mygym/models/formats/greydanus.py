@@ -1,0 +1,82 @@
+"""``greydanus``: the LSTM ``NNPolicy`` of Greydanus et al.'s
+visualize_atari (``torch.save``, either of PyTorch's formats), into
+``--arch LSTM``.
+
+PyTorch's ``LSTMCell`` stacks its gates as blocks ``[i; f; g; o]`` with
+two biases; Chainer's ``LSTM`` interleaves them per unit as ``(a, i, f,
+o)`` (``a`` the cell input, PyTorch's ``g``) with one bias: rows are
+reordered (:func:`chainer_gate_order`) and the biases summed, so that
+logits, value and the next state are PyTorch's.
+"""
+import numpy as np
+
+from models.formats.arrays import (ImportFailure, expect, rows, torch_names,
+                                   torch_state)
+from models.protocol import PRESETS
+
+NAME = 'greydanus'
+HELP = ('visualize_atari\'s LSTM NNPolicy, torch.save .tar (zip or '
+        'legacy) -> --arch LSTM')
+ARCH = 'LSTM'
+PROTOCOL = PRESETS['greydanus']
+PUBLISHED = ()
+WHAT = 'a visualize_atari NNPolicy state dict'
+
+
+def shapes(n_actions):
+    out = {'conv1.weight': (32, 1, 3, 3), 'conv1.bias': (32,)}
+    for k in (2, 3, 4):
+        out['conv{}.weight'.format(k)] = (32, 32, 3, 3)
+        out['conv{}.bias'.format(k)] = (32,)
+    out.update({
+        'lstm.weight_ih': (1024, 800), 'lstm.weight_hh': (1024, 256),
+        'lstm.bias_ih': (1024,), 'lstm.bias_hh': (1024,),
+        'critic_linear.weight': (1, 256), 'critic_linear.bias': (1,),
+        'actor_linear.weight': (n_actions, 256),
+        'actor_linear.bias': (n_actions,)})
+    return out
+
+
+def chainer_gate_order(n_units):
+    """Row ``r`` of Chainer's LSTM weights is row ``order[r]`` of
+    PyTorch's: unit ``k``'s ``(a, i, f, o)`` rows are PyTorch's rows
+    ``2n + k``, ``k``, ``n + k`` and ``3n + k``."""
+    k = np.arange(n_units)
+    return np.stack([2 * n_units + k, k, n_units + k, 3 * n_units + k],
+                    axis=1).reshape(-1)
+
+
+def recognise(path):
+    names = torch_names(path)
+    return bool(names) and 'lstm.weight_ih' in names \
+        and 'actor_linear.weight' in names
+
+
+def convert(state):
+    """``(arch, n_actions, arrays)``: the suite's ``LSTM`` arrays (names
+    as in ``model.npz``) of a visualize_atari ``NNPolicy`` state dict."""
+    if any(name.startswith('gru.') for name in state):
+        raise ImportFailure('a GRU policy (baby-a3c\'s NNPolicy): import '
+                            'it as baby-a3c')
+    n_actions = rows(state, 'actor_linear.weight')
+    if n_actions is None:
+        expect(state, shapes(1), WHAT)      # names what is missing
+        raise ImportFailure('no actor_linear.weight matrix: not ' + WHAT)
+    s = expect(state, shapes(n_actions), WHAT)
+    order = chainer_gate_order(256)
+    arrays = {}
+    for k in range(4):
+        arrays['0/{}/W'.format(k)] = s['conv{}.weight'.format(k + 1)]
+        arrays['0/{}/b'.format(k)] = s['conv{}.bias'.format(k + 1)]
+    arrays['1/upward/W'] = s['lstm.weight_ih'][order]
+    arrays['1/upward/b'] = (s['lstm.bias_ih'] + s['lstm.bias_hh'])[order]
+    arrays['1/lateral/W'] = s['lstm.weight_hh'][order]
+    arrays['2/model/output/W'] = s['actor_linear.weight']
+    arrays['2/model/output/b'] = s['actor_linear.bias']
+    arrays['3/model/output/W'] = s['critic_linear.weight']
+    arrays['3/model/output/b'] = s['critic_linear.bias']
+    return ARCH, n_actions, arrays
+
+
+def read(path):
+    return convert(torch_state(path))
