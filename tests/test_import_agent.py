@@ -195,3 +195,17 @@ def test_every_tool_runs_on_an_imported_gru_agent(imported_gru, tmp_path):
                               '--out', str(report)]) == 0
     result = json.load(open(report / 'report.json'))
     assert result['arch'] == 'GRU'
+
+
+def test_the_readme_table_is_the_registrys(capsys):
+    """The README's table of formats is what ``--formats`` prints from
+    the registry; ``--help`` lists every registered format."""
+    assert import_agent.main(['--formats']) == 0
+    table = capsys.readouterr().out.strip()
+    readme = open(os.path.join(os.path.dirname(__file__), '..',
+                               'README.md')).read()
+    assert table in readme
+    helptext = import_agent.build_parser().format_help()
+    for name in ('baby-a3c', 'greydanus', 'safetensors', 'chainerrl'):
+        assert '| `{}` |'.format(name) in table
+        assert '  {} '.format(name) in helptext

@@ -32,6 +32,7 @@ from common.cli import OneLineParser, UsageError, run_main
 from env_gym_chainer import UnknownGameError, check_atari_id, GymEnvironment
 from models.checkpoint import INFO_FILE
 from models import protocol
+from models.formats import markdown_table
 from models.importers import (FORMATS, PROTOCOLS, REGISTRY, ImportFailure,
                               read_source, recognise)
 from models.networks import ARCHS, stacked_frames
@@ -56,13 +57,16 @@ def build_parser():
                     'every tool of this suite loads.',
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_formats_help())
-    p.add_argument('source', nargs='+', metavar='[FORMAT] PATH',
+    p.add_argument('source', nargs='*', metavar='[FORMAT] PATH',
                    help='the file\'s format (optional) and the agent file')
-    p.add_argument('--env', required=True,
+    p.add_argument('--formats', action='store_true',
+                   help='print the table of formats (markdown) and exit')
+    p.add_argument('--env',
                    help='the ALE game id it plays, e.g. Breakout-v4 '
                         '(required: the files do not say)')
-    p.add_argument('--out', required=True,
-                   help='checkpoint folder to write (new, or empty)')
+    p.add_argument('--out',
+                   help='checkpoint folder to write (new, or empty; '
+                        'required)')
     p.add_argument('--protocol', choices=sorted(protocol.PRESETS),
                    help='how the agent saw the game (default: its '
                         'format\'s own protocol)')
@@ -91,6 +95,8 @@ def check_out(folder):
 
 
 def _format_and_path(source):
+    if not source:
+        raise UsageError('give the agent file: [FORMAT] PATH')
     if len(source) > 2:
         raise UsageError('give [FORMAT] PATH: one file at a time')
     if len(source) == 2:
@@ -102,7 +108,13 @@ def _format_and_path(source):
 
 
 def run(args):
+    if args.formats:
+        print(markdown_table())
+        return 0
     args.format, args.path = _format_and_path(args.source)
+    for flag in ('env', 'out'):
+        if not getattr(args, flag):
+            raise UsageError('--{} is required'.format(flag))
     try:
         check_atari_id(args.env)
     except UnknownGameError as e:

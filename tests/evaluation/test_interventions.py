@@ -18,7 +18,7 @@ CASES = [
      (30, 182), (14, 47)),
     ('boxing', 'BoxingNoFrameskip-v4', 'player', (10, -8),
      (214, 214, 214), (30, 182), (14, 47)),
-    ('space_invaders', 'SpaceInvadersNoFrameskip-v4', 'aliens', (6, 0),
+    ('space_invaders', 'SpaceInvadersNoFrameskip-v4', 'aliens', (6, 6),
      (134, 134, 29), (30, 180), (88, 100)),
     ('space_invaders', 'SpaceInvadersNoFrameskip-v4', 'cannon', (8, 0),
      (50, 132, 50), (180, 196), (7, 10)),
@@ -91,6 +91,10 @@ def test_bad_interventions_are_refused_before_anything_is_played():
     with pytest.raises(InterventionError, match='off the screen'):
         intervene(env, 'pong', 'player', 0, 400, 0)
     np.testing.assert_array_equal(env.ram, ram)
+    invaders = GymEnvironment('SpaceInvadersNoFrameskip-v4', seed=3)
+    invaders.reset()
+    with pytest.raises(InterventionError, match='steps of 1 pixel'):
+        intervene(invaders, 'space_invaders', 'aliens', 0, 3, 0)
     sticky = GymEnvironment('Boxing-v0', seed=3)
     sticky.reset()
     with pytest.raises(InterventionError, match='without sticky actions'):

@@ -37,10 +37,12 @@ POSITION_BYTES = {
     'pong': {'ball': (49, 54), 'player': (None, 51), 'enemy': (None, 50)},
     'breakout': {'ball': (99, 101), 'paddle': (72, None)},
     'boxing': {'player': (32, 34), 'enemy': (33, 35)},
-    # The block's and the cannon's rows move in steps the bytes do not
-    # hold one pixel a unit: x only.
-    'space_invaders': {'aliens': (26, None), 'cannon': (28, None)},
+    # The cannon's row is fixed; the alien block's y byte counts 2 pixels
+    # a unit (UNITS).
+    'space_invaders': {'aliens': (26, 16), 'cannon': (28, None)},
 }
+# Screen pixels per unit of an object's (x byte, y byte), where not 1.
+UNITS = {('space_invaders', 'aliens'): (1, 2)}
 
 Outcome = collections.namedtuple(
     'Outcome', 'obs moved_obs rgb moved_rgb screen moved_screen box '
@@ -115,6 +117,11 @@ def intervene(env, game, name, dx, dy, action):
     if not _fits((x_byte, y_byte), dx, dy):
         raise InterventionError('{} {} moves only {}'.format(
             game, name, 'vertically' if x_byte is None else 'horizontally'))
+    units = UNITS.get((game, name), (1, 1))
+    if dx % units[0] or dy % units[1]:
+        raise InterventionError(
+            '{} {} moves in steps of {} pixel(s) across and {} down'
+            .format(game, name, *units))
     ram = env.ram
     before = objects.objects(game, ram)[name]
     if before is not None and not (0 <= before.x + dx <= 160 - before.w
@@ -122,8 +129,9 @@ def intervene(env, game, name, dx, dy, action):
         raise InterventionError(
             'moving {} by ({}, {}) puts it off the screen (it is at x {}, '
             'y {})'.format(name, dx, dy, before.x, before.y))
-    writes = [(address, (int(ram[address]) + offset) % 256)
-              for address, offset in ((x_byte, dx), (y_byte, dy))
+    writes = [(address, (int(ram[address]) + offset // unit) % 256)
+              for address, offset, unit in ((x_byte, dx, units[0]),
+                                            (y_byte, dy, units[1]))
               if address is not None and offset]
     moved, unmoved = _play_twice(env, writes, action)
     box = objects.objects(game, unmoved['ram'])[name]

@@ -7,7 +7,10 @@ Each module declares:
 * ``ARCH``: the suite's network its agents load into (``--arch``), or a
   callable of the arrays read for a format that holds several;
 * ``PROTOCOL``: how its agents saw the game (:mod:`models.protocol`),
-  written into ``checkpoint.json``;
+  written into ``checkpoint.json``, and ``PROTOCOL_NAME``, its name in
+  :data:`models.protocol.PRESETS`;
+* ``FILE`` and ``NETWORK``: the file and the network, for the README's
+  table (:func:`markdown_table`);
 * ``PUBLISHED``: public agents of the format and their published scores
   (for the README's table), or ``()``;
 * ``recognise(path) -> bool``: a cheap look at the file (a few bytes, an
@@ -57,3 +60,13 @@ def read(fmt, path):
         raise ImportFailure('unknown format {!r}; choose from {}'.format(
             fmt, ', '.join(FORMATS)))
     return REGISTRY[fmt].read(path)
+
+
+def markdown_table():
+    """The README's table of formats (``import_agent.py --formats``)."""
+    lines = ['| format | file | network (`--arch`) | protocol |',
+             '|---|---|---|---|']
+    for name, module in REGISTRY.items():
+        lines.append('| `{}` | {} | {} | `{}` |'.format(
+            name, module.FILE, module.NETWORK, module.PROTOCOL_NAME))
+    return '\n'.join(lines)

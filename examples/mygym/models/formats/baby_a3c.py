@@ -19,6 +19,10 @@ ARCH = 'GRU'
 PROTOCOL = PRESETS['greydanus']
 # github greydanus/baby-a3c, README ("mean episode rewards" after 40M and
 # 80M frames), for the README's table.
+FILE = ("baby-a3c's `NNPolicy` (`model.40.tar`, `model.80.tar`; either "
+        "`torch.save` format)")
+NETWORK = '`GRU`: 4 ELU convolutions, GRU cell of 256, heads'
+PROTOCOL_NAME = 'greydanus'
 PUBLISHED = (
     ('breakout-v4/model.40.tar', 'Breakout-v4', '140 ± 20'),
     ('breakout-v4/model.80.tar', 'Breakout-v4', '190 ± 20'),

@@ -14,6 +14,10 @@ NAME = 'chainerrl'
 HELP = ('model.npz of ChainerRL\'s Atari A3C example (A3CFF / A3CLSTM) '
         '-> --arch ChainerRLFF / ChainerRLLSTM')
 PROTOCOL = PRESETS['chainerrl']
+FILE = "`model.npz` of ChainerRL's Atari A3C example"
+NETWORK = ('`ChainerRLFF` / `ChainerRLLSTM`: NIPS head (2 ReLU convolutions, '
+           'dense 256), LSTM or not')
+PROTOCOL_NAME = 'chainerrl'
 PUBLISHED = ()
 
 

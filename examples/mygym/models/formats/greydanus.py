@@ -19,6 +19,9 @@ HELP = ('visualize_atari\'s LSTM NNPolicy, torch.save .tar (zip or '
         'legacy) -> --arch LSTM')
 ARCH = 'LSTM'
 PROTOCOL = PRESETS['greydanus']
+FILE = "visualize_atari's LSTM `NNPolicy` (either `torch.save` format)"
+NETWORK = '`LSTM`: 4 ELU convolutions, LSTM of 256, heads'
+PROTOCOL_NAME = 'greydanus'
 PUBLISHED = ()
 WHAT = 'a visualize_atari NNPolicy state dict'
 
