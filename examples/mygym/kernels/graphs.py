@@ -26,7 +26,8 @@ import numpy as np
 
 def model_kind(model):
     """The kind a network declares (:class:`networks.SuiteNetwork`), or
-    None for a network the engine does not run."""
+    None for a network the engine does not run (one that declares no
+    structure, or whose outputs the graphs do not reproduce)."""
     return getattr(model, 'kind', None)
 
 

@@ -10,11 +10,13 @@ models have no state: :func:`snapshot` returns None.
 import chainer
 import numpy as np
 
+from models.networks import SuiteNetwork
+
 
 def _cell(model):
-    """``(link, layout)`` of the model's cell, or None."""
-    structure = getattr(type(model), 'structure', None)
-    if structure is None:
+    """``(link, layout)`` of the model's declared cell, or None (also for
+    a model that declares nothing: it keeps no state the suite knows)."""
+    if not isinstance(model, SuiteNetwork):
         return None
     st = model.structure
     return (st.cell_link, st.state_layout) if st.cell else None

@@ -34,7 +34,6 @@ import numpy as np
 import chainerrl_compat  # noqa: F401
 from chainerrl.agents import a3c
 from chainerrl.distribution import sample_discrete_actions
-from chainerrl.recurrent import Recurrent
 
 from kernels.lstm_segment import lstm_segment
 from models.recurrent_state import steps_one_lstm
@@ -64,7 +63,7 @@ class BatchedA3C(a3c.A3C):
         self._convs = None
         self._acting = None     # built once: it reads the weights live
         self._grad_pairs = None     # (shared, local) parameters
-        self._recurrent = isinstance(self.model, Recurrent)
+        self._recurrent = bool(self.model.recurrent)
         # A recurrent model's (c, h) when the segment began (None: zero).
         self._segment_start = None
 
