@@ -10,7 +10,14 @@ Pairs (imported kind -> the suite's own network it is timed against):
 * ``chainerrl-ff`` (ChainerRL's Atari A3CFF, ``--arch ChainerRLFF``) ->
   ``ff`` (the ICLR-ACER A3CFF, 84x84x4);
 * ``chainerrl-lstm`` (``--arch ChainerRLLSTM``) -> ``ff`` (the closest of
-  the suite's 84x84x4 networks).
+  the suite's 84x84x4 networks);
+* ``nature-ac`` (Stable-Baselines3's PPO/A2C and CleanRL's ``Agent``,
+  ``--arch NatureAC``), ``nature-ac2`` (PPO with separate actor and critic
+  extractors: two towers, ``NatureAC2``) and ``nature-q`` (DQN,
+  ``NatureQ``) -> ``ff`` (the same three convolutions; a dense layer of
+  512 where the A3CFF has 256).
+
+(PFRL's A3C imports into ``ChainerRLFF``: the ``chainerrl-ff`` row.)
 
 (visualize_atari's LSTM policy, the ``greydanus`` format, imports into the
 LSTM-CNN itself: it is the suite's own network.)
@@ -47,10 +54,13 @@ from saliency import make_saliency  # noqa: E402
 
 # imported kind -> (its arch, the suite's own kind it is timed against)
 PAIRS = {'gru': ('GRU', 'lstm'), 'chainerrl-ff': ('ChainerRLFF', 'ff'),
-         'chainerrl-lstm': ('ChainerRLLSTM', 'ff')}
+         'chainerrl-lstm': ('ChainerRLLSTM', 'ff'),
+         'nature-ac': ('NatureAC', 'ff'), 'nature-ac2': ('NatureAC2', 'ff'),
+         'nature-q': ('NatureQ', 'ff')}
 NATIVE = {'lstm': 'LSTM', 'ff': 'FFSoftmax'}
 PROTOCOL_OF = {'GRU': 'greydanus', 'LSTM': 'greydanus',
                'ChainerRLFF': 'chainerrl', 'ChainerRLLSTM': 'chainerrl',
+               'NatureAC': 'sb3', 'NatureAC2': 'sb3', 'NatureQ': 'sb3',
                'FFSoftmax': None}
 METHODS = ('guided', 'greydanus')
 

@@ -190,3 +190,55 @@ def test_pong_has_no_life_rules():
     env.reset()
     assert not env._life_rules('auto')
     env.close()
+
+
+def test_a_stack_of_zeros_and_a_new_stack_at_a_lost_life():
+    """Stable-Baselines3's protocol: a reset leaves zeros in the older
+    slots; a lost life restarts the stack the same way while the game goes
+    on (one episode is a whole game)."""
+    env = GymEnvironment('BreakoutNoFrameskip-v4', seed=1, noop_max=0,
+                         fire_on_new_life='auto', stack_fill='zeros',
+                         life_loss='new_stack')
+    obs = env.reset()
+    assert (obs[:3] == 0).all() and obs[3].max() > 0
+    lives, restarts, steps, since = env._ale.lives(), 0, 0, 0
+    while restarts < 2 and steps < 3000:
+        obs, _, done, _ = env.step(0)           # never moves: loses lives
+        steps, since = steps + 1, since + 1
+        assert not done or env._ale.game_over()
+        if env._ale.lives() < lives:
+            lives, since = env._ale.lives(), 0
+            assert (obs[:3] == 0).all(), 'the stack restarts'
+            restarts += 1
+        elif since > 3:
+            assert obs[0].max() > 0             # otherwise frames stack up
+    assert restarts == 2
+    env.close()
+
+
+def test_resize_first_is_cleanrls_order():
+    """Each colour channel box-filtered to 84x84 and rounded, then gray:
+    one output pixel computed by hand on a real frame."""
+    env = GymEnvironment('PongNoFrameskip-v4', seed=2, noop_max=0)
+    env.reset()
+    for _ in range(30):
+        env.step(2)
+    rgb = env.rgb_frame.astype(np.float64)
+    env.close()
+    pre = FramePreprocessor(84, gray='bt601', resize_first=True)
+    out = pre(env.rgb_frame)
+    # Output (40, 41): rows 100..102.5 (2.5 per pixel), columns
+    # 78.095..79.999 (160 / 84 per pixel), each input pixel weighted by
+    # its overlap.
+    r0, r1 = 40 * 210 / 84, 41 * 210 / 84
+    c0, c1 = 41 * 160 / 84, 42 * 160 / 84
+    total = np.zeros(3)
+    for y in range(int(r0), int(np.ceil(r1))):
+        wy = min(y + 1, r1) - max(y, r0)
+        for x in range(int(c0), int(np.ceil(c1))):
+            wx = min(x + 1, c1) - max(x, c0)
+            total += wy * wx * rgb[y, x]
+    channels = np.rint(total / ((r1 - r0) * (c1 - c0)))
+    gray = np.rint(channels @ [0.299, 0.587, 0.114])
+    assert out[40, 41] == gray
+    assert (out != FramePreprocessor(84, gray='bt601')(env.rgb_frame)).any()

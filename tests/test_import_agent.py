@@ -209,3 +209,34 @@ def test_the_readme_table_is_the_registrys(capsys):
     for name in ('baby-a3c', 'greydanus', 'safetensors', 'chainerrl'):
         assert '| `{}` |'.format(name) in table
         assert '  {} '.format(name) in helptext
+
+
+@pytest.mark.parametrize('kind', ['dqn', 'sep'])
+def test_every_tool_runs_on_a_library_agent(kind, tmp_path):
+    """A Stable-Baselines3 DQN (Q-values: a greedy agent) and a PPO with
+    separate extractors, through the demo, the app and the report."""
+    from sb3_writer import save_sb3, sb3_data, sb3_policy_state
+    source = str(tmp_path / 'agent.zip')
+    save_sb3(source, sb3_policy_state(np.random.default_rng(8), kind=kind),
+             sb3_data())
+    agent_dir = str(tmp_path / 'agent')
+    assert import_agent.main([source, '--env', 'PongNoFrameskip-v4',
+                              '--out', agent_dir]) == 0
+    agent, info = load_agent(agent_dir)
+    assert agent.act_deterministically == (kind == 'dqn')
+    rollout = str(tmp_path / 'rollout.npz')
+    assert run_launcher(['--demo', '--load', agent_dir, '--eval-n-runs', 1,
+                         '--max-episode-len', 8, '--saliency', 'guided',
+                         '--record-rollout', rollout,
+                         '--video-dir', tmp_path / 'videos']) == 0
+    assert read_mp4(tmp_path / 'videos' / 'episode-000-actor.mp4'
+                    ).shape[0] == 8
+    assert saliency_app.main(['--rollout', rollout, '--start-frame', '1',
+                              '--end-frame', '3', '--method', 'sarfa',
+                              '--out', str(tmp_path / 'app')]) == 0
+    report = tmp_path / 'report'
+    assert faithfulness.main(['--load', agent_dir, '--frames', '3',
+                              '--methods', 'guided,greydanus',
+                              '--random-orderings', '1', '--interventions',
+                              '--out', str(report)]) == 0
+    assert json.load(open(report / 'report.json'))['arch'] == info['arch']

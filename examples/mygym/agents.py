@@ -81,8 +81,11 @@ def build_agent(arch, n_actions, frame_buffer_length=None, env=None,
     if gradient_clipping is not None:
         opt.add_hook(chainer.optimizer_hooks.GradientClipping(
             gradient_clipping))
+    # A Q-network's agent acts greedily (the argmax of its Q-values), as a
+    # DQN agent is evaluated; a policy's samples, as A3C evaluates.
     agent = SaliencyA3C(model, opt, t_max=t_max, gamma=gamma, beta=beta,
-                        phi=phi)
+                        phi=phi, act_deterministically=(
+                            model.structure.outputs == 'q'))
     agent.checkpoint_info = {
         'env': env, 'arch': arch, 'n_actions': int(n_actions),
         'frame_buffer_length': n_frames, 'optimizer': optimizer}

@@ -108,7 +108,7 @@ class FramePreprocessor:
     """
 
     def __init__(self, size=84, crop_rows=None, gray='luma',
-                 resample='area'):
+                 resample='area', resize_first=False):
         if gray not in ('luma', 'bt601', 'mean'):
             raise ValueError('gray must be luma, bt601 or mean, got %r'
                              % gray)
@@ -119,6 +119,7 @@ class FramePreprocessor:
         self.crop_rows = crop_rows
         self.gray = gray
         self.resample = resample
+        self.resize_first = resize_first
         self._matrices = {}
         self._pillow = PillowBilinear()
         # BT.709 luminance of the whole frame last preprocessed, when the
@@ -131,6 +132,8 @@ class FramePreprocessor:
             rgb = rgb[self.crop_rows[0]:self.crop_rows[1]]
         if self.resample == IMRESIZE:
             return self._imresize(rgb)
+        if self.resize_first:
+            return self._resize_then_gray(rgb)
         if self.gray == 'luma':
             gray = luminance(rgb)
             if self.crop_rows is None:
@@ -147,6 +150,18 @@ class FramePreprocessor:
         small = resize(gray, (self.size, self.size),
                        RESAMPLERS[self.resample], self._matrices)
         return np.clip(np.rint(small), 0, 255).astype(np.uint8)
+
+    def _resize_then_gray(self, rgb):
+        """CleanRL's order: each colour channel resized and rounded to 8
+        bits (``cv2.resize`` of the RGB frame), then the gray of those."""
+        small = np.stack([
+            resize(rgb[:, :, k].astype(np.float32), (self.size, self.size),
+                   RESAMPLERS[self.resample], self._matrices)
+            for k in range(3)], axis=2)
+        small = np.clip(np.rint(small), 0, 255)
+        weights = {'luma': LUMA_WEIGHTS, 'bt601': BT601_WEIGHTS,
+                   'mean': np.full(3, 1 / 3, np.float32)}[self.gray]
+        return np.clip(np.rint(small @ weights), 0, 255).astype(np.uint8)
 
     def _imresize(self, rgb):
         """Greydanus' frames: the gray frame in float64, byte-scaled, then
@@ -197,6 +212,14 @@ class GymEnvironment(chainerrl.env.Env):
             (``done``) while the game goes on at the next ``reset()``, as in
             the A3C/DQN training setups; 'auto': for games with lives and a
             FIRE action (Breakout), not for Pong.
+        stack_fill (str): what fills the stack at a reset besides the
+            first frame: ``'copies'`` of it (ChainerRL, gym's FrameStack)
+            or ``'zeros'`` (Stable-Baselines3's VecFrameStack).
+        life_loss (str): ``'continue'`` (a lost life changes nothing
+            but the FIRE above) or ``'new_stack'`` (the stack restarts
+            as at a reset, ``stack_fill``: libraries whose training
+            wrapper ends an episode at a lost life play a whole game as
+            one episode per life).
         fire_on_new_life (bool or 'auto'): press FIRE for one agent step at
             the start of every life (Breakout waits for it); 'auto' as
             above.
@@ -207,9 +230,15 @@ class GymEnvironment(chainerrl.env.Env):
                  max_frames_per_episode=None, render_game=False,
                  render_agent_input=False, monitor_dir=None,
                  episodic_life=False, fire_on_new_life=False,
-                 max_pool=True):
+                 max_pool=True, stack_fill='copies', life_loss='continue'):
         if frame_buffer_length < 1:
             raise ValueError('frame_buffer_length must be >= 1')
+        if stack_fill not in ('copies', 'zeros'):
+            raise ValueError('stack_fill must be copies or zeros')
+        if life_loss not in ('continue', 'new_stack'):
+            raise ValueError('life_loss must be continue or new_stack')
+        self.stack_fill = stack_fill
+        self.life_loss = life_loss
         skips = frame_skip if isinstance(frame_skip, tuple) else (
             frame_skip, frame_skip)
         if not 1 <= skips[0] <= skips[1]:
@@ -318,11 +347,13 @@ class GymEnvironment(chainerrl.env.Env):
             self._luma = np.clip(np.rint(gray), 0, 255).astype(np.uint8)
         return self._luma
 
-    def _observe(self):
+    def _observe(self, restart=False):
         self.rgb_frame = (np.maximum(self._screens[0], self._screens[1])
                           if self.max_pool else self._screens[1].copy())
         frame = self.preprocessor(self.rgb_frame)
         self._luma = None
+        if restart:
+            self._restart_stack(frame)
         self._frames.append(frame)
         self._show(frame)
         if self._monitor is not None:
@@ -387,12 +418,15 @@ class GymEnvironment(chainerrl.env.Env):
         self._start_life()
         self._grab(0)
         self._screens[1] = self._screens[0]
+        return self._observe(restart=True)
+
+    def _restart_stack(self, frame):
+        """Empty the stack and fill all but its newest slot (``frame``'s)
+        with copies of ``frame`` or zeros (:attr:`stack_fill`)."""
         self._frames.clear()
-        frame = self.preprocessor(np.maximum(*self._screens)
-                                  if self.max_pool else self._screens[1])
+        fill = frame if self.stack_fill == 'copies' else np.zeros_like(frame)
         for _ in range(self.frame_buffer_length - 1):
-            self._frames.append(frame)
-        return self._observe()
+            self._frames.append(fill)
 
     def step(self, action):
         reward = self._repeat(self._action_set[int(action)])
@@ -408,7 +442,8 @@ class GymEnvironment(chainerrl.env.Env):
             self._start_life()
         if self.reward_filter is not None:
             reward = self.reward_filter(reward)
-        obs = self._observe()
+        obs = self._observe(restart=life_lost
+                            and self.life_loss == 'new_stack')
         info = {'needs_reset': bool(truncated and not terminated)}
         return obs, reward, bool(terminated), info
 

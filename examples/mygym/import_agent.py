@@ -119,7 +119,7 @@ def run(args):
         check_atari_id(args.env)
     except UnknownGameError as e:
         raise UsageError(str(e))
-    if not os.path.isfile(args.path):
+    if not os.path.exists(args.path):
         raise UsageError('no file at {}'.format(args.path))
     check_out(args.out)
     try:
@@ -154,7 +154,9 @@ def run(args):
                       else PROTOCOLS[args.format]),
         imported_from={'format': args.format,
                        'file': os.path.basename(args.path),
-                       'sha256': sha256(args.path)})
+                       'sha256': sha256(args.path if os.path.isfile(
+                           args.path) else os.path.join(args.path,
+                                                        'model.pt'))})
     agent.saved_attributes = ('model',)     # weights only
     agent.save(args.out)
     written = sorted(os.listdir(args.out))

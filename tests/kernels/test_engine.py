@@ -48,12 +48,13 @@ def test_feed_forward_scores_equal_chainer(which):
 
 
 @pytest.mark.parametrize('arch', ['GRU', 'ChainerRLFF', 'ChainerRLLSTM',
-                                  'LSTM', 'FFSoftmax'])
+                                  'LSTM', 'FFSoftmax', 'NatureAC',
+                                  'NatureQ', 'NatureAC2'])
 def test_every_network_kind_steps_as_chainer(arch):
     """The graph is read from each network's declared structure: scores,
     values and the next state equal Chainer's from a given state."""
     rng = np.random.RandomState(5)
-    model = ARCHS[arch].make_model(5, 4)
+    model = ARCHS[arch].make_model(5, ARCHS[arch].frames or 4)
     for param in model.params():
         param.array[...] = rng.normal(scale=0.1, size=param.shape)
     model.weights_changed()

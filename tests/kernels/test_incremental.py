@@ -13,8 +13,7 @@ import pytest
 from agents import environment_for, load_agent
 from common import cli
 from kernels import engine, incremental
-from models.networks import (A3CFF, A3CGRUCNN, A3CLSTMCNN, ChainerRLA3CFF,
-                             ChainerRLA3CLSTM)
+from models.networks import ARCHS, A3CFF, ChainerRLA3CFF
 from models.recurrent_state import state_size
 from saliency import make_saliency
 from saliency import scoring as scoring_module
@@ -103,11 +102,12 @@ def test_masks_at_the_border(shipped):
     _close(got[0][-2], base[0][0])
 
 
-@pytest.mark.parametrize('arch', [A3CFF, A3CLSTMCNN, A3CGRUCNN,
-                                  ChainerRLA3CFF, ChainerRLA3CLSTM])
+@pytest.mark.parametrize('arch', ['FFSoftmax', 'LSTM', 'GRU', 'ChainerRLFF',
+                                  'ChainerRLLSTM', 'NatureAC', 'NatureQ',
+                                  'NatureAC2'])
 def test_random_networks_and_masks(arch):
     rng = np.random.RandomState(4)
-    model = arch(5)
+    model = ARCHS[arch].make_model(5, ARCHS[arch].frames or 4)
     for param in model.params():
         param.array[...] = rng.normal(
             scale=0.2, size=param.shape).astype(np.float32)

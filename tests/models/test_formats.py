@@ -125,7 +125,8 @@ def test_every_format_is_recognised(tmp_path):
     with pytest.raises(ImportFailure, match='none of the formats'):
         formats.recognise(str(other))
     assert set(formats.FORMATS) == set(formats.REGISTRY) == {
-        'baby-a3c', 'greydanus', 'safetensors', 'chainerrl'}
+        'baby-a3c', 'greydanus', 'safetensors', 'chainerrl', 'sb3',
+        'cleanrl', 'pfrl'}
     for module in formats.REGISTRY.values():
         assert module.HELP and module.PROTOCOL
 

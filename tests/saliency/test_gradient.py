@@ -206,14 +206,15 @@ def test_engine_backward_of_the_real_network_equals_chainer(guided, frames):
 
 
 @pytest.mark.parametrize('arch', ['GRU', 'LSTM', 'ChainerRLFF',
-                                  'ChainerRLLSTM', 'FFSoftmaxMini'])
+                                  'ChainerRLLSTM', 'FFSoftmaxMini',
+                                  'NatureAC', 'NatureQ', 'NatureAC2'])
 @pytest.mark.parametrize('guided', [True, False])
 def test_every_network_kind_backpropagates_as_chainer(arch, guided):
     """The backward read from each network's declared structure (cell and
     dense layers in NumPy, convolutions in ONNX Runtime) gives Chainer's
     input gradients from a given recurrent state, guided and vanilla."""
     rng = np.random.RandomState(6)
-    model = ARCHS[arch].make_model(5, 4)
+    model = ARCHS[arch].make_model(5, ARCHS[arch].frames or 4)
     for param in model.params():
         param.array[...] = rng.normal(scale=0.15, size=param.shape)
     model.weights_changed()

@@ -39,7 +39,8 @@ def layer_groups(model):
     (``fc``, or ``fc2``, ``fc1`` for several), then ``convK`` ..
     ``conv1``."""
     st = model.structure
-    groups = collections.OrderedDict(heads=[st.policy, st.value])
+    groups = collections.OrderedDict(
+        heads=[link for link in (st.policy, st.value) if link is not None])
     if st.cell:
         groups[st.cell] = [st.cell_link]
     for i in range(len(st.dense), 0, -1):

@@ -92,7 +92,8 @@ class _Graph:
         if link.b is not None:
             inputs.append(self.weight(link.b))
         y = self.op('Conv', inputs, kernel_shape=list(ksize),
-                    strides=list(stride), pads=[pad[0], pad[1]] * 2)
+                    strides=list(stride), pads=[pad[0], pad[1]] * 2,
+                    group=groups_of(link))
         return self.op(activation, [y])
 
     def linear(self, x, link):
@@ -131,6 +132,30 @@ class _Graph:
 
 
 ACTIVATION_OPS = {'relu': 'Relu', 'elu': 'Elu'}
+
+
+def groups_of(conv):
+    """The number of groups of a convolution (1: an ordinary one)."""
+    return int(getattr(conv, 'groups', 1) or 1)
+
+
+def full_weight(conv):
+    """A convolution's weights as an ordinary convolution's ``(O, C, kh,
+    kw)`` float32: a grouped one's blocks on the diagonal, zeros
+    elsewhere."""
+    weight = conv.W.array.astype(np.float32)
+    groups = groups_of(conv)
+    if groups == 1:
+        return weight
+    out, per_group = weight.shape[:2]
+    full = np.zeros((out, per_group * groups) + weight.shape[2:],
+                    np.float32)
+    step = out // groups
+    for k in range(groups):
+        full[k * step:(k + 1) * step,
+             k * per_group:(k + 1) * per_group] = weight[k * step:
+                                                         (k + 1) * step]
+    return full
 
 
 def structure_of(model):
@@ -217,11 +242,16 @@ def _heads(g, h, model):
     """``scores`` and ``values`` of the heads' input ``h``; returns the
     two outputs' shapes."""
     st = structure_of(model)
-    g.nodes.append(g.helper.make_node('Identity', [g.linear(h, st.policy)],
-                                      ['scores']))
-    g.nodes.append(g.helper.make_node(
-        'Squeeze', [g.linear(h, st.value),
-                    g.const(np.array([1], np.int64), 'ax')], ['values']))
+    scores = g.linear(h, st.policy)
+    g.nodes.append(g.helper.make_node('Identity', [scores], ['scores']))
+    if st.value is None:        # a Q-network's value: max_a Q
+        g.nodes.append(g.helper.make_node('ReduceMax', [scores], ['values'],
+                                          axes=[1], keepdims=0))
+    else:
+        g.nodes.append(g.helper.make_node(
+            'Squeeze', [g.linear(h, st.value),
+                        g.const(np.array([1], np.int64), 'ax')],
+            ['values']))
     return [('scores', ['N', st.policy.W.shape[0]]), ('values', ['N'])]
 
 
@@ -507,7 +537,7 @@ def conv_backward_graph(model, guided, newest_only):
         natural = (sizes[i + 1] - 1) * stride - 2 * pad + k
         grad = g.op('ConvTranspose', [grad, g.const(weight)],
                     strides=[stride, stride], kernel_shape=[k, k],
-                    pads=[pad] * 4,
+                    pads=[pad] * 4, group=groups_of(conv),
                     output_padding=[sizes[i] - natural] * 2)
     g.nodes.append(g.helper.make_node('Identity', [grad], ['gx']))
     size = model.input_size

@@ -42,6 +42,7 @@ two: masks whose support is the whole frame (RISE) keep the dense pass.
 import numpy as np
 
 from kernels.graphs import (State, batched_product_graph, chained, conv_layers,
+                            full_weight,
                             first_layer_graph, post_graph, rows_graph,
                             tail_graph, tail_linear)
 
@@ -60,7 +61,7 @@ class _Layer:
     (rows in the order kernel row, kernel column, channel)."""
 
     def __init__(self, link, in_size):
-        weight = link.W.array.astype(np.float32)
+        weight = full_weight(link)      # a grouped one as block-diagonal
         self.out_channels, self.channels = weight.shape[:2]
         self.ksize = weight.shape[2:]
         self.stride = _pair(link.stride)

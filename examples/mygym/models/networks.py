@@ -24,6 +24,7 @@ import numpy as np
 from chainer import functions as F
 from chainer import links as L
 from chainerrl import policies
+from chainerrl.distribution import SoftmaxDistribution
 from chainerrl import v_function
 from chainerrl.agents import a3c
 from chainerrl.recurrent import Recurrent, RecurrentChainMixin
@@ -34,6 +35,7 @@ from iclr_acer_link import ICLRACERHead, ICLRACERHeadMini
 
 
 ACTIVATIONS = ('relu', 'elu')
+OUTPUTS = ('policy', 'q')
 CELLS = (None, 'lstm', 'gru')
 # Each cell's state, in the order of the flat state vector
 # (:mod:`models.recurrent_state`).
@@ -58,9 +60,12 @@ class Structure:
             state ``h``) or None (feed-forward).
         cell_link: the cell's link, or None.
         policy: the policy head's ``L.Linear`` (logits or Q-values).
-        value: the value head's ``L.Linear`` (one output).
+        value: the value head's ``L.Linear`` (one output), or None for a
+            Q-network (its value is ``max_a Q``).
         outputs (str): ``'policy'`` (softmax over the policy head's
-            logits).
+            logits) or ``'q'`` (Q-values: the agent acts greedily, the
+            value is their maximum, and methods that read a policy read
+            the softmax of the Q-values).
     """
 
     convs: list
@@ -76,6 +81,8 @@ class Structure:
         assert self.activation in ACTIVATIONS, self.activation
         assert self.cell in CELLS, self.cell
         assert (self.cell is None) == (self.cell_link is None)
+        assert self.outputs in OUTPUTS, self.outputs
+        assert (self.value is None) == (self.outputs == 'q')
 
     @property
     def state_layout(self):
@@ -100,7 +107,8 @@ class Structure:
                   for k, link in enumerate(self.dense, 1)]
         if self.cell is not None:
             named.append((self.cell, self.cell_link))
-        return named + [('policy', self.policy), ('value', self.value)]
+        named.append(('policy', self.policy))
+        return named + ([('value', self.value)] if self.value else [])
 
 
 class SuiteNetwork:
@@ -131,6 +139,11 @@ class SuiteNetwork:
         """The network's :class:`Structure`."""
         raise NotImplementedError
 
+    def heads(self, h):
+        """``(policy distribution, value)`` of what the heads read (the
+        cell's output, or the last dense layer's)."""
+        raise NotImplementedError
+
     def weights_changed(self):
         """Say that the weights changed (in place or replaced)."""
         self.weights_version += 1
@@ -159,9 +172,12 @@ class A3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
         self.kind = None if mellowmax else 'ff'
         self.input_size = head_class.input_size
 
+    def heads(self, h):
+        """Policy and value of the head's output."""
+        return self.pi(h), self.v(h)
+
     def pi_and_v(self, state):
-        features = self.head(state)
-        return self.pi(features), self.v(features)
+        return self.heads(self.head(state))
 
     @property
     def structure(self):
@@ -262,9 +278,12 @@ class ChainerRLA3CFF(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
         self.v = v_function.FCVFunction(256)
         super().__init__(self.head, self.pi, self.v)
 
+    def heads(self, h):
+        """Policy and value of the head's output."""
+        return self.pi(h), self.v(h)
+
     def pi_and_v(self, state):
-        features = self.head(state)
-        return self.pi(features), self.v(features)
+        return self.heads(self.head(state))
 
     @property
     def structure(self):
@@ -403,6 +422,86 @@ class A3CGRUCNN(chainer.ChainList, a3c.A3CModel, RecurrentChainMixin,
                          self.pi.model.output, self.v.model.output)
 
 
+class NatureHead(chainer.ChainList):
+    """The Nature DQN network's body, as Stable-Baselines3's ``NatureCNN``
+    and CleanRL's agents have it: three convolutions (32 8x8/4, 64 4x4/2,
+    64 3x3/1) and a linear layer of 512 on 84x84 frames, each followed by
+    the activation (guided ReLU here: ReLU in training).
+
+    ``towers=2`` holds two such bodies side by side (Stable-Baselines3's
+    ``share_features_extractor=False``: the actor's and the critic's): the
+    first convolution's filters of both, the later ones as grouped
+    convolutions (each tower reads only its own channels) and the linear
+    layer block-diagonal (zeros between the towers), so that the output is
+    the two towers' 512 features, actor's first, exactly."""
+
+    input_size = 84
+
+    def __init__(self, n_input_channels=4, activation=guided_relu,
+                 towers=1):
+        self.activation = activation
+        self.towers = towers
+        self.n_output_channels = 512 * towers
+        super().__init__(
+            L.Convolution2D(n_input_channels, 32 * towers, 8, stride=4),
+            L.Convolution2D(32 * towers, 64 * towers, 4, stride=2,
+                            groups=towers),
+            L.Convolution2D(64 * towers, 64 * towers, 3, stride=1,
+                            groups=towers),
+            L.Linear(3136 * towers, 512 * towers))
+
+    def __call__(self, state):
+        h = state
+        for layer in self:
+            h = self.activation(layer(h))
+        return h
+
+
+class NatureCNN(chainer.ChainList, a3c.A3CModel, SuiteNetwork):
+    """The Nature CNN with a policy and a value head (PPO and A2C of
+    Stable-Baselines3, CleanRL's ``ppo_atari.py``) or a Q-value head (DQN:
+    Stable-Baselines3's, CleanRL's ``dqn_atari.py``).
+
+    A Q-network's ``pi_and_v`` gives the softmax of its Q-values as the
+    policy (what methods that read a policy read) and ``max_a Q`` as the
+    value; its agent acts greedily (:func:`agents.build_agent`).
+    """
+
+    input_size = 84
+    kind = 'nature'
+
+    def __init__(self, n_actions, n_input_channels=4, q_values=False,
+                 towers=1):
+        self.head = NatureHead(n_input_channels, towers=towers)
+        width = self.head.n_output_channels
+        self.pi = L.Linear(width, n_actions)
+        self.q_values = q_values
+        links = [self.head, self.pi]
+        if not q_values:
+            self.v = L.Linear(width, 1)
+            links.append(self.v)
+        super().__init__(*links)
+
+    def heads(self, h):
+        """Policy (the softmax of the logits or of the Q-values) and value
+        (``max_a Q`` for a Q-network) of the body's output."""
+        scores = self.pi(h)
+        if self.q_values:
+            return (SoftmaxDistribution(scores),
+                    F.max(scores, axis=1, keepdims=True))
+        return SoftmaxDistribution(scores), self.v(h)
+
+    def pi_and_v(self, state):
+        return self.heads(self.head(state))
+
+    @property
+    def structure(self):
+        head = list(self.head)
+        return Structure(head[:3], 'relu', head[3:], None, None, self.pi,
+                         None if self.q_values else self.v,
+                         'q' if self.q_values else 'policy')
+
+
 Arch = collections.namedtuple('Arch', 'make_model make_preprocessor frames')
 
 # --arch -> model factory (n_actions, n_frames), preprocessing, frames
@@ -428,6 +527,15 @@ ARCHS = {
     # Greydanus' baby-a3c network, with its frames: rows 35..194, mean of
     # R, G and B, scipy's imresize to 80x80 (byte-scaled, Pillow's
     # bilinear filter).
+    # The Nature CNN of today's libraries (Stable-Baselines3, CleanRL):
+    # with policy and value heads, or with Q-values (imported DQN agents).
+    'NatureAC': Arch(lambda n, c: NatureCNN(n, c),
+                     lambda: FramePreprocessor(84, gray='bt601'), None),
+    'NatureQ': Arch(lambda n, c: NatureCNN(n, c, q_values=True),
+                    lambda: FramePreprocessor(84, gray='bt601'), None),
+    # ... with separate actor and critic bodies (two towers).
+    'NatureAC2': Arch(lambda n, c: NatureCNN(n, c, towers=2),
+                      lambda: FramePreprocessor(84, gray='bt601'), None),
     'GRU': Arch(lambda n, c: A3CGRUCNN(n, c),
                 lambda: FramePreprocessor(80, crop_rows=(35, 195),
                                           gray='mean', resample='imresize'),

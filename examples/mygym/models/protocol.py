@@ -27,7 +27,15 @@ Fields (missing ones take the architecture's own):
 * ``fire_on_new_life``: ``"auto"`` (press FIRE for one step at the start
   of every life in games that have lives and FIRE, as the suite's own
   agents play) or false (the agent presses FIRE itself: Greydanus' agents
-  were trained that way).
+  were trained that way);
+* ``resize_first``: the RGB frame is resized (each channel rounded to 8
+  bits) before it is made gray (CleanRL's wrapper order), else gray first;
+* ``stack_fill``: at a reset the stack's older slots hold ``copies`` of
+  the first frame (ChainerRL, gym's FrameStack) or ``zeros``
+  (Stable-Baselines3's VecFrameStack);
+* ``life_loss``: ``continue`` (a lost life leaves the stack alone) or
+  ``new_stack`` (the stack restarts as at a reset: the libraries whose
+  wrappers end an episode at a lost life, played here as whole games).
 
 Every observation is uint8, as everywhere in the suite: a protocol whose
 source scaled floats (Greydanus et al. divide the resized float frame by
@@ -36,7 +44,8 @@ source scaled floats (Greydanus et al. divide the resized float frame by
 from env_gym_chainer import FramePreprocessor
 
 FIELDS = ('crop_rows', 'gray', 'resize', 'size', 'frame_skip', 'max_pool',
-          'noop_max', 'fire_on_new_life')
+          'noop_max', 'fire_on_new_life', 'resize_first', 'stack_fill',
+          'life_loss')
 GRAYS = ('luma', 'bt601', 'mean')
 RESIZES = ('area', 'bilinear', 'imresize')
 
@@ -52,7 +61,8 @@ def own(arch_preprocessor):
     return {'crop_rows': list(p.crop_rows) if p.crop_rows else None,
             'gray': p.gray, 'resize': p.resample, 'size': p.size,
             'frame_skip': 4, 'max_pool': True, 'noop_max': 30,
-            'fire_on_new_life': 'auto'}
+            'fire_on_new_life': 'auto', 'resize_first': False,
+            'stack_fill': 'copies', 'life_loss': 'continue'}
 
 
 def _int(value, low, high):
@@ -83,6 +93,9 @@ def check(protocol, size):
         'max_pool': lambda v: isinstance(v, bool),
         'noop_max': lambda v: _int(v, 0, 100),
         'fire_on_new_life': lambda v: v in ('auto', False),
+        'resize_first': lambda v: isinstance(v, bool),
+        'stack_fill': lambda v: v in ('copies', 'zeros'),
+        'life_loss': lambda v: v in ('continue', 'new_stack'),
     }
     for name, value in protocol.items():
         if not problems[name](value):
@@ -105,7 +118,8 @@ def preprocessor(protocol):
     return FramePreprocessor(protocol['size'],
                              crop_rows=tuple(crop) if crop else None,
                              gray=protocol['gray'],
-                             resample=protocol['resize'])
+                             resample=protocol['resize'],
+                             resize_first=protocol['resize_first'])
 
 
 def environment_options(protocol):
@@ -115,7 +129,9 @@ def environment_options(protocol):
     return {'frame_skip': tuple(skip) if isinstance(skip, list) else skip,
             'max_pool': protocol['max_pool'],
             'noop_max': protocol['noop_max'],
-            'fire_on_new_life': protocol['fire_on_new_life']}
+            'fire_on_new_life': protocol['fire_on_new_life'],
+            'stack_fill': protocol['stack_fill'],
+            'life_loss': protocol['life_loss']}
 
 
 def steps(protocol):
@@ -146,12 +162,19 @@ def steps(protocol):
     crop = protocol['crop_rows']
     if crop:
         lines.append('keep screen rows {}..{}'.format(crop[0], crop[1] - 1))
-    lines.append({
+    gray = {
         'luma': 'gray = 0.2126 R + 0.7152 G + 0.0722 B (BT.709)',
         'bt601': 'gray = 0.299 R + 0.587 G + 0.114 B (BT.601, OpenCV\'s '
                  'COLOR_RGB2GRAY)',
-        'mean': 'gray = (R + G + B) / 3'}[protocol['gray']])
+        'mean': 'gray = (R + G + B) / 3'}[protocol['gray']]
     size = protocol['size']
+    if protocol.get('resize_first'):
+        lines.append('resize each colour channel to {0}x{0}: box filter '
+                     '(OpenCV\'s INTER_AREA), rounded to 8 bits'.format(size))
+        lines.append('then ' + gray + ', rounded to 8 bits')
+        lines.append('the network reads the 8-bit frames / 255')
+        return lines + _stack_lines(protocol)
+    lines.append(gray)
     if protocol['resize'] == 'imresize':
         lines.append('byte-scale by the frame\'s own minimum and maximum to '
                      '0..255, rounded half up (scipy\'s bytescale)')
@@ -164,6 +187,18 @@ def steps(protocol):
                    'bilinear': 'bilinear, pixel centres aligned (OpenCV\'s '
                                'INTER_LINEAR)'}[protocol['resize']]))
     lines.append('the network reads the 8-bit frames / 255')
+    return lines + _stack_lines(protocol)
+
+
+def _stack_lines(protocol):
+    """The steps of the frame stack."""
+    fill = protocol.get('stack_fill', 'copies')
+    lines = ['stacked frames, newest last; at a reset the older slots hold '
+             + ('copies of the first frame' if fill == 'copies'
+                else 'zeros')]
+    if protocol.get('life_loss') == 'new_stack':
+        lines.append('a lost life restarts the stack as a reset does (the '
+                     'game goes on: one evaluation episode is a whole game)')
     return lines
 
 
@@ -188,4 +223,30 @@ PRESETS = {
     'chainerrl': {'crop_rows': None, 'gray': 'bt601', 'resize': 'area',
                   'size': 84, 'frame_skip': 4, 'max_pool': True,
                   'noop_max': 30, 'fire_on_new_life': 'auto'},
+    # Stable-Baselines3's AtariWrapper + VecFrameStack(4): 1..30 no-ops,
+    # 4 frames with the maximum of the last two, FIRE where the game has
+    # it, cvtColor(RGB2GRAY) then INTER_AREA to 84x84, a lost life ends a
+    # wrapper episode (the stack restarts, zeros and the newest frame).
+    'sb3': {'crop_rows': None, 'gray': 'bt601', 'resize': 'area',
+            'size': 84, 'frame_skip': 4, 'max_pool': True, 'noop_max': 30,
+            'fire_on_new_life': 'auto', 'stack_fill': 'zeros',
+            'life_loss': 'new_stack'},
+    # CleanRL's ppo_atari / dqn_atari: the same, but ResizeObservation
+    # (INTER_AREA on RGB) before GrayscaleObservation, and FrameStack's
+    # reset fills the stack with copies of the first frame.
+    'cleanrl': {'crop_rows': None, 'gray': 'bt601', 'resize': 'area',
+                'size': 84, 'frame_skip': 4, 'max_pool': True,
+                'noop_max': 30, 'fire_on_new_life': 'auto',
+                'resize_first': True, 'stack_fill': 'copies',
+                'life_loss': 'new_stack'},
+    # PFRL's wrap_deepmind for evaluation: no-ops, skip 4 with max, gray
+    # then INTER_AREA, 4 stacked (copies); no FIRE, no life-loss end.
+    'pfrl': {'crop_rows': None, 'gray': 'bt601', 'resize': 'area',
+             'size': 84, 'frame_skip': 4, 'max_pool': True, 'noop_max': 30,
+             'fire_on_new_life': False},
 }
+# Every preset is a whole protocol: the fields it leaves out take the
+# suite's own values.
+PRESETS = {name: dict({'fire_on_new_life': 'auto', 'resize_first': False,
+                       'stack_fill': 'copies', 'life_loss': 'continue'},
+                      **fields) for name, fields in PRESETS.items()}

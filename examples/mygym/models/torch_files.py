@@ -183,6 +183,15 @@ def _read_zip(path):
             kind, key, numel = pid[1], pid[2], pid[4]
             name = prefix + 'data/' + key
             try:
+                declared = archive.getinfo(name).file_size
+            except KeyError:
+                raise TorchFileError('storage {} is missing'.format(key))
+            if declared != numel * kind.dtype.itemsize:
+                raise TorchFileError(
+                    'storage {} holds {} bytes, the pickle says {} '
+                    'elements of {}'.format(key, declared, numel,
+                                            kind.dtype))
+            try:
                 raw = archive.read(name)
             except KeyError:
                 raise TorchFileError('storage {} is missing'.format(key))
@@ -321,6 +330,18 @@ def read_state_dict(path):
     except OSError as e:
         raise TorchFileError('cannot read {}: {}'.format(path, e.strerror))
     obj = _read_zip(path) if head[:2] == b'PK' else _read_legacy(path)
+    return _checked(obj)
+
+
+def read_state_dict_bytes(data):
+    """:func:`read_state_dict` of a ``torch.save`` zip held in memory (a
+    member of another archive: Stable-Baselines3's ``policy.pth``)."""
+    if data[:2] != b'PK':
+        raise TorchFileError('not a torch.save zip archive')
+    return _checked(_read_zip(io.BytesIO(data)))
+
+
+def _checked(obj):
     if not isinstance(obj, dict) or not all(
             isinstance(k, str) and isinstance(v, np.ndarray)
             for k, v in obj.items()):

@@ -121,7 +121,7 @@ class Backward:
                 parts = snapshot(self.model)
                 record['state'] = np.split(parts, len(st.state_layout))
                 h = st.cell_link(h)
-            policy, value = self.model.pi(h), self.model.v(h)
+            policy, value = self.model.heads(h)
         return record, policy, float(value.array[0, 0])
 
     def __call__(self, record, action, guided, newest_only=False):
@@ -129,7 +129,10 @@ class Backward:
         0) and of the value (row 1) from :meth:`forward`'s ``record``;
         with ``newest_only``, ``(2, 1, H, W)``: the last frame's alone."""
         st = self.st
-        g = np.stack([st.policy.W.array[action], st.value.W.array[0]])
+        # A Q-network's value is max_a Q: the greedy action's Q-value.
+        value = st.policy.W.array[action] if st.value is None \
+            else st.value.W.array[0]
+        g = np.stack([st.policy.W.array[action], value])
         inputs = [record['flat']] + record['dense']
         if st.cell == 'gru':
             g = _gru_input_grad(st.cell_link, inputs[-1],

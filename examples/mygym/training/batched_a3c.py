@@ -38,7 +38,7 @@ from chainerrl.distribution import sample_discrete_actions
 from kernels.lstm_segment import lstm_segment
 from models.recurrent_state import steps_one_lstm
 from kernels.engine import ActingEngine
-from kernels.graphs import model_kind
+from kernels.graphs import groups_of, model_kind
 from kernels.npconv import ConvStack
 from models.networks import weights_changed
 
@@ -157,9 +157,11 @@ class BatchedA3C(a3c.A3C):
                 st = self.model.structure
                 # The LSTM segment reads the convolutions' output; the
                 # feed-forward update is written for one dense ReLU layer.
-                fits = (st.cell == 'lstm' and not st.dense) or (
-                    st.cell is None and len(st.dense) == 1
-                    and st.activation == 'relu')
+                fits = st.outputs == 'policy' and all(
+                    groups_of(c) == 1 for c in st.convs) and (
+                    (st.cell == 'lstm' and not st.dense) or (
+                        st.cell is None and len(st.dense) == 1
+                        and st.activation == 'relu'))
                 try:
                     if fits:
                         self._convs = ConvStack(st.convs, st.activation)

@@ -21,12 +21,13 @@ Each module declares:
 :data:`REGISTRY` lists them in the order :func:`recognise` tries them;
 ``import_agent.py``'s help and the README's table are made from it.
 """
-from models.formats import baby_a3c, chainerrl_npz, greydanus, \
-    safetensors_file
+from models.formats import (baby_a3c, chainerrl_npz, cleanrl, greydanus,
+                            pfrl, safetensors_file, sb3)
 from models.formats.arrays import ImportFailure, strip_prefix
 
 REGISTRY = {module.NAME: module for module in (
-    baby_a3c, greydanus, safetensors_file, chainerrl_npz)}
+    baby_a3c, greydanus, safetensors_file, chainerrl_npz, sb3, cleanrl,
+    pfrl)}
 FORMATS = tuple(REGISTRY)
 PROTOCOLS = {name: module.PROTOCOL for name, module in REGISTRY.items()}
 
