@@ -29,7 +29,7 @@ from a random state. Each round times every network once per method, in
 alternating order, ``--frames`` frames each; the medians over rounds give
 ``ratio imported/native (<kind>, <method>): X`` (target: at most 1.25).
 
-    python bench/imported_speed.py --frames 20 --repeats 5
+    python bench/imported_speed.py --frames 40 --repeats 7
 """
 import argparse
 import os

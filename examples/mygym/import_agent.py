@@ -149,14 +149,20 @@ def run(args):
             raise UsageError('array {} is {}, the {} network needs {}'.format(
                 name, arrays[name].shape, arch, param.array.shape))
         param.array[...] = arrays[name]
+    played = dict(protocol.PRESETS[args.protocol] if args.protocol
+                  else PROTOCOLS[args.format])
     agent.checkpoint_info.update(
-        protocol=dict(protocol.PRESETS[args.protocol] if args.protocol
-                      else PROTOCOLS[args.format]),
+        protocol=played,
         imported_from={'format': args.format,
                        'file': os.path.basename(args.path),
                        'sha256': sha256(args.path if os.path.isfile(
                            args.path) else os.path.join(args.path,
-                                                        'model.pt'))})
+                                                        'model.pt')),
+                       # How it was trained to see the game, as the steps
+                       # a reader checks against the library's source.
+                       'protocol': args.protocol
+                       or REGISTRY[args.format].PROTOCOL_NAME,
+                       'steps': '; '.join(protocol.steps(played))})
     agent.saved_attributes = ('model',)     # weights only
     agent.save(args.out)
     written = sorted(os.listdir(args.out))
@@ -166,7 +172,7 @@ def run(args):
           '{}'.format(args.path, args.format, len(arrays), n, arch, args.env,
                       args.out))
     print('it sees the game as:')
-    for line in protocol.steps(agent.checkpoint_info['protocol']):
+    for line in protocol.steps(played):
         print('  - ' + line)
     return 0
 

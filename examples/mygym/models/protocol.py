@@ -148,17 +148,17 @@ def steps(protocol):
     lines.append('the step\'s screen: ' + (
         'the maximum of its last two screens' if protocol['max_pool']
         else 'the last screen alone'))
+    if protocol['noop_max']:
+        lines.append('after a reset, 1..{} no-op frames'.format(
+            protocol['noop_max']))
+    else:
+        lines.append('no no-op frames after a reset')
     if protocol['fire_on_new_life']:
         lines.append('FIRE for one step at the start of every life (games '
                      'with lives and FIRE)')
     else:
         lines.append('no FIRE pressed for the agent: it starts each life '
                      'itself')
-    if protocol['noop_max']:
-        lines.append('after a reset, 1..{} no-op frames'.format(
-            protocol['noop_max']))
-    else:
-        lines.append('no no-op frames after a reset')
     crop = protocol['crop_rows']
     if crop:
         lines.append('keep screen rows {}..{}'.format(crop[0], crop[1] - 1))
