@@ -240,3 +240,44 @@ def test_every_tool_runs_on_a_library_agent(kind, tmp_path):
                               '--random-orderings', '1', '--interventions',
                               '--out', str(report)]) == 0
     assert json.load(open(report / 'report.json'))['arch'] == info['arch']
+
+
+def _chainerrl_lstm(path):
+    import chainer
+    from models.networks import ChainerRLA3CLSTM
+    np.random.seed(9)
+    chainer.serializers.save_npz(path, ChainerRLA3CLSTM(6))
+
+
+@pytest.mark.parametrize('fmt', ['chainerrl', 'pfrl', 'cleanrl'])
+def test_every_tool_runs_on_every_format(fmt, tmp_path):
+    """ChainerRL's A3CLSTM (its faithfulness report once ended in a
+    traceback), PFRL's A3C folder and CleanRL's Agent (its own protocol:
+    resize before gray): demo, app and report with interventions."""
+    from sb3_writer import cleanrl_state, pfrl_state
+    if fmt == 'chainerrl':
+        source = str(tmp_path / 'model.npz')
+        _chainerrl_lstm(source)
+    elif fmt == 'pfrl':
+        source = str(tmp_path / 'saved')
+        os.mkdir(source)
+        save_zip(os.path.join(source, 'model.pt'),
+                 pfrl_state(np.random.default_rng(9)))
+    else:
+        source = str(tmp_path / 'agent.cleanrl_model')
+        save_zip(source, cleanrl_state(np.random.default_rng(9)))
+    agent_dir = str(tmp_path / 'agent')
+    assert import_agent.main([source, '--env', 'PongNoFrameskip-v4',
+                              '--out', agent_dir]) == 0
+    rollout = str(tmp_path / 'rollout.npz')
+    assert run_launcher(['--demo', '--load', agent_dir, '--eval-n-runs', 1,
+                         '--max-episode-len', 6, '--saliency', 'guided',
+                         '--record-rollout', rollout,
+                         '--video-dir', tmp_path / 'videos']) == 0
+    assert saliency_app.main(['--rollout', rollout, '--start-frame', '1',
+                              '--end-frame', '2', '--method', 'greydanus',
+                              '--out', str(tmp_path / 'app')]) == 0
+    assert faithfulness.main(['--load', agent_dir, '--frames', '2',
+                              '--methods', 'guided', '--random-orderings',
+                              '1', '--interventions',
+                              '--out', str(tmp_path / 'report')]) == 0
