@@ -242,3 +242,27 @@ def test_resize_first_is_cleanrls_order():
     gray = np.rint(channels @ [0.299, 0.587, 0.114])
     assert out[40, 41] == gray
     assert (out != FramePreprocessor(84, gray='bt601')(env.rgb_frame)).any()
+
+
+@pytest.mark.parametrize('env_id,setting,frames', [
+    ('BreakoutNoFrameskip-v4', 'fire_reset', 8),
+    ('BreakoutNoFrameskip-v4', 'auto', 4),
+    ('PongNoFrameskip-v4', 'fire_reset', 8),     # FIRE, lives or not
+    ('PongNoFrameskip-v4', 'auto', 0)])
+def test_fire_reset_is_stable_baselines3s(env_id, setting, frames):
+    """FireResetEnv: FIRE then action 2, one 4-frame step each, after the
+    reset; after a lost life (EpisodicLifeEnv) one no-op step first."""
+    env = GymEnvironment(env_id, seed=1, noop_max=0,
+                         fire_on_new_life=setting)
+    env.reset()
+    assert env._ale.getEpisodeFrameNumber() == frames
+    if env_id.startswith('Breakout'):
+        lives = env._ale.lives()
+        for _ in range(2000):
+            before = env._ale.getEpisodeFrameNumber()
+            env.step(0)
+            if env._ale.lives() < lives:
+                break
+        spent = env._ale.getEpisodeFrameNumber() - before
+        assert spent == 4 + {'fire_reset': 12, 'auto': 4}[setting]
+    env.close()

@@ -60,6 +60,10 @@ RESAMPLERS = {'area': area_matrix, 'bilinear': bilinear_matrix}
 # scipy's imresize of a float frame (:mod:`kernels.imresize`): byte-scaled
 # by the frame's extremes, then Pillow's antialiased bilinear filter.
 IMRESIZE = 'imresize'
+# Stable-Baselines3's FireResetEnv (CleanRL uses it too): FIRE, then
+# action 2, at every reset; after a lost life (EpisodicLifeEnv) a no-op
+# step first.
+FIRE_RESET = 'fire_reset'
 
 
 class UnknownGameError(ValueError):
@@ -220,9 +224,12 @@ class GymEnvironment(chainerrl.env.Env):
             as at a reset, ``stack_fill``: libraries whose training
             wrapper ends an episode at a lost life play a whole game as
             one episode per life).
-        fire_on_new_life (bool or 'auto'): press FIRE for one agent step at
-            the start of every life (Breakout waits for it); 'auto' as
-            above.
+        fire_on_new_life (bool, 'auto' or 'fire_reset'): press FIRE for
+            one agent step at the start of every life (Breakout waits for
+            it); 'auto' as above; 'fire_reset': Stable-Baselines3's and
+            CleanRL's wrappers (in games with a FIRE action, lives or not:
+            after a lost life one no-op step, then FIRE for one step and
+            action 2 for one step, at every reset and every new life).
     """
 
     def __init__(self, env_id, frame_buffer_length=4, preprocessor=None,
@@ -391,7 +398,15 @@ class GymEnvironment(chainerrl.env.Env):
             self._screens[0] = self._screens[1]
         return reward
 
-    def _start_life(self):
+    def _start_life(self, after_loss=False):
+        if self.fire_on_new_life == FIRE_RESET:
+            if self._fire is not None:
+                if after_loss:      # EpisodicLifeEnv's reset: a no-op step
+                    self._repeat(self._action_set[0])
+                self._repeat(self._action_set[self._fire])
+                self._repeat(self._action_set[2])
+            self._lives = self._ale.lives()
+            return
         self._lives = self._ale.lives()
         if self._life_rules(self.fire_on_new_life):
             self._repeat(self._action_set[self._fire])
@@ -439,7 +454,7 @@ class GymEnvironment(chainerrl.env.Env):
             # A lost life ends the (training) episode; the game goes on.
             terminated = self._life_lost = True
         elif life_lost:
-            self._start_life()
+            self._start_life(after_loss=True)
         if self.reward_filter is not None:
             reward = self.reward_filter(reward)
         obs = self._observe(restart=life_lost

@@ -26,8 +26,10 @@ Fields (missing ones take the architecture's own):
 * ``noop_max``: at most this many no-op frames after a reset (0: none);
 * ``fire_on_new_life``: ``"auto"`` (press FIRE for one step at the start
   of every life in games that have lives and FIRE, as the suite's own
-  agents play) or false (the agent presses FIRE itself: Greydanus' agents
-  were trained that way);
+  agents play), ``"fire_reset"`` (Stable-Baselines3's FireResetEnv: FIRE
+  then action 2 at every reset and new life, a no-op step after a lost
+  life) or false (the agent presses FIRE itself: Greydanus' agents were
+  trained that way);
 * ``resize_first``: the RGB frame is resized (each channel rounded to 8
   bits) before it is made gray (CleanRL's wrapper order), else gray first;
 * ``stack_fill``: at a reset the stack's older slots hold ``copies`` of
@@ -92,7 +94,7 @@ def check(protocol, size):
             and all(_int(k, 1, 16) for k in v) and v[0] <= v[1]),
         'max_pool': lambda v: isinstance(v, bool),
         'noop_max': lambda v: _int(v, 0, 100),
-        'fire_on_new_life': lambda v: v in ('auto', False),
+        'fire_on_new_life': lambda v: v in ('auto', False, 'fire_reset'),
         'resize_first': lambda v: isinstance(v, bool),
         'stack_fill': lambda v: v in ('copies', 'zeros'),
         'life_loss': lambda v: v in ('continue', 'new_stack'),
@@ -153,7 +155,12 @@ def steps(protocol):
             protocol['noop_max']))
     else:
         lines.append('no no-op frames after a reset')
-    if protocol['fire_on_new_life']:
+    if protocol['fire_on_new_life'] == 'fire_reset':
+        lines.append('in games with FIRE, at every reset and every new '
+                     'life: after a lost life one no-op step, then FIRE for '
+                     'one step, then action 2 for one step (FireResetEnv, '
+                     'EpisodicLifeEnv)')
+    elif protocol['fire_on_new_life']:
         lines.append('FIRE for one step at the start of every life (games '
                      'with lives and FIRE)')
     else:
@@ -229,14 +236,14 @@ PRESETS = {
     # wrapper episode (the stack restarts, zeros and the newest frame).
     'sb3': {'crop_rows': None, 'gray': 'bt601', 'resize': 'area',
             'size': 84, 'frame_skip': 4, 'max_pool': True, 'noop_max': 30,
-            'fire_on_new_life': 'auto', 'stack_fill': 'zeros',
+            'fire_on_new_life': 'fire_reset', 'stack_fill': 'zeros',
             'life_loss': 'new_stack'},
     # CleanRL's ppo_atari / dqn_atari: the same, but ResizeObservation
     # (INTER_AREA on RGB) before GrayscaleObservation, and FrameStack's
     # reset fills the stack with copies of the first frame.
     'cleanrl': {'crop_rows': None, 'gray': 'bt601', 'resize': 'area',
                 'size': 84, 'frame_skip': 4, 'max_pool': True,
-                'noop_max': 30, 'fire_on_new_life': 'auto',
+                'noop_max': 30, 'fire_on_new_life': 'fire_reset',
                 'resize_first': True, 'stack_fill': 'copies',
                 'life_loss': 'new_stack'},
     # PFRL's wrap_deepmind for evaluation: no-ops, skip 4 with max, gray
