@@ -170,8 +170,9 @@ class Planted:
         return os.system, (self.command,)
 
 
-def greydanus_state(rng, n_actions=4, scale=0.1):
-    """Random weights of visualize_atari's ``NNPolicy``, named as its
+def _nnpolicy_state(rng, cell, gates, n_actions, scale):
+    """Random weights of an ``NNPolicy`` whose cell ``cell`` (``lstm``,
+    ``gru``) stacks ``gates`` blocks of 256 rows, named as its
     ``state_dict()``."""
     def w(*shape):
         return (rng.standard_normal(shape) * scale).astype(np.float32)
@@ -179,30 +180,22 @@ def greydanus_state(rng, n_actions=4, scale=0.1):
     for k in range(1, 5):
         state['conv{}.weight'.format(k)] = w(32, 1 if k == 1 else 32, 3, 3)
         state['conv{}.bias'.format(k)] = w(32)
-    state.update([('lstm.weight_ih', w(1024, 800)),
-                  ('lstm.weight_hh', w(1024, 256)),
-                  ('lstm.bias_ih', w(1024)), ('lstm.bias_hh', w(1024)),
+    rows = 256 * gates
+    state.update([(cell + '.weight_ih', w(rows, 800)),
+                  (cell + '.weight_hh', w(rows, 256)),
+                  (cell + '.bias_ih', w(rows)), (cell + '.bias_hh', w(rows)),
                   ('critic_linear.weight', w(1, 256)),
                   ('critic_linear.bias', w(1)),
                   ('actor_linear.weight', w(n_actions, 256)),
                   ('actor_linear.bias', w(n_actions))])
     return state
+
+
+def greydanus_state(rng, n_actions=4, scale=0.1):
+    """Random weights of visualize_atari's ``NNPolicy`` (an LSTM cell)."""
+    return _nnpolicy_state(rng, 'lstm', 4, n_actions, scale)
 
 
 def baby_a3c_state(rng, n_actions=4, scale=0.1):
-    """Random weights of baby-a3c's ``NNPolicy`` (a GRU cell), named as
-    its ``state_dict()``."""
-    def w(*shape):
-        return (rng.standard_normal(shape) * scale).astype(np.float32)
-    state = collections.OrderedDict()
-    for k in range(1, 5):
-        state['conv{}.weight'.format(k)] = w(32, 1 if k == 1 else 32, 3, 3)
-        state['conv{}.bias'.format(k)] = w(32)
-    state.update([('gru.weight_ih', w(768, 800)),
-                  ('gru.weight_hh', w(768, 256)),
-                  ('gru.bias_ih', w(768)), ('gru.bias_hh', w(768)),
-                  ('critic_linear.weight', w(1, 256)),
-                  ('critic_linear.bias', w(1)),
-                  ('actor_linear.weight', w(n_actions, 256)),
-                  ('actor_linear.bias', w(n_actions))])
-    return state
+    """Random weights of baby-a3c's ``NNPolicy`` (a GRU cell)."""
+    return _nnpolicy_state(rng, 'gru', 3, n_actions, scale)

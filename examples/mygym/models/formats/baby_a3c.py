@@ -8,8 +8,8 @@ The state dict (``torch.save``, either of PyTorch's formats): ``conv1`` ..
 and ``actor_linear`` ``(A, 256)``. The suite's :class:`GRUCell` keeps
 PyTorch's layout, so the arrays map one to one.
 """
-from models.formats.arrays import (ImportFailure, expect, rows, torch_names,
-                                   torch_state)
+from models.formats.arrays import torch_names, torch_state
+from models.formats.greydanus import nnpolicy_arrays
 from models.protocol import PRESETS
 
 NAME = 'baby-a3c'
@@ -34,19 +34,8 @@ PUBLISHED = (
 WHAT = 'a baby-a3c NNPolicy state dict'
 
 
-def shapes(n_actions, units=256):
-    """The state dict's names and shapes for ``n_actions`` actions."""
-    out = {'conv1.weight': (32, 1, 3, 3), 'conv1.bias': (32,)}
-    for k in (2, 3, 4):
-        out['conv{}.weight'.format(k)] = (32, 32, 3, 3)
-        out['conv{}.bias'.format(k)] = (32,)
-    out.update({
-        'gru.weight_ih': (3 * units, 800), 'gru.weight_hh': (3 * units, units),
-        'gru.bias_ih': (3 * units,), 'gru.bias_hh': (3 * units,),
-        'critic_linear.weight': (1, units), 'critic_linear.bias': (1,),
-        'actor_linear.weight': (n_actions, units),
-        'actor_linear.bias': (n_actions,)})
-    return out
+CELL = {'gru.weight_ih': (768, 800), 'gru.weight_hh': (768, 256),
+        'gru.bias_ih': (768,), 'gru.bias_hh': (768,)}
 
 
 def recognise(path):
@@ -57,23 +46,11 @@ def recognise(path):
 
 def convert(state):
     """``(arch, n_actions, arrays)`` of a baby-a3c state dict."""
-    n_actions = rows(state, 'actor_linear.weight')
-    if n_actions is None:
-        expect(state, shapes(1), WHAT)      # names what is missing
-        raise ImportFailure('no actor_linear.weight matrix: not ' + WHAT)
-    s = expect(state, shapes(n_actions), WHAT)
-    arrays = {}
-    for k in range(4):
-        arrays['0/{}/W'.format(k)] = s['conv{}.weight'.format(k + 1)]
-        arrays['0/{}/b'.format(k)] = s['conv{}.bias'.format(k + 1)]
+    s, n_actions, arrays = nnpolicy_arrays(state, CELL, WHAT)
     arrays['1/input/W'] = s['gru.weight_ih']
     arrays['1/input/b'] = s['gru.bias_ih']
     arrays['1/hidden/W'] = s['gru.weight_hh']
     arrays['1/hidden/b'] = s['gru.bias_hh']
-    arrays['2/model/output/W'] = s['actor_linear.weight']
-    arrays['2/model/output/b'] = s['actor_linear.bias']
-    arrays['3/model/output/W'] = s['critic_linear.weight']
-    arrays['3/model/output/b'] = s['critic_linear.bias']
     return ARCH, n_actions, arrays
 
 

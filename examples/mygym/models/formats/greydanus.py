@@ -26,18 +26,45 @@ PUBLISHED = ()
 WHAT = 'a visualize_atari NNPolicy state dict'
 
 
-def shapes(n_actions):
+def nnpolicy_shapes(n_actions, cell):
+    """The names and shapes of an ``NNPolicy`` (visualize_atari's or
+    baby-a3c's: four 3x3 convolutions of 32, a cell, two linear heads)
+    with the cell's arrays ``cell`` (name -> shape)."""
     out = {'conv1.weight': (32, 1, 3, 3), 'conv1.bias': (32,)}
     for k in (2, 3, 4):
         out['conv{}.weight'.format(k)] = (32, 32, 3, 3)
         out['conv{}.bias'.format(k)] = (32,)
+    out.update(cell)
     out.update({
-        'lstm.weight_ih': (1024, 800), 'lstm.weight_hh': (1024, 256),
-        'lstm.bias_ih': (1024,), 'lstm.bias_hh': (1024,),
         'critic_linear.weight': (1, 256), 'critic_linear.bias': (1,),
         'actor_linear.weight': (n_actions, 256),
         'actor_linear.bias': (n_actions,)})
     return out
+
+
+def nnpolicy_arrays(state, cell, what):
+    """``(checked state, n_actions, arrays)``: an ``NNPolicy`` state dict
+    checked against :func:`nnpolicy_shapes` and its convolutions and heads
+    as the suite's arrays (``0/k`` the convolutions, ``2`` the policy,
+    ``3`` the value; the caller adds the cell's, ``1/...``)."""
+    n_actions = rows(state, 'actor_linear.weight')
+    if n_actions is None:
+        expect(state, nnpolicy_shapes(1, cell), what)  # names what is missing
+        raise ImportFailure('no actor_linear.weight matrix: not ' + what)
+    s = expect(state, nnpolicy_shapes(n_actions, cell), what)
+    arrays = {}
+    for k in range(4):
+        arrays['0/{}/W'.format(k)] = s['conv{}.weight'.format(k + 1)]
+        arrays['0/{}/b'.format(k)] = s['conv{}.bias'.format(k + 1)]
+    arrays['2/model/output/W'] = s['actor_linear.weight']
+    arrays['2/model/output/b'] = s['actor_linear.bias']
+    arrays['3/model/output/W'] = s['critic_linear.weight']
+    arrays['3/model/output/b'] = s['critic_linear.bias']
+    return s, n_actions, arrays
+
+
+CELL = {'lstm.weight_ih': (1024, 800), 'lstm.weight_hh': (1024, 256),
+        'lstm.bias_ih': (1024,), 'lstm.bias_hh': (1024,)}
 
 
 def chainer_gate_order(n_units):
@@ -61,23 +88,11 @@ def convert(state):
     if any(name.startswith('gru.') for name in state):
         raise ImportFailure('a GRU policy (baby-a3c\'s NNPolicy): import '
                             'it as baby-a3c')
-    n_actions = rows(state, 'actor_linear.weight')
-    if n_actions is None:
-        expect(state, shapes(1), WHAT)      # names what is missing
-        raise ImportFailure('no actor_linear.weight matrix: not ' + WHAT)
-    s = expect(state, shapes(n_actions), WHAT)
+    s, n_actions, arrays = nnpolicy_arrays(state, CELL, WHAT)
     order = chainer_gate_order(256)
-    arrays = {}
-    for k in range(4):
-        arrays['0/{}/W'.format(k)] = s['conv{}.weight'.format(k + 1)]
-        arrays['0/{}/b'.format(k)] = s['conv{}.bias'.format(k + 1)]
     arrays['1/upward/W'] = s['lstm.weight_ih'][order]
     arrays['1/upward/b'] = (s['lstm.bias_ih'] + s['lstm.bias_hh'])[order]
     arrays['1/lateral/W'] = s['lstm.weight_hh'][order]
-    arrays['2/model/output/W'] = s['actor_linear.weight']
-    arrays['2/model/output/b'] = s['actor_linear.bias']
-    arrays['3/model/output/W'] = s['critic_linear.weight']
-    arrays['3/model/output/b'] = s['critic_linear.bias']
     return ARCH, n_actions, arrays
 
 
