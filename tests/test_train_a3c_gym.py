@@ -488,3 +488,9 @@ def test_a_full_disk_under_the_monitor_video(trained_run, tmp_path, capsys,
         'episode-000-actor.mp4', 'episode-000-critic.mp4', 'monitor']
     assert os.listdir(video_dir / 'monitor') == []
     assert 'episode-000-critic.mp4' in captured.out
+
+
+def test_a_q_network_is_not_trained_by_a3c(capsys):
+    assert run_launcher([1, '--arch', 'NatureQ', '--steps', 10]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'is a Q-network' in err[0]

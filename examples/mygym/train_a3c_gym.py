@@ -68,9 +68,11 @@ def build_parser():
                         'FFSoftmaxMini (60x60 head), FFMellowmax '
                         '(mellowmax policy), LSTM (LSTM-CNN of the XAITK '
                         'example, one 80x80 frame), GRU (baby-a3c\'s '
-                        'GRU-CNN), ChainerRLFF, ChainerRLLSTM (default: the '
-                        '--load-ed checkpoint\'s, else {})'.format(
-                            DEFAULT_ARCH))
+                        'GRU-CNN), ChainerRLFF, ChainerRLLSTM, NatureAC, '
+                        'NatureAC2 (Stable-Baselines3\'s and CleanRL\'s '
+                        'Nature CNN), NatureQ (a DQN\'s: demos only) '
+                        '(default: the --load-ed checkpoint\'s, else {})'
+                        .format(DEFAULT_ARCH))
     p.add_argument('--seed', type=SEED, default=0,
                    help='random seed of workers and environments')
     p.add_argument('--outdir', default='results',
@@ -354,6 +356,12 @@ def run(args):
         raise UsageError('--load: no checkpoint folder at {}'.format(
             args.load))
     check_flags(build_parser(), args)
+    if not args.demo and ARCHS[args.arch].make_model(
+            2, 1 if ARCHS[args.arch].frames == 1 else 4
+    ).structure.outputs == 'q':
+        raise UsageError('--arch {} is a Q-network (an imported DQN agent): '
+                         'A3C does not train it; use it with --demo'.format(
+                             args.arch))
     if args.demo and args.eval_n_runs < 1:
         raise UsageError('--eval-n-runs must be >= 1 with --demo')
     if not args.demo:

@@ -96,13 +96,13 @@ class SaliencyMethod(abc.ABC):
     def check_model(self, model):
         """Raise ValueError (one line) if this method cannot run ``model``
         on its device: off the CPU only the networks of ONNX Runtime's
-        engine run (the A3CFF and the LSTM-CNN, not the mellowmax
-        policy)."""
+        engine run (every network that declares its structure, not the
+        mellowmax policy)."""
         if self.device != 'cpu' and model_kind(model) is None:
             raise ValueError(
-                '--device {} runs only the suite\'s A3CFF and LSTM-CNN '
-                'networks; this {} runs in Chainer on the CPU (use '
-                '--device cpu)'.format(self.device, type(model).__name__))
+                '--device {} runs only the networks ONNX Runtime runs; '
+                'this {} runs in Chainer on the CPU (use --device cpu)'
+                .format(self.device, type(model).__name__))
 
     @abc.abstractmethod
     def __call__(self, model, state, recurrent_state=None):

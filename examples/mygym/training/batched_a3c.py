@@ -6,19 +6,22 @@ of a segment and backpropagates through all of them at the update.
 acts without a graph, through ONNX Runtime (:class:`engine.ActingEngine`,
 which also hands out every layer's output), and at the update:
 
-* the A3CFF (the ICLR-ACER head and a softmax policy) runs no forward
-  pass at all: the logits, values and layer outputs acting computed are
-  the segment's, and the gradient of the loss is written out in NumPy
-  (:meth:`BatchedA3C._ff_gradients`), through the heads, the linear layer
-  and the convolutions (:mod:`npconv`);
-* a recurrent model built as ``features`` (the convolutions), one
-  ``chainer.links.LSTM`` called ``lstm`` and ``heads`` (policy and value),
-  such as the LSTM-CNN, runs the LSTM through the segment from the state it
-  started with as one function (:mod:`lstm_segment`) and the heads in one
-  batch in Chainer, and its convolutions backward in NumPy from the outputs
-  acting kept;
-* any other feed-forward model recomputes the segment's observations, plus
-  the state to bootstrap from, in one Chainer forward pass.
+* a feed-forward network whose declared structure
+  (:class:`networks.Structure`) is ReLU convolutions, one dense ReLU layer
+  and a policy and a value head (the A3CFF, ChainerRL's A3CFF, the Nature
+  CNN) runs no forward pass at all: the logits, values and layer outputs
+  acting computed are the segment's, and the gradient of the loss is
+  written out in NumPy (:meth:`BatchedA3C._ff_gradients`), through the
+  heads, the linear layer and the convolutions (:mod:`npconv`);
+* a network whose cell is an LSTM (``features`` -> the LSTM ->
+  ``heads``: the LSTM-CNN, ChainerRL's A3CLSTM) runs the LSTM through the
+  segment from the state it started with as one function
+  (:mod:`lstm_segment`) and the heads in one batch in Chainer, and, when
+  the LSTM reads the convolutions directly, its convolutions backward in
+  NumPy from the outputs acting kept;
+* any other model (the GRU-CNN, the mellowmax policy) trains through
+  ChainerRL's own A3C update, and any other feed-forward one recomputes
+  the segment's observations in one Chainer forward pass.
 
 The value to bootstrap from is one more acting step with the weights of
 the moment. The local weights do not change within a segment, so the
