@@ -179,7 +179,11 @@ def test_checkpoint_of_another_game_is_refused_unless_asked_for(
     # Boxing has 18 actions; a Pong id of another version is the same game.
     _one_line_error(capsys, ['1', '--env', 'Boxing-v0', '--demo', '--load',
                              pong], 'was trained on PongNoFrameskip-v4, '
-                    'this run plays Boxing-v0; add --allow-other-game')
+                    'this run plays Boxing-v0; leave --env out to play its '
+                    'game, or add --allow-other-game')
+    # Without --env the checkpoint's game is played.
+    assert run_launcher([1, '--demo', '--load', pong, '--eval-n-runs', 1,
+                         '--max-episode-len', 3, '--saliency', 'none']) == 0
     assert run_launcher([1, '--env', 'ALE/Pong-v5', '--demo', '--load', pong,
                          '--eval-n-runs', 1, '--max-episode-len', 5,
                          '--saliency', 'none']) == 0

@@ -169,9 +169,9 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
     if env and saved_env and not allow_other_game and \
             _game(saved_env) != _game(env):
         raise CheckpointError(
-            'checkpoint {} was trained on {}, this run plays {}; add '
-            '--allow-other-game to load it anyway'.format(
-                checkpoint_dir, saved_env, env))
+            'checkpoint {} was trained on {}, this run plays {}; leave '
+            '--env out to play its game, or add --allow-other-game to load '
+            'it anyway'.format(checkpoint_dir, saved_env, env))
     saved_arch = info.get('arch')
     if arch is not None and saved_arch is not None and arch != saved_arch:
         raise CheckpointError('checkpoint {} has arch={} but this run needs '
