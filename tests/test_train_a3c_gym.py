@@ -498,3 +498,26 @@ def test_a_q_network_is_not_trained_by_a3c(capsys):
     assert run_launcher([1, '--arch', 'NatureQ', '--steps', 10]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'is a Q-network' in err[0]
+
+
+PONG = os.path.join(os.path.dirname(__file__), '..', 'examples', 'mygym',
+                    'pretrained', 'pong')
+
+
+def test_greedy_acts_on_the_most_probable_action(monkeypatch):
+    """--greedy: the demo's agent takes the argmax of its policy (a flag
+    only a demo reads)."""
+    seen = []
+    real = train_a3c_gym.run_demo
+
+    def spy(args, agent, *rest):
+        rc = real(args, agent, *rest)
+        seen.append(agent.act_deterministically)
+        return rc
+    monkeypatch.setattr(train_a3c_gym, 'run_demo', spy)
+    for flags in ([], ['--greedy']):
+        assert run_launcher([1, '--demo', '--load', PONG, '--eval-n-runs', 1,
+                             '--max-episode-len', 3, '--saliency', 'none']
+                            + flags) == 0
+    assert seen == [False, True]
+    assert run_launcher([1, '--greedy', '--steps', 10]) == 2

@@ -202,6 +202,11 @@ def build_parser():
                        help='save raw frames, observations, actions, logits '
                        'and values of the demo to PATH (.npz) for '
                             'saliency_app.py')
+    shows.add_argument('--greedy', action='store_true',
+                       help='act on the most probable action instead of '
+                            'sampling from the policy (A3C and Greydanus\' '
+                            'agents are evaluated sampling; a DQN agent '
+                            'always acts greedily)')
     return p
 
 
@@ -210,7 +215,7 @@ RMSPROP_EPSILON = 1e-1
 # Flags that only a --demo reads: given to a training run, they are refused.
 DEMO_ONLY = ('saliency', 'saliency_chunk', 'device', 'saliency_scale',
              'video_dir', 'video_scale', 'composite', 'save_maps',
-             'record_rollout', 'eval_n_steps')
+             'record_rollout', 'eval_n_steps', 'greedy')
 
 
 def check_flags(parser, args):
@@ -426,6 +431,8 @@ def run(args):
 
 
 def run_demo(args, agent, make_env, video_dir):
+    if args.greedy:
+        agent.act_deterministically = True
     if args.saliency != 'none':
         try:
             agent.saliency = make_saliency(
