@@ -266,3 +266,16 @@ def test_fire_reset_is_stable_baselines3s(env_id, setting, frames):
         spent = env._ale.getEpisodeFrameNumber() - before
         assert spent == 4 + {'fire_reset': 12, 'auto': 4}[setting]
     env.close()
+
+
+@pytest.mark.parametrize('typed', ['pong', 'Pong', 'ALE/pong', 'PONG-v4'])
+def test_an_unknown_id_names_the_ids_of_its_game(typed):
+    """One line that says which ids exist for the game, not gymnasium's
+    own hints ("Did you mean: Pong?", then another unknown id)."""
+    with pytest.raises(UnknownGameError) as e:
+        check_atari_id(typed)
+    message = str(e.value)
+    assert 'PongNoFrameskip-v4' in message and 'ALE/Pong-v5' in message
+    assert 'Did you mean' not in message and '\n' not in message
+    with pytest.raises(UnknownGameError, match='no ALE game of that name'):
+        check_atari_id('NoSuchGame-v4')

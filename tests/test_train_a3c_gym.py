@@ -521,3 +521,31 @@ def test_greedy_acts_on_the_most_probable_action(monkeypatch):
                             + flags) == 0
     assert seen == [False, True]
     assert run_launcher([1, '--greedy', '--steps', 10]) == 2
+
+
+def test_a_demo_without_a_checkpoint_names_the_shipped_agents(
+        capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert train_a3c_gym.main(['1', '--demo']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and '--demo needs --load' in err[0]
+    for name in ('pretrained/pong', 'pretrained/breakout-lstm',
+                 'pretrained/boxing'):
+        assert name in err[0]
+        assert os.path.isdir(os.path.join(os.path.dirname(__file__), '..',
+                                          'examples', 'mygym', name))
+    assert os.listdir(tmp_path) == []       # nothing written
+
+
+def test_a_damaged_model_file_is_called_damaged(capsys, tmp_path):
+    """A truncated model.npz: damaged, not "does not fit this model"."""
+    folder = tmp_path / 'cut'
+    folder.mkdir()
+    shutil.copy(os.path.join(PONG, 'checkpoint.json'), folder)
+    whole = open(os.path.join(PONG, 'model.npz'), 'rb').read()
+    (folder / 'model.npz').write_bytes(whole[:len(whole) // 3])
+    assert train_a3c_gym.main(['1', '--demo', '--load', str(folder),
+                               '--saliency', 'none']) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'model.npz is damaged or truncated' in err[0]
+    assert 'does not fit' not in err[0]

@@ -70,12 +70,43 @@ class UnknownGameError(ValueError):
     """The environment id names no ALE (Atari) game."""
 
 
+def _simple(name):
+    return ''.join(ch for ch in name.lower() if ch.isalnum())
+
+
+def ids_of_game(name):
+    """The registered ALE ids whose game is ``name`` (any case, with or
+    without ``ALE/``, a version or ``NoFrameskip``), the common ones first."""
+    wanted = _simple(name.split('/')[-1].split('-')[0])
+    for suffix in ('noframeskip', 'deterministic'):
+        wanted = wanted.replace(suffix, '')
+    found = []
+    for env_id, spec in gymnasium.registry.items():
+        game = spec.kwargs.get('game') if isinstance(spec.kwargs, dict) \
+            else None
+        entry = spec.entry_point if isinstance(spec.entry_point, str) else ''
+        if entry.startswith('ale_py') and game and _simple(game) == wanted \
+                and spec.kwargs.get('obs_type', 'rgb') == 'rgb':
+            found.append(env_id)
+    order = ('NoFrameskip-v4', '-v4', 'ALE/', '-v0')
+    return sorted(found, key=lambda i: (next(
+        (k for k, part in enumerate(order) if part in i), len(order)), i))
+
+
 def check_atari_id(env_id):
-    """Return the gymnasium spec of ``env_id`` or raise UnknownGameError."""
+    """Return the gymnasium spec of ``env_id`` or raise UnknownGameError
+    (naming the ids registered for that game, when there are any)."""
     try:
         spec = gymnasium.spec(env_id)
-    except gymnasium.error.Error as e:
-        raise UnknownGameError('unknown game id {!r}: {}'.format(env_id, e))
+    except gymnasium.error.Error:
+        known = ids_of_game(env_id)
+        if known:
+            raise UnknownGameError(
+                'unknown game id {!r}; the ids of that game are {}'.format(
+                    env_id, ', '.join(known[:6])))
+        raise UnknownGameError(
+            'unknown game id {!r}: no ALE game of that name (e.g. '
+            'PongNoFrameskip-v4, Breakout-v4, ALE/Boxing-v5)'.format(env_id))
     entry = spec.entry_point if isinstance(spec.entry_point, str) else ''
     if not entry.startswith('ale_py'):
         raise UnknownGameError(

@@ -48,6 +48,9 @@ from saliency import make_saliency, policy_only
 
 
 DEFAULT_ENV = 'PongNoFrameskip-v4'
+# The agents shipped in the repository (a --demo without --load names them).
+SHIPPED = tuple('examples/mygym/pretrained/' + name
+                for name in ('pong', 'breakout-lstm', 'boxing'))
 
 
 def build_parser():
@@ -369,6 +372,12 @@ def run(args):
                              args.arch))
     if args.demo and args.eval_n_runs < 1:
         raise UsageError('--eval-n-runs must be >= 1 with --demo')
+    if args.demo and not args.load:
+        frame_buffer_length(args)       # a conflicting flag is named first
+        raise UsageError(
+            '--demo needs --load CHECKPOINT (it would play an untrained '
+            'network): e.g. {} (Pong), {} (Breakout, LSTM), {} (Boxing), '
+            'or an agent of import_agent.py'.format(*SHIPPED))
     if not args.demo:
         check_writable_folder(args.outdir, '--outdir')
     misc.set_random_seed(args.seed)

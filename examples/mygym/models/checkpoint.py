@@ -32,6 +32,11 @@ class CheckpointError(ValueError):
     """A checkpoint is missing or does not fit the agent."""
 
 
+class DamagedFile(CheckpointError):
+    """A file that cannot be read at all (damaged, truncated, pickled
+    objects): not one that does not fit."""
+
+
 class AtomicCheckpointMixin:
     """Mix into a ChainerRL agent with ``saved_attributes`` (e.g. A3C).
 
@@ -99,6 +104,10 @@ class AtomicCheckpointMixin:
                         dirname, key, info[key], key, expected[key]))
         try:
             load_checked(model_file, self.model)
+        except DamagedFile as e:
+            raise CheckpointError(
+                'checkpoint {}: model.npz is damaged or truncated ({}); '
+                'copy it again or load another checkpoint'.format(dirname, e))
         except CheckpointError as e:
             raise CheckpointError(
                 'checkpoint {} does not fit this model ({}): {}'.format(
@@ -218,7 +227,7 @@ def read_npz(path, kind=None):
                 raise ValueError('not an .npz archive')
             return {name: np.asarray(data[name]) for name in data.files}
     except Exception as e:  # zip, header, pickle refusals, truncation
-        raise CheckpointError('cannot read {}{}: {}'.format(
+        raise DamagedFile('cannot read {}{}: {}'.format(
             kind + ' ' if kind else '', path,
             str(e).splitlines()[0] if str(e) else type(e).__name__))
 
