@@ -109,7 +109,7 @@ def test_no_data_is_drawn_under_a_label(tmp_path, monkeypatch):
     (HEADER + '100\t1\t1\tnan\t-21\t0\t-20\t-21\n', [],
      'line 2: mean is nan'),
     ('\x00\xff garbage', [], 'is not a scores.txt'),
-    (None, [], 'cannot read'),
+    (None, [], 'no scores.txt in run folder scores.txt'),
     (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n',
      ['--out', 'curve.xyz'], "unknown image format 'xyz'"),
     (HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n',
@@ -129,3 +129,19 @@ def test_bad_files_and_outputs(tmp_path, capsys, monkeypatch, text, argv,
     assert len(err.splitlines()) == 1 and needle in err, err
     assert not list(tmp_path.glob('*.png')) and not list(
         tmp_path.glob('.*part*'))
+
+
+def test_a_run_folder_and_the_default_output_beside_it(
+        tmp_path, capsys, monkeypatch):
+    """plot_scores.py RUN: the run folder's scores.txt; the curve goes
+    beside it, not into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / 'results' / 'run1'
+    run.mkdir(parents=True)
+    (run / 'scores.txt').write_text(
+        HEADER + '100\t1\t1\t-21\t-21\t0\t-20\t-21\n'
+        '200\t2\t2\t-5\t-5\t0\t-4\t-6\n')
+    assert plot_scores.main([str(run)]) == 0
+    assert (run / 'learning_curve.png').is_file()
+    assert not list(tmp_path.glob('*.png'))
+    assert str(run / 'learning_curve.png') in capsys.readouterr().out

@@ -178,9 +178,13 @@ def plot(rows, out, title, marks=()):
 def build_parser():
     parser = OneLineParser(prog='plot_scores.py',
                            description=__doc__.splitlines()[0])
-    parser.add_argument('scores', nargs='+', help='scores.txt files')
-    parser.add_argument('--out', default='learning_curve.png',
-                        help='image to write (.png, .pdf, .svg, ...)')
+    parser.add_argument('scores', nargs='+', metavar='RUN',
+                        help='run folders (their scores.txt) or scores.txt '
+                             'files')
+    parser.add_argument('--out', default=None,
+                        help='image to write (.png, .pdf, .svg, ...; '
+                             'default: learning_curve.png beside the first '
+                             'scores.txt)')
     parser.add_argument('--title', default='A3C learning curve',
                         help='plot title')
     parser.add_argument('--merged-scores', default=None,
@@ -192,7 +196,25 @@ def build_parser():
     return parser
 
 
+def scores_files(paths):
+    """Each path, or the ``scores.txt`` of a run folder; a folder without
+    one is refused in one line."""
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            path = os.path.join(path, 'scores.txt')
+            if not os.path.isfile(path):
+                raise UsageError('no scores.txt in run folder {}'.format(
+                    os.path.dirname(path)))
+        files.append(path)
+    return files
+
+
 def run(args):
+    args.scores = scores_files(args.scores)
+    if args.out is None:
+        args.out = os.path.join(os.path.dirname(args.scores[0]),
+                                'learning_curve.png')
     check_output_file(args.out, '--out')
     formats = FigureCanvasAgg(Figure()).get_supported_filetypes()
     ext = os.path.splitext(args.out)[1].lstrip('.').lower()

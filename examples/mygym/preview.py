@@ -61,9 +61,10 @@ def build_parser():
                    help='frames per second of an animation (15: the '
                         "game's speed at one frame a step with the "
                         "default frame skip of 4 and stride 1)")
-    p.add_argument('--out', default='preview.png',
+    p.add_argument('--out', default=None,
                    help='PNG (one step), GIF or WebP (one or more) to '
-                        'write')
+                        'write (default: results/preview.png, or '
+                        'results/preview.webp with --frames above 1)')
     return p
 
 
@@ -102,6 +103,10 @@ def write_animation(path, pictures, fps):
 
 
 def run(args):
+    if args.out is None:
+        args.out = os.path.join('results', 'preview.png' if args.frames == 1
+                                else 'preview.webp')
+        os.makedirs('results', exist_ok=True)
     check_output_file(args.out, '--out')
     animated = os.path.splitext(args.out)[1].lower() in ANIMATIONS
     if args.frames > 1 and not animated:
