@@ -549,3 +549,16 @@ def test_a_damaged_model_file_is_called_damaged(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'model.npz is damaged or truncated' in err[0]
     assert 'does not fit' not in err[0]
+
+
+def test_a_run_shorter_than_the_eval_interval_still_evaluates(tmp_path):
+    """The README's short example: a training that never reaches
+    --eval-interval ends with one evaluation row and a best/."""
+    assert run_launcher([1, '--env', 'PongNoFrameskip-v4', '--steps', 40,
+                         '--eval-interval', 1000, '--eval-n-runs', 1,
+                         '--max-episode-len', 5, '--outdir', tmp_path]) == 0
+    run, = [p for p in tmp_path.iterdir() if p.is_dir()]
+    rows = (run / 'scores.txt').read_text().splitlines()
+    assert rows[0].startswith('steps\tepisodes') and len(rows) == 2
+    assert int(rows[1].split('\t')[0]) >= 40
+    assert (run / 'best' / 'model.npz').is_file()

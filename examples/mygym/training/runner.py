@@ -313,6 +313,11 @@ def train_agent_async(agent, outdir, processes, make_env, steps,
                                                  .format(process_idx)))
                 else:
                     loop()
+                if process_idx == 0 and evaluator is not None:
+                    # A run shorter than --eval-interval still ends with
+                    # an evaluation row in scores.txt and a best/.
+                    final_evaluation(evaluator, agent, eval_env,
+                                     counter.value, episodes_counter.value)
             finally:
                 env.close()
                 if eval_env is not env:
@@ -326,3 +331,15 @@ def train_agent_async(agent, outdir, processes, make_env, steps,
     if crashes:
         raise WorkerCrashed('; '.join(crashes))
     return agent
+
+
+def final_evaluation(evaluator, agent, env, t, episodes):
+    """One evaluation of ``agent`` at step ``t`` by ``evaluator`` (its
+    row in ``scores.txt`` with this worker's statistics, ``best/`` if it
+    is the best), unless an evaluation row was written already."""
+    with evaluator.wrote_header.get_lock():
+        if evaluator.wrote_header.value:
+            return
+        evaluator.write_header(agent)
+        evaluator.wrote_header.value = True
+    evaluator.evaluate_and_update_max_score(t, episodes, env, agent)
