@@ -19,7 +19,6 @@ Nothing in the file is ever run: PyTorch's
 pickles go through a reader that allows only the globals of a state dict
 of tensors, and PyTorch itself is not needed.
 """
-import argparse
 import hashlib
 import os
 import sys
@@ -55,7 +54,6 @@ def build_parser():
         description='Import an agent trained elsewhere (without running '
                     'any code its file carries) as a checkpoint folder that '
                     'every tool of this suite loads.',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_formats_help())
     p.add_argument('source', nargs='*', metavar='[FORMAT] PATH',
                    help='the file\'s format (optional) and the agent file')

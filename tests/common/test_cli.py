@@ -65,3 +65,23 @@ def test_a_bad_flag_is_one_line_and_status_2(capsys):
     err = capsys.readouterr().err
     assert err.count('\n') == 1 and 'must be <= 3' in err
     assert run_main(_parser(), lambda args: args.n, ['--n', '3']) == 3
+
+
+def test_every_help_shows_the_defaults():
+    """Each tool's --help gives an option's default where it has one."""
+    import dead_units
+    import faithfulness
+    import import_agent
+    import plot_scores
+    import preview
+    import saliency_app
+    import train_a3c_gym
+    texts = {m.__name__: m.build_parser().format_help() for m in (
+        dead_units, faithfulness, import_agent, plot_scores, preview,
+        saliency_app, train_a3c_gym)}
+    assert '(default: 0)' in ' '.join(texts['train_a3c_gym'].split())
+    assert '(default: 0.0007)' in texts['train_a3c_gym']
+    assert 'default 300' in texts['dead_units']
+    for name, text in texts.items():
+        assert 'default' in text, name
+        assert '(default: )' not in text and '(default: None)' not in text

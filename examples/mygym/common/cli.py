@@ -29,8 +29,27 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
+class DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
+    """``--help`` with each option's default, where it has one its help
+    does not already give (descriptions and epilogs kept as written)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ''
+        default = action.default
+        if ('default' in text.lower() or default is None
+                or default is False or default == argparse.SUPPRESS
+                or default in ([], '') or not action.option_strings):
+            return text
+        return text + ' (default: %(default)s)'
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser that reports a bad flag in one line, status 2."""
+    """An ArgumentParser that reports a bad flag in one line, status 2,
+    and shows every default in ``--help``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault('formatter_class', DefaultsFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, '{}: error: {}\n'.format(self.prog, message))
