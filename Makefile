@@ -33,7 +33,7 @@ AGENT ?= examples/mygym/pretrained/pong
 demo: $(STAMP)
 	$(PY) examples/mygym/train_a3c_gym.py 1 --env PongNoFrameskip-v4 \
 		--demo --load $(AGENT) --eval-n-runs 1 --saliency guided \
-		--outdir $(DEMO_DIR) --video-dir $(DEMO_DIR)/videos
+		--outdir $(DEMO_DIR) --video-dir $(DEMO_DIR)/videos --overwrite
 
 BREAKOUT ?= examples/mygym/pretrained/breakout-lstm
 BREAKOUT_DIR ?= results/demo-breakout
@@ -45,12 +45,12 @@ demo-breakout: $(STAMP)
 	$(PY) examples/mygym/train_a3c_gym.py 1 --env BreakoutNoFrameskip-v4 \
 		--arch LSTM --demo --load $(BREAKOUT) --eval-n-steps 3000 \
 		--saliency guided --outdir $(BREAKOUT_DIR) \
-		--video-dir $(BREAKOUT_DIR)/videos \
+		--video-dir $(BREAKOUT_DIR)/videos --overwrite \
 		--record-rollout $(BREAKOUT_DIR)/rollout.npz
 	$(PY) examples/mygym/saliency_app.py \
 		--rollout $(BREAKOUT_DIR)/rollout.npz --start-frame 1000 \
 		--end-frame 1039 --method greydanus --workers 2 \
-		--out $(BREAKOUT_DIR)/app
+		--out $(BREAKOUT_DIR)/app --overwrite
 
 BOXING ?= examples/mygym/pretrained/boxing
 BOXING_DIR ?= results/demo-boxing
@@ -63,7 +63,7 @@ demo-boxing: $(STAMP)
 		--outdir $(BOXING_DIR) --t-max 5 --lr 7e-4 --min_reward -500 \
 		--beta 1e-2 --reward-scale-factor 1.0 --rmsprop-epsilon 0.1 \
 		--demo --load $(BOXING) --eval-n-runs 1 \
-		--video-dir $(BOXING_DIR)/videos
+		--video-dir $(BOXING_DIR)/videos --overwrite
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -42,7 +42,8 @@ from tqdm import tqdm
 
 from common.cli import (SEED, OneLineParser, UsageError, add_cluster_flags,
                         add_scoring_flags,
-                        check_device, check_writable_folder, finite_float,
+                        check_device, check_output_folder, finite_float,
+                        prepare_output_folder,
                         int_in, run_main)
 from env_gym_chainer import UnknownGameError, check_atari_id, game_of
 from evaluation import metrics as fm
@@ -99,7 +100,11 @@ def build_parser():
                             'rise'],
                    help='comma-separated saliency methods, from: '
                         + ', '.join(sorted(METHODS)))
-    p.add_argument('--out', required=True, help='output folder')
+    p.add_argument('--out', required=True,
+                   help='output folder (new or empty; see --overwrite)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace the outputs an earlier run left in --out '
+                        '(as a whole: none of its files stays)')
     p.add_argument('--seed', type=SEED, default=0,
                    help='seed of the play, the randomised weights and the '
                         'random orderings')
@@ -176,7 +181,7 @@ def run(args):
 
 
 def _run(args, cluster):
-    check_writable_folder(args.out, '--out')
+    check_output_folder(args.out, '--out', args.overwrite)
     meta = {}
     if args.rollout:
         try:
@@ -234,6 +239,7 @@ def _run(args, cluster):
             results, examples = evaluation.run(methods, bar)
     finally:
         bar.close()
+    prepare_output_folder(args.out, args.overwrite)     # the first output
     interventions = None
     if args.interventions:
         interventions = run_interventions(agent, info, methods, args)

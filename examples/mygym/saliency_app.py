@@ -38,8 +38,9 @@ from models.networks import phi
 from kernels import engine
 from models.checkpoint import CheckpointError, read_checkpoint_info
 from common.cli import (OneLineParser, UsageError, add_cluster_flags,
-                        add_scoring_flags, check_device, finite_float,
-                        int_at_least, int_in, run_main)
+                        add_scoring_flags, check_device, check_output_folder,
+                        finite_float, int_at_least, int_in,
+                        prepare_output_folder, run_main)
 from common.outputs import save_npz
 from media.render import red_overlay, to_unit
 from evaluation.cluster import ClusterError, ClusterMaps
@@ -66,8 +67,11 @@ def build_parser():
                    help='saliency method')
     p.add_argument('--workers', type=int_in(1, 64), default=1,
                    help='worker processes (frames are shared out)')
-    p.add_argument('--out', default='saliency-app',
-                   help='output folder')
+    p.add_argument('--out', default=os.path.join('results', 'saliency-app'),
+                   help='output folder (new or empty; see --overwrite)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace the outputs an earlier run left in --out '
+                        '(as a whole: none of its files stays)')
     p.add_argument('--load', default=None,
                    help='checkpoint folder (default: the one the rollout '
                         'was recorded with)')
@@ -249,6 +253,7 @@ def run(args):
                          'frames 0..{}'.format(args.start_frame,
                                                args.end_frame, n - 1))
     check_device(args.device)
+    check_output_folder(args.out, '--out', args.overwrite)
     try:
         cluster = cluster_from_flags(args)
     except ValueError as e:
@@ -266,11 +271,6 @@ def run(args):
 
 
 def _run(args, arrays, meta, cluster):
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as e:
-        raise UsageError('cannot write to --out {}: {}'.format(
-            args.out, e.strerror or e))
     model = load_model(meta, args.load or meta.get('checkpoint'))
     recurrent_states = arrays.get('recurrent_states')
     try:
@@ -304,6 +304,7 @@ def _run(args, arrays, meta, cluster):
               .format(len(stop.frames)), file=sys.stderr)
         frames, actor, critic, status = (stop.frames, stop.actor,
                                          stop.critic, 130)
+    prepare_output_folder(args.out, args.overwrite)     # the first output
     paths = write_outputs(args.out, arrays['frames'], frames, actor, critic,
                           args.scale, args.fps)
     print('{} saliency of frames {}..{}:'.format(args.method, frames[0],

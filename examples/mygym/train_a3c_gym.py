@@ -36,7 +36,8 @@ from models.checkpoint import (CheckpointError, clean_folder,
                                read_checkpoint_info)
 from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
                         check_device, check_output_file,
-                        check_writable_folder, finite_float,
+                        check_output_folder, check_writable_folder,
+                        finite_float, prepare_output_folder,
                         int_at_least, int_in, positive_float, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from models.optimizers import OPTIMIZERS
@@ -205,6 +206,9 @@ def build_parser():
                        help='save raw frames, observations, actions, logits '
                        'and values of the demo to PATH (.npz) for '
                             'saliency_app.py')
+    shows.add_argument('--overwrite', action='store_true',
+                       help='replace the files an earlier demo left in '
+                            '--video-dir (as a whole: none of them stays)')
     shows.add_argument('--greedy', action='store_true',
                        help='act on the most probable action instead of '
                             'sampling from the policy (A3C and Greydanus\' '
@@ -218,7 +222,7 @@ RMSPROP_EPSILON = 1e-1
 # Flags that only a --demo reads: given to a training run, they are refused.
 DEMO_ONLY = ('saliency', 'saliency_chunk', 'device', 'saliency_scale',
              'video_dir', 'video_scale', 'composite', 'save_maps',
-             'record_rollout', 'eval_n_steps', 'greedy')
+             'record_rollout', 'eval_n_steps', 'greedy', 'overwrite')
 
 
 def check_flags(parser, args):
@@ -389,7 +393,7 @@ def run(args):
                 '%Y%m%dT%H%M%S'))
         check_device(args.device)
         if args.saliency != 'none' or args.monitor:
-            check_writable_folder(run_dir, '--video-dir')
+            check_output_folder(run_dir, '--video-dir', args.overwrite)
         if args.record_rollout:
             check_output_file(args.record_rollout, '--record-rollout')
     make_env = env_factory(args, run_dir)
@@ -442,6 +446,8 @@ def run(args):
 def run_demo(args, agent, make_env, video_dir):
     if args.greedy:
         agent.act_deterministically = True
+    if args.saliency != 'none' or args.monitor:
+        prepare_output_folder(video_dir, args.overwrite)
     if args.saliency != 'none':
         try:
             agent.saliency = make_saliency(

@@ -9,6 +9,7 @@ the same way (the same clean-up) with status 143.
 import argparse
 import math
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -67,6 +68,40 @@ def check_writable_folder(folder, flag):
     except OSError as e:
         raise UsageError('cannot write to {} {}: {}'.format(
             flag, folder, e.strerror or e))
+
+
+def check_output_folder(folder, flag, overwrite=False):
+    """Refuse, before any work and without creating anything, an output
+    folder that is a file, that cannot be made, or that holds an earlier
+    run's files (unless ``overwrite``: they are replaced as a whole by
+    :func:`prepare_output_folder`)."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError('{} {} is a file; give a folder'.format(flag,
+                                                                 folder))
+    if os.path.isdir(folder) and os.listdir(folder) and not overwrite:
+        raise UsageError('{} {} holds files of an earlier run; give a new '
+                         'folder, or add --overwrite to replace them as a '
+                         'whole'.format(flag, folder))
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(
+            existing, os.W_OK | os.X_OK):
+        raise UsageError('cannot write to {} {}'.format(flag, folder))
+
+
+def prepare_output_folder(folder, overwrite=False):
+    """Make ``folder`` when the first output is about to be written; with
+    ``overwrite``, remove what an earlier run left there first, so that no
+    file of it stays beside the new ones."""
+    if overwrite and os.path.isdir(folder):
+        for name in os.listdir(folder):
+            path = os.path.join(folder, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+    os.makedirs(folder, exist_ok=True)
 
 
 def check_output_file(path, flag):
