@@ -93,3 +93,21 @@ def test_damaged_model_file(capsys, tmp_path):
                             ]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and 'cannot read' in err
+
+
+def test_load_and_several_inputs_each_checked_and_reported(capsys):
+    """--load as every tool takes it; with several checkpoints one that
+    cannot be checked is reported and the others still are."""
+    assert dead_units.main(['--load', PONG, '--frames', '5']) == 0
+    assert '5 frames of PongNoFrameskip-v4' in capsys.readouterr().out
+    lstm = os.path.join(os.path.dirname(PONG), 'breakout-lstm')
+    rc = dead_units.main(['--load', '/no/such/folder', '--load', lstm,
+                          '--load', PONG, '--frames', '5'])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    assert 'no checkpoint folder at /no/such/folder' in err
+    assert 'has no ReLU layers' in err
+    assert '2 of 3 checkpoints could not be checked' in err
+    assert '5 frames of PongNoFrameskip-v4' in out      # still checked
+    assert dead_units.main(['--frames', '5']) == 2
+    assert 'give a checkpoint' in capsys.readouterr().err

@@ -5,7 +5,7 @@ never recovers. Many of them mean the optimiser has damaged the network
 (e.g. RMSprop with a tiny epsilon and no gradient clipping). Check a run's
 checkpoints with::
 
-    python examples/mygym/dead_units.py results/pong/*/*_checkpoint
+    python examples/mygym/dead_units.py --load RUN/1000000_checkpoint
 
 The frames are played with uniformly random actions from the game the
 checkpoint was trained on (``checkpoint.json``; ``--env`` otherwise) and
@@ -71,8 +71,13 @@ def build_parser():
         prog='dead_units.py',
         description='Count the ReLU units of trained agents\' heads that '
                     'never fire on frames of their game.')
-    p.add_argument('checkpoints', nargs='+', metavar='CHECKPOINT',
-                   help='checkpoint folders (model.npz, checkpoint.json)')
+    p.add_argument('--load', action='append', default=[],
+                   metavar='CHECKPOINT',
+                   help='checkpoint folder (model.npz, checkpoint.json), as '
+                        'every tool takes it; repeat for several')
+    p.add_argument('checkpoints', nargs='*', metavar='CHECKPOINT',
+                   help='more checkpoint folders (the older way to give '
+                        'them)')
     p.add_argument('--env', default=None,
                    help='game id for checkpoints without checkpoint.json '
                         '(default: the one each checkpoint names)')
@@ -83,40 +88,61 @@ def build_parser():
     return p
 
 
+def check_one(path, args, cache):
+    """Print the layers of the checkpoint at ``path``; a checkpoint that
+    cannot be checked raises :class:`UsageError` (one line)."""
+    try:
+        agent, info = load_agent(path)
+    except CheckpointError as e:
+        raise UsageError(str(e))
+    env_id, arch = info['env'] or args.env, info['arch']
+    if env_id is None:
+        raise UsageError('{} names no game (no checkpoint.json): give '
+                         '--env'.format(path))
+    if agent.model.structure.activation != 'relu':
+        raise UsageError('{}: arch {} has no ReLU layers to check (its '
+                         '{}s never die)'.format(
+                             path, arch,
+                             agent.model.structure.activation.upper()))
+    try:
+        check_atari_id(env_id)
+    except UnknownGameError as e:
+        raise UsageError(str(e))
+    options = environment_options(info)
+    key = (env_id, arch, info['frame_buffer_length'],
+           repr(input_protocol(info)))
+    if key not in cache:
+        cache[key] = random_play_frames(
+            env_id, options, info['frame_buffer_length'], args.frames,
+            args.seed)
+    x = cache[key]
+    print('{} (step {:,}, {} frames of {})'.format(
+        path, info['steps'], len(x), env_id))
+    for name, units, dead, active in layer_activity(agent.model, x):
+        print('  {:7s} {:4d} units: {:4d} dead, {:5.1f}% of outputs '
+              'positive'.format(name, units, dead, 100 * active))
+    sys.stdout.flush()
+
+
 def run(args):
-    cache = {}
-    for path in args.checkpoints:
+    paths = args.load + args.checkpoints
+    if not paths:
+        raise UsageError('give a checkpoint: --load CHECKPOINT')
+    if len(paths) == 1:
+        check_one(paths[0], args, {})
+        return 0
+    cache, failed = {}, 0
+    for path in paths:          # each is checked and reported
         try:
-            agent, info = load_agent(path)
-        except CheckpointError as e:
-            raise UsageError(str(e))
-        env_id, arch = info['env'] or args.env, info['arch']
-        if env_id is None:
-            raise UsageError('{} names no game (no checkpoint.json): give '
-                             '--env'.format(path))
-        if agent.model.structure.activation != 'relu':
-            raise UsageError('{}: arch {} has no ReLU layers to check (its '
-                             '{}s never die)'.format(
-                                 path, arch,
-                                 agent.model.structure.activation.upper()))
-        try:
-            check_atari_id(env_id)
-        except UnknownGameError as e:
-            raise UsageError(str(e))
-        options = environment_options(info)
-        key = (env_id, arch, info['frame_buffer_length'],
-               repr(input_protocol(info)))
-        if key not in cache:
-            cache[key] = random_play_frames(
-                env_id, options, info['frame_buffer_length'], args.frames,
-                args.seed)
-        x = cache[key]
-        print('{} (step {:,}, {} frames of {})'.format(
-            path, info['steps'], len(x), env_id))
-        for name, units, dead, active in layer_activity(agent.model, x):
-            print('  {:7s} {:4d} units: {:4d} dead, {:5.1f}% of outputs '
-                  'positive'.format(name, units, dead, 100 * active))
-        sys.stdout.flush()
+            check_one(path, args, cache)
+        except UsageError as e:
+            failed += 1
+            print('dead_units.py: error: {}'.format(e), file=sys.stderr)
+            sys.stderr.flush()
+    if failed:
+        print('dead_units.py: {} of {} checkpoints could not be checked'
+              .format(failed, len(paths)), file=sys.stderr)
+        return 2
     return 0
 
 
