@@ -1,5 +1,6 @@
 """Rollout recording and the frame-range saliency app, on real ALE frames."""
 import json
+import os
 
 import numpy as np
 
@@ -128,3 +129,16 @@ def test_workers_never_outnumber_the_frames(rollout_path, tmp_path,
                               '--workers', '16', '--out',
                               str(tmp_path / 'o')]) == 0
     assert seen == [2]
+
+
+def test_a_checkpoint_of_another_game_is_named_as_such(rollout_path, tmp_path,
+                                                       capsys):
+    """Not "another architecture": the games differ, and the rollout's own
+    agent is named."""
+    boxing = os.path.join(os.path.dirname(__file__), '..', 'examples',
+                          'mygym', 'pretrained', 'boxing')
+    _app_error(capsys, ['--rollout', rollout_path, '--start-frame', 0,
+                        '--end-frame', 1, '--load', boxing,
+                        '--out', tmp_path / 'y'],
+               'the rollout plays PongNoFrameskip-v4, checkpoint')
+    assert not (tmp_path / 'y').exists()

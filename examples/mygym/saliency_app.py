@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from agents import load_agent
+from env_gym_chainer import UnknownGameError, game_of
 
 from models.networks import phi
 from kernels import engine
@@ -86,6 +87,14 @@ def build_parser():
     return p
 
 
+def _game(env_id):
+    """The ALE game of an id (ids of one game agree), or the id itself."""
+    try:
+        return game_of(env_id)
+    except UnknownGameError:
+        return env_id
+
+
 def load_model(meta, checkpoint):
     """The rollout's network with the checkpoint's weights."""
     if not checkpoint:
@@ -93,6 +102,15 @@ def load_model(meta, checkpoint):
                          '--load); pass --load')
     try:
         info = read_checkpoint_info(checkpoint)
+        played, trained = meta.get('env'), info.get('env')
+        if played and trained and _game(played) != _game(trained):
+            raise UsageError(
+                'the rollout plays {}, checkpoint {} was trained on {}: load '
+                'the agent that recorded it{}'.format(
+                    played, checkpoint, trained,
+                    ' ({}, the rollout\'s own: leave --load out)'.format(
+                        meta['checkpoint']) if meta.get('checkpoint')
+                    else ''))
         for key in ('arch', 'n_actions', 'frame_buffer_length'):
             if key in info and key in meta and info[key] != meta[key]:
                 raise UsageError(
