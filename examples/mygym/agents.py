@@ -17,7 +17,7 @@ import chainerrl_compat  # noqa: F401
 import chainer
 from chainerrl.optimizers.nonbias_weight_decay import NonbiasWeightDecay
 
-from env_gym_chainer import GymEnvironment, UnknownGameError, game_of
+from env_gym_chainer import GymEnvironment, game_or_id
 from models import protocol
 from models.checkpoint import (CheckpointError, read_checkpoint_info, read_npz,
                                recover)
@@ -120,14 +120,6 @@ def _infer_sizes(model_file, arch):
     return sizes
 
 
-def _game(env_id):
-    """The game an id plays, or the id itself if it names no ALE game."""
-    try:
-        return game_of(env_id)
-    except UnknownGameError:
-        return env_id
-
-
 def load_agent(checkpoint_dir, arch=None, n_actions=None,
                frame_buffer_length=None, env=None, allow_other_game=False,
                **options):
@@ -167,7 +159,7 @@ def load_agent(checkpoint_dir, arch=None, n_actions=None,
     info = read_checkpoint_info(checkpoint_dir)
     saved_env = info.get('env')
     if env and saved_env and not allow_other_game and \
-            _game(saved_env) != _game(env):
+            game_or_id(saved_env) != game_or_id(env):
         raise CheckpointError(
             'checkpoint {} was trained on {}, this run plays {}; leave '
             '--env out to play its game, or add --allow-other-game to load '

@@ -60,10 +60,18 @@ RESAMPLERS = {'area': area_matrix, 'bilinear': bilinear_matrix}
 # scipy's imresize of a float frame (:mod:`kernels.imresize`): byte-scaled
 # by the frame's extremes, then Pillow's antialiased bilinear filter.
 IMRESIZE = 'imresize'
+RESIZES = tuple(RESAMPLERS) + (IMRESIZE,)
+# Gray of RGB: weights per channel ('mean': the exact integer sum over 3).
+GRAY_WEIGHTS = {'luma': LUMA_WEIGHTS, 'bt601': BT601_WEIGHTS}
+GRAYS = tuple(GRAY_WEIGHTS) + ('mean',)
 # Stable-Baselines3's FireResetEnv (CleanRL uses it too): FIRE, then
 # action 2, at every reset; after a lost life (EpisodicLifeEnv) a no-op
 # step first.
 FIRE_RESET = 'fire_reset'
+# The FIRE rules a protocol names (GymEnvironment also takes True).
+FIRE_RULES = ('auto', False, FIRE_RESET)
+STACK_FILLS = ('copies', 'zeros')
+LIFE_LOSSES = ('continue', 'new_stack')
 
 
 class UnknownGameError(ValueError):
@@ -121,6 +129,15 @@ def game_of(env_id):
     return check_atari_id(env_id).kwargs.get('game', env_id)
 
 
+def game_or_id(env_id):
+    """:func:`game_of` ``env_id``, or the id itself when it names no ALE
+    game (to compare the games of two ids that may be unknown)."""
+    try:
+        return game_of(env_id)
+    except UnknownGameError:
+        return env_id
+
+
 def luminance(rgb):
     """BT.709 luminance of ``(..., 3)`` RGB values, as float32 ``(...)``."""
     return np.asarray(rgb, dtype=np.float32) @ LUMA_WEIGHTS
@@ -144,10 +161,10 @@ class FramePreprocessor:
 
     def __init__(self, size=84, crop_rows=None, gray='luma',
                  resample='area', resize_first=False):
-        if gray not in ('luma', 'bt601', 'mean'):
+        if gray not in GRAYS:
             raise ValueError('gray must be luma, bt601 or mean, got %r'
                              % gray)
-        if resample not in RESAMPLERS and resample != IMRESIZE:
+        if resample not in RESIZES:
             raise ValueError('resample must be area, bilinear or imresize, '
                              'got %r' % resample)
         self.size = size
@@ -194,8 +211,7 @@ class FramePreprocessor:
                    RESAMPLERS[self.resample], self._matrices)
             for k in range(3)], axis=2)
         small = np.clip(np.rint(small), 0, 255)
-        weights = {'luma': LUMA_WEIGHTS, 'bt601': BT601_WEIGHTS,
-                   'mean': np.full(3, 1 / 3, np.float32)}[self.gray]
+        weights = GRAY_WEIGHTS.get(self.gray, np.full(3, 1 / 3, np.float32))
         return np.clip(np.rint(small @ weights), 0, 255).astype(np.uint8)
 
     def _imresize(self, rgb):
@@ -205,8 +221,8 @@ class FramePreprocessor:
             # NumPy's mean(2) of uint8: the exact integer sum over 3.
             gray = rgb.astype(np.uint16).sum(axis=2) / 3.0
         else:
-            weights = LUMA_WEIGHTS if self.gray == 'luma' else BT601_WEIGHTS
-            gray = rgb.astype(np.float64) @ weights.astype(np.float64)
+            gray = rgb.astype(np.float64) @ GRAY_WEIGHTS[self.gray].astype(
+                np.float64)
         return self._pillow(bytescale(gray), (self.size, self.size))
 
 
@@ -271,9 +287,9 @@ class GymEnvironment(chainerrl.env.Env):
                  max_pool=True, stack_fill='copies', life_loss='continue'):
         if frame_buffer_length < 1:
             raise ValueError('frame_buffer_length must be >= 1')
-        if stack_fill not in ('copies', 'zeros'):
+        if stack_fill not in STACK_FILLS:
             raise ValueError('stack_fill must be copies or zeros')
-        if life_loss not in ('continue', 'new_stack'):
+        if life_loss not in LIFE_LOSSES:
             raise ValueError('life_loss must be continue or new_stack')
         self.stack_fill = stack_fill
         self.life_loss = life_loss

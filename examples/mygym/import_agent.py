@@ -32,6 +32,7 @@ from env_gym_chainer import UnknownGameError, check_atari_id, GymEnvironment
 from models.checkpoint import INFO_FILE
 from models import protocol
 from models.formats import markdown_table
+from models.formats.pfrl import model_file
 from models.importers import (FORMATS, PROTOCOLS, REGISTRY, ImportFailure,
                               read_source, recognise)
 from models.networks import ARCHS, stacked_frames
@@ -153,9 +154,8 @@ def run(args):
         protocol=played,
         imported_from={'format': args.format,
                        'file': os.path.basename(args.path),
-                       'sha256': sha256(args.path if os.path.isfile(
-                           args.path) else os.path.join(args.path,
-                                                        'model.pt')),
+                       # (a folder PFRL saved: its model.pt)
+                       'sha256': sha256(model_file(args.path)),
                        # How it was trained to see the game, as the steps
                        # a reader checks against the library's source.
                        'protocol': args.protocol

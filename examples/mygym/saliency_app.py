@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from agents import load_agent
-from env_gym_chainer import UnknownGameError, game_of
+from env_gym_chainer import game_or_id
 
 from models.networks import phi
 from kernels import engine
@@ -87,14 +87,6 @@ def build_parser():
     return p
 
 
-def _game(env_id):
-    """The ALE game of an id (ids of one game agree), or the id itself."""
-    try:
-        return game_of(env_id)
-    except UnknownGameError:
-        return env_id
-
-
 def load_model(meta, checkpoint):
     """The rollout's network with the checkpoint's weights."""
     if not checkpoint:
@@ -103,7 +95,7 @@ def load_model(meta, checkpoint):
     try:
         info = read_checkpoint_info(checkpoint)
         played, trained = meta.get('env'), info.get('env')
-        if played and trained and _game(played) != _game(trained):
+        if played and trained and game_or_id(played) != game_or_id(trained):
             raise UsageError(
                 'the rollout plays {}, checkpoint {} was trained on {}: load '
                 'the agent that recorded it{}'.format(

@@ -306,11 +306,7 @@ def env_factory(args, run_dir=None):
     ``run_dir``: where ``--monitor`` writes (None: nowhere)."""
     # A loaded agent plays by its checkpoint's input protocol (an imported
     # agent's own frames); a fresh one by its architecture's.
-    from_checkpoint(args)
-    try:
-        info = dict(read_checkpoint_info(args.load)) if args.load else {}
-    except CheckpointError as e:
-        raise UsageError(str(e))
+    info = dict(from_checkpoint(args))
     info['arch'] = args.arch
     n_frames = frame_buffer_length(args)
     # In a demo with saliency, --render shows the saliency windows instead.
@@ -340,7 +336,8 @@ def env_factory(args, run_dir=None):
 def from_checkpoint(args):
     """Fill ``--arch`` and ``--env`` from the ``--load``-ed checkpoint where
     they were not given (else the defaults); a given ``--arch`` that
-    contradicts the checkpoint is refused, naming the checkpoint's."""
+    contradicts the checkpoint is refused, naming the checkpoint's.
+    Returns what ``checkpoint.json`` says (``{}`` without one)."""
     info = {}
     if args.load and os.path.isdir(args.load):
         try:
@@ -354,6 +351,7 @@ def from_checkpoint(args):
                              args.arch, args.load, saved_arch))
     args.arch = args.arch or saved_arch or DEFAULT_ARCH
     args.env = args.env or info.get('env') or DEFAULT_ENV
+    return info
 
 
 def run(args):

@@ -176,8 +176,7 @@ class State:
 
     def __init__(self, model):
         self.names = state_names(model)
-        st = model.structure
-        self.units = st.cell_link.state_size if st.cell else 0
+        self.units = structure_of(model).units
 
     @property
     def recurrent(self):
@@ -227,9 +226,8 @@ def forward_graph(model, masked=False, live=None, features=False):
     h = g.op('Flatten', [h], axis=1)
     first = st.dense[0] if st.dense else _cell_input_link(st)
     outputs = _after_linear(g, g.linear(h, first), model, features)
-    units = st.cell_link.state_size if st.cell else 0
-    state = [(name, [state_rows, units]) for name in st.state_layout]
-    return g.model(inputs + state, outputs + extra)
+    return g.model(inputs + _state_inputs(model, state_rows),
+                   outputs + extra)
 
 
 def _cell_input_link(st):
@@ -319,9 +317,9 @@ def tail_linear(model):
 
 
 def _state_inputs(model, rows=1):
+    """The graph inputs of the cell's state parts, ``rows`` each."""
     st = structure_of(model)
-    units = st.cell_link.state_size if st.cell else 0
-    return [(name, [rows, units]) for name in st.state_layout]
+    return [(name, [rows, st.units]) for name in st.state_layout]
 
 
 def post_graph(model):

@@ -11,11 +11,10 @@ from models.formats import read as _read
 from models.formats.chainerrl_npz import convert as from_chainerrl
 from models.formats.greydanus import chainer_gate_order
 from models.formats.greydanus import convert as from_greydanus
-from models.formats.baby_a3c import convert as from_baby_a3c
 
 __all__ = ['FORMATS', 'PROTOCOLS', 'REGISTRY', 'ImportFailure', 'recognise',
            'read_source', 'from_chainerrl', 'from_greydanus',
-           'from_baby_a3c', 'chainer_gate_order']
+           'chainer_gate_order']
 
 
 def read_source(fmt, path):

@@ -90,25 +90,14 @@ class Structure:
         return STATE_LAYOUTS[self.cell]
 
     @property
-    def state_size(self):
-        """Length of the flat recurrent state (0 for no cell)."""
-        if self.cell is None:
-            return 0
-        return len(self.state_layout) * self.cell_link.state_size
+    def units(self):
+        """Units of each state part (0 for no cell)."""
+        return self.cell_link.state_size if self.cell else 0
 
     @property
-    def layers(self):
-        """Every link the forward pass runs, in order, named as the
-        report's layer groups name them (``conv1``.., ``dense1``..,
-        ``lstm`` or ``gru``, ``policy``, ``value``)."""
-        named = [('conv{}'.format(k), link)
-                 for k, link in enumerate(self.convs, 1)]
-        named += [('dense{}'.format(k), link)
-                  for k, link in enumerate(self.dense, 1)]
-        if self.cell is not None:
-            named.append((self.cell, self.cell_link))
-        named.append(('policy', self.policy))
-        return named + ([('value', self.value)] if self.value else [])
+    def state_size(self):
+        """Length of the flat recurrent state (0 for no cell)."""
+        return len(self.state_layout) * self.units
 
 
 class SuiteNetwork:

@@ -43,13 +43,12 @@ Every observation is uint8, as everywhere in the suite: a protocol whose
 source scaled floats (Greydanus et al. divide the resized float frame by
 255) is rounded to the nearest level, at most 0.5/255 away.
 """
-from env_gym_chainer import FramePreprocessor
+from env_gym_chainer import (FIRE_RULES, GRAYS, LIFE_LOSSES, RESIZES,
+                             STACK_FILLS, FramePreprocessor)
 
 FIELDS = ('crop_rows', 'gray', 'resize', 'size', 'frame_skip', 'max_pool',
           'noop_max', 'fire_on_new_life', 'resize_first', 'stack_fill',
           'life_loss')
-GRAYS = ('luma', 'bt601', 'mean')
-RESIZES = ('area', 'bilinear', 'imresize')
 
 
 class ProtocolError(ValueError):
@@ -94,10 +93,10 @@ def check(protocol, size):
             and all(_int(k, 1, 16) for k in v) and v[0] <= v[1]),
         'max_pool': lambda v: isinstance(v, bool),
         'noop_max': lambda v: _int(v, 0, 100),
-        'fire_on_new_life': lambda v: v in ('auto', False, 'fire_reset'),
+        'fire_on_new_life': lambda v: v in FIRE_RULES,
         'resize_first': lambda v: isinstance(v, bool),
-        'stack_fill': lambda v: v in ('copies', 'zeros'),
-        'life_loss': lambda v: v in ('continue', 'new_stack'),
+        'stack_fill': lambda v: v in STACK_FILLS,
+        'life_loss': lambda v: v in LIFE_LOSSES,
     }
     for name, value in protocol.items():
         if not problems[name](value):

@@ -66,8 +66,8 @@ def restore(model, state, batch_size=1):
 
 def state_size(model):
     """Length of the model's flat state (0: feed-forward)."""
-    cell = _cell(model)
-    return 0 if cell is None else len(cell[1]) * cell[0].state_size
+    return model.structure.state_size if isinstance(model, SuiteNetwork) \
+        else 0
 
 
 def steps_one_lstm(model):

@@ -102,7 +102,7 @@ class Backward:
         """The network's forward of ``state`` ``(1, C, H, W)`` in Chainer,
         layer by layer (the same operations as its ``pi_and_v``), keeping
         what the backward reads: ``(record, policy, value)``."""
-        st = self.model.structure
+        st = self.st
         activation = guided_relu if st.activation == 'relu' else guided_elu
         record = {'convs': [], 'dense': []}
         with chainer.no_backprop_mode(), \

@@ -11,8 +11,6 @@ Each module declares:
   :data:`models.protocol.PRESETS`;
 * ``FILE`` and ``NETWORK``: the file and the network, for the README's
   table (:func:`markdown_table`);
-* ``PUBLISHED``: public agents of the format and their published scores
-  (for the README's table), or ``()``;
 * ``recognise(path) -> bool``: a cheap look at the file (a few bytes, an
   archive's member names, a state dict's names) that never runs anything;
 * ``read(path) -> (arch, n_actions, arrays)``: the arrays named as in the

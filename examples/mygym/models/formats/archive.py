@@ -46,6 +46,17 @@ def open_zip(path, what):
     return archive
 
 
+def zip_names(path):
+    """The member names of the zip archive ``path`` (nothing read but its
+    directory), or an empty set for a file that is not one (for a
+    format's ``recognise``)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return set(archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return set()
+
+
 def read_member(archive, name, what):
     """The bytes of member ``name``; a missing or damaged one is refused
     in one line."""

@@ -17,20 +17,10 @@ HELP = ('baby-a3c\'s GRU NNPolicy, torch.save .tar (model.40.tar, '
         'model.80.tar) -> --arch GRU')
 ARCH = 'GRU'
 PROTOCOL = PRESETS['greydanus']
-# github greydanus/baby-a3c, README ("mean episode rewards" after 40M and
-# 80M frames), for the README's table.
 FILE = ("baby-a3c's `NNPolicy` (`model.40.tar`, `model.80.tar`; either "
         "`torch.save` format)")
 NETWORK = '`GRU`: 4 ELU convolutions, GRU cell of 256, heads'
 PROTOCOL_NAME = 'greydanus'
-PUBLISHED = (
-    ('breakout-v4/model.40.tar', 'Breakout-v4', '140 ± 20'),
-    ('breakout-v4/model.80.tar', 'Breakout-v4', '190 ± 20'),
-    ('pong-v4/model.40.tar', 'Pong-v4', '18.2 ± 1'),
-    ('pong-v4/model.80.tar', 'Pong-v4', '17.9 ± 1'),
-    ('spaceinvaders-v4/model.40.tar', 'SpaceInvaders-v4', '470 ± 30'),
-    ('spaceinvaders-v4/model.80.tar', 'SpaceInvaders-v4', '550 ± 30'),
-)
 WHAT = 'a baby-a3c NNPolicy state dict'
 
 

@@ -2,11 +2,10 @@
 (``A3CFF`` or ``A3CLSTM`` with the NIPS DQN head), read with
 ``allow_pickle=False``, into ``--arch ChainerRLFF`` / ``ChainerRLLSTM``
 (told apart by the LSTM's arrays)."""
-import zipfile
-
 import numpy as np
 
 from models.checkpoint import CheckpointError, read_npz
+from models.formats.archive import zip_names
 from models.formats.arrays import ImportFailure, expect, found
 from models.protocol import PRESETS
 
@@ -18,16 +17,10 @@ FILE = "`model.npz` of ChainerRL's Atari A3C example"
 NETWORK = ('`ChainerRLFF` / `ChainerRLLSTM`: NIPS head (2 ReLU convolutions, '
            'dense 256), LSTM or not')
 PROTOCOL_NAME = 'chainerrl'
-PUBLISHED = ()
 
 
 def recognise(path):
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-    except (OSError, zipfile.BadZipFile):
-        return False
-    return {'0/0/W.npy', '0/2/W.npy'} <= names
+    return {'0/0/W.npy', '0/2/W.npy'} <= zip_names(path)
 
 
 def convert(arrays):

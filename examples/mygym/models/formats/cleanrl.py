@@ -3,8 +3,8 @@
 into ``--arch NatureAC``, or of ``dqn_atari.py``'s ``QNetwork``
 (``network.0/2/4/7/9``) into ``--arch NatureQ``."""
 from models.formats import nature
-from models.formats.arrays import (ImportFailure, found, rows, torch_names,
-                                   torch_state)
+from models.formats.arrays import (ImportFailure, expect, found, rows,
+                                   torch_names, torch_state)
 from models.protocol import PRESETS
 
 NAME = 'cleanrl'
@@ -15,7 +15,6 @@ FILE = ('CleanRL\'s `ppo_atari.py` `Agent` or `dqn_atari.py` `QNetwork`, '
 NETWORK = '`NatureAC` or `NatureQ`: Nature CNN'
 PROTOCOL = PRESETS['cleanrl']
 PROTOCOL_NAME = 'cleanrl'
-PUBLISHED = ()
 NAMES = ('network.0', 'network.2', 'network.4', 'network.7')
 
 
@@ -36,14 +35,14 @@ def convert(state):
     if q:
         shapes.update({'network.9.weight': (n_actions, 512),
                        'network.9.bias': (n_actions,)})
-        s = nature.checked(state, shapes, what)
+        s = expect(state, shapes, what)
         return 'NatureQ', n_actions, nature.arrays(
             nature.body(s, '', NAMES),
             (s['network.9.weight'], s['network.9.bias']))
     shapes.update({'actor.weight': (n_actions, 512),
                    'actor.bias': (n_actions,),
                    'critic.weight': (1, 512), 'critic.bias': (1,)})
-    s = nature.checked(state, shapes, what)
+    s = expect(state, shapes, what)
     return 'NatureAC', n_actions, nature.arrays(
         nature.body(s, '', NAMES), (s['actor.weight'], s['actor.bias']),
         (s['critic.weight'], s['critic.bias']))

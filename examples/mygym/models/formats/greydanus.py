@@ -22,7 +22,6 @@ PROTOCOL = PRESETS['greydanus']
 FILE = "visualize_atari's LSTM `NNPolicy` (either `torch.save` format)"
 NETWORK = '`LSTM`: 4 ELU convolutions, LSTM of 256, heads'
 PROTOCOL_NAME = 'greydanus'
-PUBLISHED = ()
 WHAT = 'a visualize_atari NNPolicy state dict'
 
 

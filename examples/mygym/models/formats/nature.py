@@ -4,8 +4,6 @@ names: ``0/k/W`` the body, ``1/W`` the policy or Q head, ``2/W`` the
 value head)."""
 import numpy as np
 
-from models.formats.arrays import expect
-
 
 def body_shapes(prefix, names, channels=None):
     """Shapes of one Nature body whose arrays are ``prefix + names[k] +
@@ -60,9 +58,3 @@ def two_towers(actor, critic, policy, value):
     out['2/W'] = np.concatenate([np.zeros_like(value[0]), value[0]], axis=1)
     out['2/b'] = value[1]
     return out
-
-
-def checked(state, shapes, what):
-    """:func:`arrays.expect` of ``shapes`` whose ``None`` sizes are
-    filled from the file."""
-    return expect(state, shapes, what)

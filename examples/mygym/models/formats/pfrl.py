@@ -15,7 +15,6 @@ FILE = ('PFRL\'s Atari A3C `model.pt` (or the folder `agent.save()` '
 NETWORK = '`ChainerRLFF`: NIPS head (2 ReLU convolutions, dense 256)'
 PROTOCOL = PRESETS['pfrl']
 PROTOCOL_NAME = 'pfrl'
-PUBLISHED = ()
 PI, V = '7.child_modules.0.0.', '7.child_modules.1.'
 
 

@@ -12,7 +12,6 @@ PROTOCOL = PRESETS['greydanus']
 FILE = 'the same names in a `.safetensors` file'
 NETWORK = '`LSTM` or `GRU`, by its arrays'
 PROTOCOL_NAME = 'greydanus'
-PUBLISHED = ()
 MAGIC_LIMIT = 100 << 20     # the JSON header's length, sanity bound
 
 

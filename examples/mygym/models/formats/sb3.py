@@ -16,8 +16,9 @@ import json
 import numpy as np
 
 from models.formats import nature
-from models.formats.archive import open_zip, read_member
-from models.formats.arrays import ImportFailure, found, rows, strip_prefix
+from models.formats.archive import open_zip, read_member, zip_names
+from models.formats.arrays import (ImportFailure, expect, found, rows,
+                                   strip_prefix)
 from models.protocol import PRESETS
 from models.torch_files import TorchFileError, read_state_dict_bytes
 
@@ -31,19 +32,12 @@ NETWORK = ('`NatureAC` (`NatureAC2`: separate extractors) or `NatureQ`: '
            'Nature CNN')
 PROTOCOL = PRESETS['sb3']
 PROTOCOL_NAME = 'sb3'
-PUBLISHED = ()
 NAMES = ('cnn.0', 'cnn.2', 'cnn.4', 'linear.0')
 MAX_DATA = 64 << 20
 
 
 def recognise(path):
-    try:
-        import zipfile
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-    except Exception:
-        return False
-    return {'data', 'policy.pth'} <= names
+    return {'data', 'policy.pth'} <= zip_names(path)
 
 
 def _plain(data, key, field):
@@ -118,9 +112,8 @@ def convert(state, declared_actions, shape):
         shapes.update({'q_net.q_net.0.weight': (n_actions, 512),
                        'q_net.q_net.0.bias': (n_actions,)})
         # The target network is a copy: not part of the agent that acts.
-        s = nature.checked({k: v for k, v in state.items()
-                            if not k.startswith('q_net_target.')},
-                           shapes, what)
+        s = expect({k: v for k, v in state.items()
+                    if not k.startswith('q_net_target.')}, shapes, what)
         return 'NatureQ', n_actions, nature.arrays(
             nature.body(s, 'q_net.features_extractor.', NAMES),
             (s['q_net.q_net.0.weight'], s['q_net.q_net.0.bias']))
@@ -133,7 +126,7 @@ def convert(state, declared_actions, shape):
     for prefix in prefixes:
         if any(k.startswith(prefix) for k in state):
             shapes.update(nature.body_shapes(prefix, NAMES, channels))
-    s = nature.checked(state, shapes, what)
+    s = expect(state, shapes, what)
     policy = (s['action_net.weight'], s['action_net.bias'])
     value = (s['value_net.weight'], s['value_net.bias'])
     pi, vf = 'pi_features_extractor.', 'vf_features_extractor.'
