@@ -110,3 +110,15 @@ def test_damaged_rollouts_end_in_one_line(rollout_path, tmp_path, capsys,
     err = capsys.readouterr().err.strip()
     assert rc == 2
     assert len(err.splitlines()) == 1 and needle in err, err
+
+
+def test_a_meta_nested_too_deep_is_refused(tmp_path):
+    """A downloaded rollout whose meta is nested beyond Python's recursion
+    limit ends in a ValueError (one line in the tools), not a traceback."""
+    path = tmp_path / 'deep.npz'
+    np.savez(path, frames=np.zeros((1, 210, 160, 3), np.uint8),
+             observations=np.zeros((1, 4, 84, 84), np.uint8),
+             actions=np.zeros(1, np.int64),
+             meta=np.array('[' * 200000 + ']' * 200000))
+    with pytest.raises(ValueError, match='meta is not JSON'):
+        load_rollout(str(path))

@@ -178,3 +178,12 @@ def test_malformed_checkpoint_info(tmp_path, capsys, text, needle):
                                str(tmp_path / 'out')]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err, err
+
+
+def test_a_checkpoint_json_nested_too_deep_is_one_line(tmp_path):
+    """A downloaded checkpoint.json nested beyond Python's recursion limit
+    is refused like any unreadable one, not a traceback."""
+    from models.checkpoint import read_checkpoint_info
+    (tmp_path / 'checkpoint.json').write_text('[' * 200000 + ']' * 200000)
+    with pytest.raises(CheckpointError, match='cannot read'):
+        read_checkpoint_info(str(tmp_path))

@@ -211,6 +211,11 @@ def test_bad_sb3_files_are_refused_in_one_line(tmp_path, capsys):
              members={'../../evil.txt': b'x'})
     _refused(capsys, tmp_path, path, 'leaves the archive')
     assert not (tmp_path.parent / 'evil.txt').exists()
+    # A data member nested beyond Python's recursion limit.
+    path = tmp_path / 'deep.zip'
+    save_sb3(str(path), state, sb3_data(),
+             members={'data': b'[' * 200000 + b']' * 200000})
+    _refused(capsys, tmp_path, path, 'data is not JSON')
     # An action space that contradicts the network.
     path = tmp_path / 'actions.zip'
     save_sb3(str(path), state, sb3_data(n_actions=4))

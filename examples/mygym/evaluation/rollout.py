@@ -116,7 +116,7 @@ def load_rollout(path):
             path, ', '.join(sorted(required - set(arrays)))))
     try:
         meta = json.loads(str(arrays.pop('meta')))
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise ValueError('{}: meta is not JSON: {}'.format(path, e))
     if not isinstance(meta, dict):
         raise ValueError('{}: meta is not a JSON object'.format(path))

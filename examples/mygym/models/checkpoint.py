@@ -301,7 +301,7 @@ def read_checkpoint_info(dirname):
     try:
         with open(path) as f:
             info = json.load(f)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise CheckpointError('cannot read {}: {}'.format(path, e))
     if not isinstance(info, dict):
         raise CheckpointError('{} is not a JSON object'.format(path))

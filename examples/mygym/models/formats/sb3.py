@@ -73,7 +73,7 @@ def read(path):
             path, len(raw)))
     try:
         data = json.loads(raw.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ImportFailure('{}: data is not JSON ({})'.format(path, e))
     if not isinstance(data, dict):
         raise ImportFailure('{}: data is not a JSON object'.format(path))
