@@ -106,9 +106,15 @@ def test_interventions_add_their_measures_beside_a_random_baseline(tmp_path):
         assert entry['follow'] > entry['follow_random']
     text = (out / 'report.md').read_text()
     assert '## Interventions' in text
-    # The verdict line says what the numbers say: guided follows the ball.
-    assert '- **guided**: actor follows moved objects' in text
+    # Under 12 kept interventions no verdict is called; the sample is said.
+    assert '- **guided**: too few interventions ({} kept, 12 needed).'.format(
+        counts['kept']) in text
+    assert '**agreement**: the Spearman correlation' in text      # defined
     assert section['example']['object'] == 'ball'
+    # The pictured intervention changed the policy most of all: at least
+    # as much as each kind of intervention did on average.
+    for effect in section['effect']['by_object'].values():
+        assert section['example']['kl'] >= effect['kl']
     assert '![one intervention](intervention.png)' in text
     picture = imageio.imread(out / 'intervention.png')
     assert picture.ndim == 3 and picture.shape[1] > 600

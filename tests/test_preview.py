@@ -14,8 +14,8 @@ def test_writes_actor_left_critic_right(tmp_path, capsys):
     assert preview.main(['--step', '30', '--out', str(out)]) == 0
     assert str(out) in capsys.readouterr().out
     picture = imageio.imread(out).astype(int)
-    assert picture.shape == (420, 320 + 8 + 320, 3)
-    actor, critic = picture[:, :320], picture[:, 328:]
+    assert picture.shape == (444, 320 + 8 + 320, 3)    # caption band under
+    actor, critic = picture[:420, :320], picture[:420, 328:]
     # Actor: map in green, luminance in red and blue; critic: map in red.
     assert (actor[..., 0] == actor[..., 2]).all()
     assert (actor[..., 1] - actor[..., 0]).max() > 100
@@ -60,7 +60,7 @@ def test_animation_of_consecutive_steps(tmp_path, capsys):
     for frame, step in zip(frames, (30, 32, 34)):
         still = tmp_path / 's{}.png'.format(step)
         assert preview.main(['--step', str(step), '--out', str(still)]) == 0
-        assert frame.shape == (420, 648, 3)
+        assert frame.shape == (444, 648, 3)
         error = np.abs(frame - imageio.imread(still).astype(int))
         assert error.mean() < 3, step
     # The game moves between the drawn steps.
@@ -73,8 +73,8 @@ def test_gif_keeps_the_channels(tmp_path):
                          '1', '--out', str(out)]) == 0
     frames, durations, _ = frames_of(out)
     assert len(frames) == 2 and durations == [70, 70]   # 10 ms units
-    actor, critic = frames[0][:, :160], frames[0][:, 168:]
-    assert actor.shape == critic.shape == (210, 160, 3)
+    actor, critic = frames[0][:210, :160], frames[0][:210, 168:]
+    assert frames[0].shape == (222, 328, 3)
     # Quantised to a palette: the channels keep their roles roughly.
     assert (actor[..., 1] - actor[..., 0]).max() > 100
     assert (critic[..., 0] - critic[..., 1]).max() > 100
@@ -104,4 +104,4 @@ def test_readme_picture_is_the_boxing_animation():
     assert os.path.getsize(path) < 3 * 2 ** 20
     frames, durations, loop = frames_of(path)
     assert len(frames) == 150 and loop == 0
-    assert frames[0].shape == (420, 648, 3) and durations[0] == 67
+    assert frames[0].shape == (444, 648, 3) and durations[0] == 67

@@ -7,6 +7,7 @@ import numpy as np
 import saliency_app
 from evaluation.rollout import load_rollout
 from media.video import read_mp4
+from media.render import luma_of
 
 
 def test_app_writes_videos_of_the_frame_range(rollout_path, tmp_path,
@@ -18,15 +19,24 @@ def test_app_writes_videos_of_the_frame_range(rollout_path, tmp_path,
     assert rc == 0
     assert str(out / 'actor.mp4') in capsys.readouterr().out
     actor, critic = read_mp4(out / 'actor.mp4'), read_mp4(out / 'critic.mp4')
-    assert actor.shape == critic.shape == (5, 210, 160, 3)
+    # Drawn as the demo's: magnified twice, a caption band under the game.
+    assert actor.shape == critic.shape == (5, 444, 320, 3)
     maps = np.load(out / 'maps.npz')
     np.testing.assert_array_equal(maps['frames'], [10, 11, 12, 13, 14])
     assert maps['actor'].shape == (5, 84, 84)
-    # Green and blue are the real game frame; red carries the saliency.
+    # Red and blue are the real frame's luminance; green carries the
+    # actor's saliency (the critic's: red).
     arrays, _ = load_rollout(rollout_path)
-    real = arrays['frames'][10:15].astype(int)
-    assert np.abs(actor[..., 1].astype(int) - real[..., 1]).mean() < 4
-    assert (actor[..., 0].astype(int) - real[..., 0]).mean() > 10
+    luma = np.stack([luma_of(f) for f in arrays['frames'][10:15]]).astype(int)
+    luma = np.repeat(np.repeat(luma, 2, axis=1), 2, axis=2)
+    game_actor = actor[:, :420].astype(int)
+    game_critic = critic[:, :420].astype(int)
+    assert np.abs(game_actor[..., 0] - luma).mean() < 4
+    assert np.abs(game_actor[..., 1] - luma).mean() > 10
+    assert np.abs(game_critic[..., 1] - luma).mean() < 4
+    assert np.abs(game_critic[..., 0] - luma).mean() > 10
+    # The caption band says which map: the two streams' bands differ.
+    assert not np.array_equal(actor[0, 420:], critic[0, 420:])
 
 
 def test_app_in_one_process_equals_two_workers(rollout_path, tmp_path):
@@ -56,7 +66,7 @@ def test_bad_inputs(rollout_path, tmp_path, capsys):
                "outside the rollout's frames 0..19")
     _app_error(capsys, base + ['--start-frame', 1, '--end-frame', 2,
                                '--method', 'telepathy'],
-               "invalid choice: 'telepathy'")
+               "unknown method telepathy")
     _app_error(capsys, ['--rollout', tmp_path / 'none.npz',
                         '--start-frame', 0, '--end-frame', 1],
                'no rollout file')

@@ -267,7 +267,9 @@ def test_demo_writes_actor_and_critic_videos(trained_run, tmp_path, capsys):
     critic = video_dir / 'episode-000-critic.mp4'
     assert str(actor) in out and str(critic) in out
     actor_frames, critic_frames = read_mp4(actor), read_mp4(critic)
-    assert actor_frames.shape == critic_frames.shape == (30, 420, 320, 3)
+    assert actor_frames.shape == critic_frames.shape == (30, 444, 320, 3)
+    # The game picture above the caption band.
+    actor_frames, critic_frames = actor_frames[:, :420], critic_frames[:, :420]
     maps = np.load(video_dir / 'episode-000-maps.npz')
     assert maps['actor'].shape == (30, 84, 84)
     # The critic stream carries its map in red: red departs from the

@@ -204,3 +204,21 @@ def _model_file(checkpoint_dir):
         raise CheckpointError('no model.npz in {} (not an agent checkpoint)'
                               .format(checkpoint_dir))
     return path
+
+
+def load_for_tool(checkpoint_dir, env=None, arch=None):
+    """:func:`load_agent` as every tool but the launcher calls it: the
+    checkpoint decides; ``env`` and ``arch`` (its ``--env`` and ``--arch``)
+    are needed only by a ``model.npz`` without ``checkpoint.json`` and
+    must agree with a checkpoint that names them.
+
+    Raises:
+        CheckpointError: as :func:`load_agent`, or no game named anywhere.
+    """
+    agent, info = load_agent(checkpoint_dir, arch=arch, env=env)
+    if not info.get('env'):
+        raise CheckpointError(
+            '{} names no game (a model.npz without checkpoint.json): give '
+            '--env, and --arch if it is not {}'.format(checkpoint_dir,
+                                                       DEFAULT_ARCH))
+    return agent, info

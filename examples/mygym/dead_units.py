@@ -20,10 +20,11 @@ import numpy as np
 from chainer import functions as F
 
 import chainerrl_compat  # noqa: F401
-from agents import environment_options, input_protocol, load_agent
-from models.networks import phi
+from agents import environment_options, input_protocol, load_for_tool
+from models.networks import ARCHS, phi
 from models.checkpoint import CheckpointError
-from common.cli import SEED, OneLineParser, UsageError, int_in, run_main
+from common.cli import (SEED, OneLineParser, UsageError, add_flag,
+                        add_game_flags, int_in, run_main)
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 
 
@@ -71,20 +72,17 @@ def build_parser():
         prog='dead_units.py',
         description='Count the ReLU units of trained agents\' heads that '
                     'never fire on frames of their game.')
-    p.add_argument('--load', action='append', default=[],
-                   metavar='CHECKPOINT',
-                   help='checkpoint folder (model.npz, checkpoint.json), as '
-                        'every tool takes it; repeat for several')
+    add_flag(p, 'load', action='append', default=[], metavar='CHECKPOINT',
+             help='checkpoint folder (model.npz, checkpoint.json), as every '
+                  'tool takes it; repeat for several')
     p.add_argument('checkpoints', nargs='*', metavar='CHECKPOINT',
                    help='more checkpoint folders (the older way to give '
                         'them)')
-    p.add_argument('--env', default=None,
-                   help='game id for checkpoints without checkpoint.json '
-                        '(default: the one each checkpoint names)')
+    add_game_flags(p, sorted(ARCHS))
     p.add_argument('--frames', type=int_in(1, 100000), default=300,
                    help='number of frames to play (default 300)')
-    p.add_argument('--seed', type=SEED, default=0,
-                   help='seed of the game and of the random actions')
+    add_flag(p, 'seed', type=SEED, default=0,
+             help='seed of the game and of the random actions')
     return p
 
 
@@ -92,13 +90,10 @@ def check_one(path, args, cache):
     """Print the layers of the checkpoint at ``path``; a checkpoint that
     cannot be checked raises :class:`UsageError` (one line)."""
     try:
-        agent, info = load_agent(path)
+        agent, info = load_for_tool(path, args.env, args.arch)
     except CheckpointError as e:
         raise UsageError(str(e))
-    env_id, arch = info['env'] or args.env, info['arch']
-    if env_id is None:
-        raise UsageError('{} names no game (no checkpoint.json): give '
-                         '--env'.format(path))
+    env_id, arch = info['env'], info['arch']
     if agent.model.structure.activation != 'relu':
         raise UsageError('{}: arch {} has no ReLU layers to check (its '
                          '{}s never die)'.format(

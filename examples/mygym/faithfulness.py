@@ -28,7 +28,6 @@ measures of :mod:`evaluation.metrics`; written by :mod:`evaluation.report`):
 It writes ``R/report.md`` (tables, verdicts, plots), the plots as PNG and
 ``R/report.json``; the README explains the figures.
 """
-import argparse
 import os
 import sys
 import time
@@ -41,10 +40,9 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from common.cli import (SEED, OneLineParser, UsageError, add_cluster_flags,
-                        add_scoring_flags,
-                        check_device, check_output_folder, finite_float,
-                        prepare_output_folder,
-                        int_in, run_main)
+                        add_flag, add_scoring_flags, check_device,
+                        check_output_folder, finite_float, int_in,
+                        method_list, prepare_output_folder, run_main)
 from env_gym_chainer import UnknownGameError, check_atari_id, game_of
 from evaluation import metrics as fm
 from evaluation.intervention_study import (example_index, measure,
@@ -55,7 +53,8 @@ from evaluation.cluster import from_flags as cluster_from_flags
 from evaluation.report import plot_intervention, write_report
 from evaluation.rollout import check_fits
 from evaluation.study import (MAPS, Evaluation, object_positions,
-                              play_frames, rollout_frames, verdict)
+                              play_frames, rollout_frames)
+from evaluation.verdicts import verdict
 from agents import environment_options, load_agent
 from models.networks import ARCHS, phi
 from models.checkpoint import CheckpointError, read_checkpoint_info
@@ -66,22 +65,12 @@ PROG = 'faithfulness.py'
 OFFSET = (8, 6)
 
 
-def method_list(text):
-    names = [name.strip() for name in text.split(',') if name.strip()]
-    unknown = [name for name in names if name not in METHODS]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(
-            'unknown method {}; choose from {}'.format(
-                ', '.join(unknown) or '(none)', ', '.join(sorted(METHODS))))
-    return list(dict.fromkeys(names))
-
-
 def build_parser():
     p = OneLineParser(prog=PROG, description=(
         'Measure, per saliency method, whether its maps depend on the '
         'trained weights, find what changes the agent\'s output, and point '
         'at the game\'s objects; writes report.md, report.json and plots.'))
-    p.add_argument('--load', required=True, help='agent checkpoint folder')
+    add_flag(p, 'load', required=True, help='agent checkpoint folder')
     source = p.add_mutually_exclusive_group()
     source.add_argument('--rollout', help='rollout file written by '
                         'train_a3c_gym.py --demo --record-rollout')
@@ -95,19 +84,18 @@ def build_parser():
     p.add_argument('--stride', type=int_in(1, 1000), default=4,
                    help='take every STRIDE-th step of the play or rollout '
                         '(neighbouring frames are nearly equal)')
-    p.add_argument('--methods', type=method_list,
-                   default=['guided', 'gradient', 'greydanus', 'occlusion',
-                            'rise'],
-                   help='comma-separated saliency methods, from: '
-                        + ', '.join(sorted(METHODS)))
-    p.add_argument('--out', required=True,
-                   help='output folder (new or empty; see --overwrite)')
+    add_flag(p, 'methods', type=method_list(sorted(METHODS)),
+             default=['guided', 'gradient', 'greydanus', 'occlusion', 'rise'],
+             help='comma-separated saliency methods, from: '
+                  + ', '.join(sorted(METHODS)))
+    add_flag(p, 'out', default=os.path.join('results', 'faithfulness'),
+             help='output folder (new or empty; see --overwrite)')
     p.add_argument('--overwrite', action='store_true',
                    help='replace the outputs an earlier run left in --out '
                         '(as a whole: none of its files stays)')
-    p.add_argument('--seed', type=SEED, default=0,
-                   help='seed of the play, the randomised weights and the '
-                        'random orderings')
+    add_flag(p, 'seed', type=SEED, default=0,
+             help='seed of the play, the randomised weights and the random '
+                  'orderings')
     p.add_argument('--random-orderings', type=int_in(1, 100), default=5,
                    help='random pixel orderings averaged for the deletion '
                         'and insertion baseline')
@@ -250,7 +238,8 @@ def _run(args, cluster):
               'random_orderings': args.random_orderings,
               'stages': evaluation.stages, 'seconds': seconds,
               'methods': results}
-    verdicts = {name: {map_name: verdict(entry[map_name], evaluation.stages)
+    verdicts = {name: {map_name: verdict(entry[map_name], evaluation.stages,
+                                         n)
                        for map_name in MAPS}
                 for name, entry in results.items()}
     for name in results:
@@ -296,6 +285,7 @@ def run_interventions(agent, info, methods, args):
         pick = example_index(records, kl)
         section['example'] = {'index': pick,
                               'object': records[pick]['object'],
+                              'removed': records[pick]['new'] is None,
                               'kl': kl[pick]}
         shown = {name: maps[pick] for name, maps in all_maps.items()}
         plot_intervention(records[pick], shown, args.radius,

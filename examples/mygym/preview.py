@@ -25,13 +25,16 @@ from threadpoolctl import threadpool_limits
 
 import chainerrl_compat  # noqa: F401
 from evaluation import episodes
-from agents import environment_for, load_agent
+from agents import environment_for, load_for_tool
 from models.checkpoint import CheckpointError
-from common.cli import (SEED, OneLineParser, UsageError, check_output_file,
-                        finite_float, int_in, run_main)
+from common.cli import (SEED, OneLineParser, UsageError, add_flag,
+                        add_game_flags, add_picture_flags,
+                        check_output_file, finite_float,
+                        int_in, method_list, one_method, run_main)
 from common.outputs import written_whole
-from media.render import compose
+from media.render import background_of, captioned_pair
 from saliency import METHODS, make_saliency
+from models.networks import ARCHS
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        'pretrained', 'pong')
@@ -41,17 +44,18 @@ def build_parser():
     p = OneLineParser(prog='preview.py', description=(
         'Draw the actor and critic saliency videos side by side: one step '
         'as a PNG, or consecutive steps as an animated GIF or WebP.'))
-    p.add_argument('--load', default=SHIPPED,
-                   help='checkpoint folder (default: the shipped Pong agent)')
+    add_flag(p, 'load', default=SHIPPED,
+             help='checkpoint folder (default: the shipped Pong agent)')
+    add_game_flags(p, sorted(ARCHS))
     p.add_argument('--step', type=int_in(0, 10 ** 6), default=120,
                    help='agent step of the first episode to draw (the '
                         'first of an animation)')
-    p.add_argument('--saliency', default='guided', choices=sorted(METHODS),
-                   help='saliency method')
-    p.add_argument('--seed', type=SEED, default=0,
-                   help='seed of the game and the agent, as in the demo')
-    p.add_argument('--video-scale', type=int_in(1, 8), default=2,
-                   help='magnification of the 160x210 game frame')
+    add_flag(p, 'methods', default=['guided'],
+             type=method_list(sorted(METHODS)), metavar='METHOD',
+             help='saliency method (default: guided)')
+    add_flag(p, 'seed', type=SEED, default=0,
+             help='seed of the game and the agent, as in the demo')
+    add_picture_flags(p)
     p.add_argument('--frames', type=int_in(1, 5000), default=1,
                    help='steps to draw; more than one makes an animation '
                         '(--out ending in .gif or .webp)')
@@ -71,13 +75,15 @@ def build_parser():
 ANIMATIONS = ('.gif', '.webp')
 
 
-def side_by_side(step, video_scale):
-    """The actor's and the critic's video frames of one :class:`DemoStep`,
-    each scaled to its own peak, with a white gap between them."""
+def side_by_side(step, index, method, video_scale, background='luma'):
+    """The actor's and the critic's video frames of one :class:`DemoStep`
+    (agent step ``index``), each scaled to its own peak, captioned as the
+    demo's, with a white gap between them."""
     result = step.result
-    actor, critic = compose(step.luma, result.actor, result.critic,
-                            float(result.actor.max()),
-                            float(result.critic.max()), video_scale)
+    actor, critic = captioned_pair(
+        background_of(step, background), result.actor, result.critic,
+        float(result.actor.max()), float(result.critic.max()), method,
+        index, video_scale)
     gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)
     return np.concatenate([actor, gap, critic], axis=1)
 
@@ -112,14 +118,12 @@ def run(args):
     if args.frames > 1 and not animated:
         raise UsageError('--frames {} needs --out ending in .gif or .webp, '
                          'got {}'.format(args.frames, args.out))
+    method = one_method(args.methods)
     try:
-        agent, info = load_agent(args.load)
+        agent, info = load_for_tool(args.load, args.env, args.arch)
     except CheckpointError as e:
         raise UsageError(str(e))
-    if info['env'] is None:
-        raise UsageError('{} names no game (no checkpoint.json)'.format(
-            args.load))
-    agent.saliency = make_saliency(args.saliency)
+    agent.saliency = make_saliency(method)
     env = environment_for(info, seed=args.seed)
     np.random.seed(args.seed)
     last = args.step + (args.frames - 1) * args.stride
@@ -133,7 +137,9 @@ def run(args):
         raise UsageError('the episode ended before step {}'.format(last))
     # Drawn one at a time as they are written: only the encoded frames
     # stay in memory.
-    pictures = (side_by_side(step, args.video_scale) for step in keep.steps)
+    pictures = (side_by_side(step, args.step + k * args.stride, method,
+                             args.video_scale, args.background)
+                for k, step in enumerate(keep.steps))
     with written_whole(args.out) as tmp:
         if animated:
             write_animation(tmp, pictures, args.fps)
@@ -142,7 +148,7 @@ def run(args):
     what = ('step {}'.format(args.step) if args.frames == 1 else
             'steps {}..{} (every {})'.format(args.step, last, args.stride))
     print('{} of {} ({} saliency, actor left, critic right): {}'.format(
-        what, info['env'], args.saliency, args.out))
+        what, info['env'], method, args.out))
     return 0
 
 

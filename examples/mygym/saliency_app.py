@@ -5,21 +5,22 @@ agents: record a rollout with the launcher's ``--demo --record-rollout R``,
 then::
 
     python examples/mygym/saliency_app.py --rollout R --start-frame 10 \\
-        --end-frame 14 --method greydanus --workers 2 --out D
+        --end-frame 14 --methods greydanus --workers 2 --out D
 
 computes the actor and critic maps of frames 10..14 (inclusive) with the
 agent the rollout was recorded with (or ``--load``), and writes to ``D``
 (for a recurrent agent, each frame is evaluated from the recorded state it
 was seen with):
 
-* ``actor.mp4`` and ``critic.mp4``: the real RGB game frames with the
-  saliency added to the red channel (clipped), one video frame per rollout
-  frame;
+* ``actor.mp4`` and ``critic.mp4``: drawn as the demo's videos (actor
+  green, critic red over the frame's luminance, or over its colours with
+  ``--background colour``; a caption band with the map, the method and
+  the frame's step), one video frame per rollout frame;
 * ``maps.npz``: ``frames`` (the indices), ``actor`` and ``critic``
   ``(n, H, W)`` float32 raw maps.
 
 Each map is scaled by its own maximum (``--scale frame``) or by the maximum
-over the range (``--scale range``).
+over the range (``--scale episode``; ``range`` is taken as the same).
 """
 import itertools
 import multiprocessing as mp
@@ -38,12 +39,14 @@ from env_gym_chainer import game_or_id
 from models.networks import phi
 from kernels import engine
 from models.checkpoint import CheckpointError, read_checkpoint_info
-from common.cli import (OneLineParser, UsageError, add_cluster_flags,
-                        add_scoring_flags, check_device, check_output_folder,
-                        finite_float, int_at_least, int_in,
-                        prepare_output_folder, run_main)
+from common.cli import (SCALE_HELP, OneLineParser, UsageError, add_flag,
+                        add_cluster_flags, add_picture_flags,
+                        add_scoring_flags, check_device,
+                        check_output_folder, finite_float, int_at_least,
+                        int_in, method_list, one_method,
+                        prepare_output_folder, run_main, scale_name)
 from common.outputs import save_npz
-from media.render import red_overlay, to_unit
+from media.render import background_of, captioned_pair
 from evaluation.cluster import ClusterError, ClusterMaps
 from evaluation.cluster import from_flags as cluster_from_flags
 from evaluation.rollout import check_fits, load_rollout
@@ -64,26 +67,27 @@ def build_parser():
                    help='first frame (index into the rollout, from 0)')
     p.add_argument('--end-frame', type=int_at_least(0), required=True,
                    help='last frame, inclusive')
-    p.add_argument('--method', default='greydanus', choices=sorted(METHODS),
-                   help='saliency method')
-    p.add_argument('--workers', type=int_in(1, 64), default=1,
-                   help='worker processes (frames are shared out)')
-    p.add_argument('--out', default=os.path.join('results', 'saliency-app'),
-                   help='output folder (new or empty; see --overwrite)')
+    add_flag(p, 'methods', default=['greydanus'],
+             type=method_list(sorted(METHODS)), metavar='METHOD',
+             help='saliency method (default: greydanus)')
+    add_flag(p, 'workers', type=int_in(1, 64), default=1,
+             help='worker processes (frames are shared out)')
+    add_flag(p, 'out', default=os.path.join('results', 'saliency-app'),
+             help='output folder (new or empty; see --overwrite)')
     p.add_argument('--overwrite', action='store_true',
                    help='replace the outputs an earlier run left in --out '
                         '(as a whole: none of its files stays)')
-    p.add_argument('--load', default=None,
-                   help='checkpoint folder (default: the one the rollout '
-                        'was recorded with)')
+    add_flag(p, 'load', default=None,
+             help='checkpoint folder (default: the one the rollout was '
+                  'recorded with)')
     add_scoring_flags(p)
     add_cluster_flags(p)
-    p.add_argument('--scale', choices=('frame', 'range'), default='frame',
-                   help='normalise each map by its own maximum or by the '
-                        'maximum over the frame range')
+    add_flag(p, 'scale', type=scale_name, default='frame', help=SCALE_HELP)
     p.add_argument('--fps', type=finite_float(0, 240, above_minimum=True),
-                   default=5,
-                   help='frame rate of the videos')
+                   default=15,
+                   help='frame rate of the videos (15: the game\'s speed at '
+                        'the default frame skip of 4, as the demo\'s)')
+    add_picture_flags(p)
     return p
 
 
@@ -228,19 +232,26 @@ def compute_maps(model, phi, observations, frames, method, workers,
     return _stack(results, frames)
 
 
-def write_outputs(out, rgb_frames, frames, actor, critic, scale, fps):
+def write_outputs(out, rgb_frames, frames, actor, critic, method, scale,
+                  fps, video_scale=2, background='luma'):
+    """``actor.mp4`` and ``critic.mp4`` (drawn as the demo draws them,
+    :mod:`media.render`: one captioned video frame per rollout frame) and
+    ``maps.npz`` in ``out``; returns their paths."""
     os.makedirs(out, exist_ok=True)
-    paths = []
-    for name, maps in (('actor', actor), ('critic', critic)):
-        path = os.path.join(out, name + '.mp4')
-        range_peak = float(maps.max())
-        with Mp4Writer(path, fps=fps) as writer:
-            for index, saliency_map in zip(frames, maps):
-                peak = (float(saliency_map.max()) if scale == 'frame'
-                        else range_peak)
-                writer.append(red_overlay(rgb_frames[index],
-                                          to_unit(saliency_map, peak)))
-        paths.append(path)
+    paths = [os.path.join(out, name + '.mp4') for name in ('actor',
+                                                           'critic')]
+    peaks = (float(actor.max()), float(critic.max()))
+    cache = {}
+    with Mp4Writer(paths[0], fps=fps, magnify=video_scale) as actor_video, \
+            Mp4Writer(paths[1], fps=fps, magnify=video_scale) as critic_video:
+        for index, actor_map, critic_map in zip(frames, actor, critic):
+            if scale == 'frame':
+                peaks = (float(actor_map.max()), float(critic_map.max()))
+            pictures = captioned_pair(
+                background_of(rgb_frames[index], background), actor_map,
+                critic_map, *peaks, method, index, magnify=1, cache=cache)
+            actor_video.append(pictures[0])
+            critic_video.append(pictures[1])
     maps_path = os.path.join(out, 'maps.npz')
     save_npz(maps_path, frames=np.asarray(frames), actor=actor,
              critic=critic)
@@ -248,6 +259,7 @@ def write_outputs(out, rgb_frames, frames, actor, critic, scale, fps):
 
 
 def run(args):
+    args.method = one_method(args.methods)
     if args.start_frame > args.end_frame:
         raise UsageError('--start-frame {} is after --end-frame {}'.format(
             args.start_frame, args.end_frame))
@@ -316,7 +328,8 @@ def _run(args, arrays, meta, cluster):
                                          stop.critic, 130)
     prepare_output_folder(args.out, args.overwrite)     # the first output
     paths = write_outputs(args.out, arrays['frames'], frames, actor, critic,
-                          args.scale, args.fps)
+                          args.method, args.scale, args.fps,
+                          args.video_scale, args.background)
     print('{} saliency of frames {}..{}:'.format(args.method, frames[0],
                                                  frames[-1]))
     for path in paths:

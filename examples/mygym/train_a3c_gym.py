@@ -34,7 +34,10 @@ from agents import (build_agent, environment_options, evaluation_seed,
 from models.networks import ARCHS, DEFAULT_ARCH, stacked_frames
 from models.checkpoint import (CheckpointError, clean_folder,
                                read_checkpoint_info)
-from common.cli import (SEED, OneLineParser, UsageError, add_scoring_flags,
+from common.cli import (SCALE_HELP, SEED, OneLineParser, UsageError,
+                        add_flag, add_picture_flags, add_scoring_flags,
+                        method_list, one_method,
+                        scale_name,
                         check_device, check_output_file,
                         check_output_folder, check_writable_folder,
                         finite_float, prepare_output_folder,
@@ -63,6 +66,8 @@ def build_parser():
                    default=None,
                    help='number of A3C worker processes (required to '
                         'train; a --demo plays in one and ignores it)')
+    add_flag(p, 'workers', type=int_in(1, 64), default=None,
+             help='the same as the first argument (processes)')
     p.add_argument('--env', default=None,
                    help='ALE game id, e.g. PongNoFrameskip-v4, Boxing-v0, '
                         'ALE/Pong-v5 (default: the --load-ed checkpoint\'s '
@@ -77,8 +82,8 @@ def build_parser():
                         'Nature CNN), NatureQ (a DQN\'s: demos only) '
                         '(default: the --load-ed checkpoint\'s, else {})'
                         .format(DEFAULT_ARCH))
-    p.add_argument('--seed', type=SEED, default=0,
-                   help='random seed of workers and environments')
+    add_flag(p, 'seed', type=SEED, default=0,
+             help='random seed of workers and environments')
     p.add_argument('--outdir', default='results',
                    help='folder under which a timestamped run folder is '
                         'made')
@@ -135,9 +140,9 @@ def build_parser():
                         'uses 40; default: no clipping, as the original)')
     p.add_argument('--demo', action='store_true',
                    help='evaluate instead of training')
-    p.add_argument('--load', default='',
-                   help='checkpoint folder to load (resume training, or '
-                        'the agent for --demo)')
+    add_flag(p, 'load', default='',
+             help='checkpoint folder to load (resume training, or '
+                  'the agent for --demo)')
     p.add_argument('--allow-other-game', action='store_true',
                    help='load a checkpoint trained on another game (same '
                         'number of actions) instead of refusing it')
@@ -169,30 +174,23 @@ def build_parser():
                    default=10 ** 5,
                    help='training steps between checkpoints (0: none)')
     shows = p.add_argument_group('demo (saliency videos)')
-    shows.add_argument('--saliency', default='guided',
-                       choices=sorted(SALIENCY_METHODS) + ['none'],
-                       help='saliency of actor and critic in --demo: guided '
-                       'backprop, plain gradient (-all: over every '
-                            'stacked frame), greydanus (blurred blobs), '
-                            'occlusion or rise (XAITK), sarfa or logprob '
-                            '(blobs scored by the chosen action), '
-                            'occlusion-blur or rise-blur (blurred fill, raw '
-                            'scores), or none (fast evaluation, no videos); '
-                            'faithfulness.py reports which maps mean '
-                            'anything')
-    add_scoring_flags(shows, '--saliency-chunk')
-    shows.add_argument('--saliency-scale', choices=('frame', 'episode'),
-                       default='frame',
-                       help='normalise each map by its own maximum (frame: '
-                       'every frame fully visible) or by the maximum '
-                            'over the episode (episode: intensity '
-                            'comparable across frames)')
-    shows.add_argument('--video-dir', default=None,
-                       help='where the actor/critic MP4s go (default: '
-                       '<outdir>/demo-<timestamp>)')
-    shows.add_argument('--video-scale', type=int_in(1, 8), default=2,
-                       help='magnification of the 160x210 game frame in the '
-                       'videos (2: 320x420)')
+    add_flag(shows, 'methods', default=['guided'],
+             type=method_list(sorted(SALIENCY_METHODS) + ['none']),
+             metavar='METHOD',
+             help='saliency of actor and critic in --demo: guided backprop, '
+                  'plain gradient (-all: over every stacked frame), '
+                  'greydanus (blurred blobs), occlusion or rise (XAITK), '
+                  'sarfa or logprob (blobs scored by the chosen action), '
+                  'occlusion-blur or rise-blur (blurred fill, raw scores), '
+                  'or none (fast evaluation, no videos); faithfulness.py '
+                  'reports which maps mean anything (default: guided)')
+    add_scoring_flags(shows)
+    add_flag(shows, 'scale', type=scale_name, default='frame',
+             help=SCALE_HELP)
+    add_flag(shows, 'out', default=None,
+             help='where the actor/critic MP4s go (default: '
+                  '<outdir>/demo-<timestamp>)')
+    add_picture_flags(shows)
     shows.add_argument('--composite', action='store_true',
                        help='write one video per episode with both maps side '
                        'by side over strips of the action probabilities '
@@ -220,13 +218,19 @@ def build_parser():
 RMSPROP_EPSILON = 1e-1
 
 # Flags that only a --demo reads: given to a training run, they are refused.
-DEMO_ONLY = ('saliency', 'saliency_chunk', 'device', 'saliency_scale',
-             'video_dir', 'video_scale', 'composite', 'save_maps',
+DEMO_ONLY = ('methods', 'chunk', 'device', 'scale',
+             'out', 'video_scale', 'background', 'composite', 'save_maps',
              'record_rollout', 'eval_n_steps', 'greedy', 'overwrite')
 
 
 def check_flags(parser, args):
     """Refuse, in one line, flags the run would silently ignore."""
+    args.method = one_method(args.methods)
+    if args.workers is not None:
+        if args.processes not in (None, args.workers):
+            raise UsageError('--workers {} and {} worker processes given: '
+                             'give one'.format(args.workers, args.processes))
+        args.processes = args.workers
     if args.demo:
         return
     if args.processes is None:
@@ -310,7 +314,7 @@ def env_factory(args, run_dir=None):
     info['arch'] = args.arch
     n_frames = frame_buffer_length(args)
     # In a demo with saliency, --render shows the saliency windows instead.
-    render_game = args.render and not (args.demo and args.saliency != 'none')
+    render_game = args.render and not (args.demo and args.method != 'none')
 
     def make_env(process_idx, test):
         seed = (evaluation_seed(args.seed, process_idx) if test
@@ -386,12 +390,12 @@ def run(args):
 
     run_dir = None
     if args.demo:
-        run_dir = args.video_dir or os.path.join(
+        run_dir = args.out or os.path.join(
             args.outdir, 'demo-' + datetime.datetime.now().strftime(
                 '%Y%m%dT%H%M%S'))
         check_device(args.device)
-        if args.saliency != 'none' or args.monitor:
-            check_output_folder(run_dir, '--video-dir', args.overwrite)
+        if args.method != 'none' or args.monitor:
+            check_output_folder(run_dir, '--out', args.overwrite)
         if args.record_rollout:
             check_output_file(args.record_rollout, '--record-rollout')
     make_env = env_factory(args, run_dir)
@@ -444,24 +448,25 @@ def run(args):
 def run_demo(args, agent, make_env, video_dir):
     if args.greedy:
         agent.act_deterministically = True
-    if args.saliency != 'none' or args.monitor:
+    if args.method != 'none' or args.monitor:
         prepare_output_folder(video_dir, args.overwrite)
-    if args.saliency != 'none':
+    if args.method != 'none':
         try:
             agent.saliency = make_saliency(
-                args.saliency, chunk=args.saliency_chunk,
+                args.method, chunk=args.chunk,
                 device=args.device, model=agent.model, scoring=args.scoring)
         except ValueError as e:
             raise UsageError(str(e))
     env = make_env(0, test=True)
     recorder = rollout = None
     observers = []
-    if args.saliency != 'none':
+    if args.method != 'none':
         recorder = SaliencyRecorder(
-            video_dir, scale=args.saliency_scale, fps=env.step_rate,
+            video_dir, scale=args.scale, fps=env.step_rate,
             magnify=args.video_scale, live=args.render,
             save_maps=args.save_maps, composite=args.composite,
-            action_names=env.action_meanings)
+            action_names=env.action_meanings, method=args.method,
+            background=args.background)
         observers.append(recorder)
     if args.record_rollout:
         # Without maps to draw, the rollout still needs each step's policy.
@@ -511,7 +516,7 @@ def _finish_demo_outputs(args, env, recorder, rollout, video_dir):
             failures.append(str(e))
         if recorder.files:
             print('saliency files ({} saliency) in {}:'.format(
-                args.saliency, video_dir), flush=True)
+                args.method, video_dir), flush=True)
             for path in recorder.files:
                 print('  ' + path, flush=True)
     if rollout is not None:

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from evaluation.episodes import DemoStep
-from media.render import (ACTOR_CHANNEL, CRITIC_CHANNEL, SaliencyRecorder,
-                          compose, red_overlay, to_unit)
+from media.render import (ACTOR_CHANNEL, CAPTION_ROWS, CRITIC_CHANNEL,
+                          SaliencyRecorder, caption, captioned_pair, compose,
+                          luma_of, to_unit)
 from media.video import read_mp4
 
 
@@ -79,7 +80,9 @@ def test_videos_have_one_frame_per_step_and_the_map_in_its_channel(tmp_path):
         'episode-000-maps.npz']
     actor = read_mp4(recorder.files[0]).astype(int)
     critic = read_mp4(recorder.files[1]).astype(int)
-    assert actor.shape == critic.shape == (7, 420, 320, 3)
+    # The game picture, then the caption band (12 rows, magnified).
+    assert actor.shape == critic.shape == (7, 444, 320, 3)
+    actor, critic = actor[:, :420], critic[:, :420]
     tol = 8  # H.264 / yuv420p rounding; chroma is blurred at edges
 
     def near(channel, value):
@@ -152,12 +155,12 @@ def test_composite_stream_has_both_maps_and_the_strips(tmp_path):
         'episode-000-composite.mp4']
     video = read_mp4(recorder.files[0]).astype(int)
     # Panels 320x420 with an 8-pixel gap, a 96-pixel strip below.
-    assert video.shape == (5, 516, 648, 3)
+    assert video.shape == (5, 540, 648, 3)
     actor, critic = video[:, :420, :320], video[:, :420, 328:]
     assert actor[:, 40:180, 20:140, 1].min() >= 247        # green square
     assert critic[:, 300:360, 200:280, 0].min() >= 247     # red square
     assert critic[:, 40:120, 40:120, 0].max() <= 8
-    strip = video[:, 420:]
+    strip = video[:, 444:]
     # Action 1 (probability 0.75, taken) is drawn in white and longer than
     # action 0's grey bar.
     first, second = strip[:, 2:44, 100:300], strip[:, 50:94, 100:300]
@@ -178,14 +181,52 @@ def test_composite_value_strip_follows_the_values():
     assert rows[0] > rows[1] > rows[2]        # up the strip as V rises
 
 
-def test_red_overlay_adds_and_clips():
-    rgb = np.full((4, 4, 3), 200, dtype=np.uint8)
-    unit = np.zeros((2, 2))
-    unit[0, 0] = 1.0
-    out = red_overlay(rgb, unit)
-    assert out[0, 0, 0] == 255                     # 200 + 255, clipped
-    assert out[3, 3, 0] == 200
-    np.testing.assert_array_equal(out[..., 1:], rgb[..., 1:])
+def test_colour_background_adds_the_map_to_its_channel_and_clips():
+    rgb = np.full((2, 2, 3), 200, dtype=np.uint8)
+    rgb[1, 1] = (10, 20, 30)
+    unit = np.array([[1.0, 0.0], [0.0, 0.5]])
+    actor, critic = compose(rgb, unit, unit, 1.0, 1.0, magnify=1)
+    assert critic[0, 0, 0] == 255                   # 200 + 255, clipped
+    assert critic[1, 1, 0] == 10 + 128
+    assert actor[0, 0, 1] == 255 and actor[1, 1, 1] == 20 + 128
+    # The other channels keep the frame's colours.
+    np.testing.assert_array_equal(critic[..., 1:], rgb[..., 1:])
+    np.testing.assert_array_equal(actor[..., [0, 2]], rgb[..., [0, 2]])
+
+
+def test_luma_of_uses_the_bt709_weights():
+    rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)
+    # 0.2126, 0.7152, 0.0722 of 255, rounded.
+    np.testing.assert_array_equal(luma_of(rgb), [[54, 182, 18]])
+
+
+def test_caption_is_a_band_under_the_untouched_picture():
+    picture = np.full((20, 160, 3), 77, dtype=np.uint8)
+    one = caption(picture, 'actor · guided', 'step 7')
+    two = caption(picture, 'actor · guided', 'step 8')
+    assert one.shape == (20 + CAPTION_ROWS, 160, 3)
+    np.testing.assert_array_equal(one[:20], picture)
+    band = one[20:]
+    assert (band > 150).any()                      # text is drawn
+    # The step number sits at the right; the map's name at the left.
+    assert not np.array_equal(one[20:, 100:], two[20:, 100:])
+    np.testing.assert_array_equal(one[20:, :60], two[20:, :60])
+    critic = caption(picture, 'critic · guided', 'step 7')
+    assert not np.array_equal(one[20:, :60], critic[20:, :60])
+    big = caption(np.repeat(np.repeat(picture, 2, 0), 2, 1), 'x', 'y', 2)
+    assert big.shape == (40 + 2 * CAPTION_ROWS, 320, 3)
+
+
+def test_captioned_pair_keeps_the_composed_pictures():
+    rng = np.random.RandomState(1)
+    luma = rng.randint(0, 256, (210, 160)).astype(np.uint8)
+    actor, critic = rng.rand(2, 84, 84).astype(np.float32)
+    plain = compose(luma, actor, critic, 1.0, 1.0, magnify=2)
+    captioned = captioned_pair(luma, actor, critic, 1.0, 1.0, 'guided', 3,
+                               magnify=2)
+    for p, c in zip(plain, captioned):
+        np.testing.assert_array_equal(c[:420], p)
+        assert c.shape == (420 + 2 * CAPTION_ROWS, 320, 3)
 
 
 def test_compose_equals_the_dense_bilinear_resampling():

@@ -184,16 +184,118 @@ SCORING_HELP = ('how the perturbation methods score their masks: dense '
                 '%(default)s')
 
 
-def add_scoring_flags(parser, chunk_flag='--chunk', scoring='auto',
-                      scoring_note=''):
+# One vocabulary: the flag every tool gives an idea, and the older names
+# that still work (hidden from --help, named in the flag's help). Tools add
+# these flags through add_flag only; tests/common/test_cli.py holds every
+# tool's parser to this table.
+VOCABULARY = {
+    'load': ('--load', ()),
+    'methods': ('--methods', ('--method', '--saliency')),
+    'chunk': ('--chunk', ('--saliency-chunk',)),
+    'scale': ('--scale', ('--saliency-scale',)),
+    'out': ('--out', ('--video-dir',)),
+    'workers': ('--workers', ()),
+    'device': ('--device', ()),
+    'seed': ('--seed', ()),
+    'video_scale': ('--video-scale', ()),
+    'background': ('--background', ()),
+}
+
+SCALES = ('frame', 'episode')
+# The app's name for the peak over its frame range, kept as an alias.
+SCALE_ALIASES = {'range': 'episode'}
+
+SCALE_HELP = ('divide each map by its own maximum (frame: every frame fully '
+              'visible) or by the maximum over the episode or frame range '
+              '(episode: intensity comparable across frames; "range" is '
+              'taken as episode)')
+
+
+def scale_name(text):
+    """argparse type: ``frame`` or ``episode`` (``range`` taken as
+    ``episode``)."""
+    name = SCALE_ALIASES.get(text, text)
+    if name not in SCALES:
+        raise argparse.ArgumentTypeError(
+            'invalid choice {!r} (choose from frame, episode)'.format(text))
+    return name
+
+
+def method_list(known):
+    """argparse type: comma-separated method names, each in ``known``;
+    returns the list, duplicates dropped, in the order given."""
+    def parse(text):
+        names = [name.strip() for name in text.split(',') if name.strip()]
+        unknown = [name for name in names if name not in known]
+        if not names or unknown:
+            raise argparse.ArgumentTypeError(
+                'unknown method {}; choose from {}'.format(
+                    ', '.join(unknown) or '(none)', ', '.join(known)))
+        return list(dict.fromkeys(names))
+    return parse
+
+
+def add_flag(parser, concept, **kwargs):
+    """Add the flag of ``concept`` (a key of :data:`VOCABULARY`) with its
+    older names as hidden aliases; ``kwargs`` go to ``add_argument``."""
+    flag, aliases = VOCABULARY[concept]
+    dest = kwargs.pop('dest', concept)
+    if concept == 'scale':
+        kwargs.setdefault('metavar', '{%s}' % ','.join(SCALES))
+    if aliases and kwargs.get('help') not in (None, argparse.SUPPRESS):
+        kwargs['help'] += ' (also {})'.format(', '.join(aliases))
+    action = parser.add_argument(flag, dest=dest, **kwargs)
+    hidden = dict(kwargs, help=argparse.SUPPRESS)
+    hidden.pop('required', None)
+    for alias in aliases:
+        parser.add_argument(alias, dest=dest, **hidden)
+    return action
+
+
+def add_picture_flags(parser):
+    """How maps are drawn, the same in the demo, the preview and the app
+    (:mod:`media.render`): magnification and background."""
+    add_flag(parser, 'video_scale', type=int_in(1, 8), default=2,
+             help='magnification of the 160x210 game frame (2: 320x420, '
+                  'plus the caption band under it)')
+    add_flag(parser, 'background', choices=('luma', 'colour'),
+             default='luma',
+             help='luma: the map in its channel (actor green, critic red) '
+                  'over the frame\'s luminance, as the original; colour: '
+                  'the map added to that channel of the colour frame')
+
+
+def add_game_flags(parser, archs):
+    """``--env`` and ``--arch`` of a tool that loads a checkpoint: the
+    checkpoint's own are taken; these are for a ``model.npz`` without
+    ``checkpoint.json`` and must agree with a checkpoint that names them."""
+    parser.add_argument('--env', default=None,
+                        help='game id of a checkpoint without '
+                             'checkpoint.json (default: the checkpoint\'s)')
+    parser.add_argument('--arch', default=None, choices=archs,
+                        help='network of a checkpoint without '
+                             'checkpoint.json (default: the checkpoint\'s, '
+                             'else FFSoftmax)')
+
+
+def one_method(methods):
+    """The single method of a tool that computes one per run."""
+    if len(methods) != 1:
+        raise UsageError('--methods: this tool computes one method per run, '
+                         'got {} ({}); faithfulness.py compares several'
+                         .format(len(methods), ', '.join(methods)))
+    return methods[0]
+
+
+def add_scoring_flags(parser, scoring='auto', scoring_note=''):
     """The flags of batched perturbation scoring on ``parser`` (or an
     argument group): inputs per forward pass, the device, and how masks
     are scored (default ``scoring``; ``scoring_note`` ends its help)."""
-    parser.add_argument(chunk_flag, type=int_in(1, 4096), default=64,
-                        help='perturbed inputs per forward pass of the '
-                             'dense scoring (perturbation methods)')
-    parser.add_argument('--device', choices=DEVICES, default='cpu',
-                        help=DEVICE_HELP)
+    add_flag(parser, 'chunk', type=int_in(1, 4096), default=64,
+             help='perturbed inputs per forward pass of the dense scoring '
+                  '(perturbation methods)')
+    add_flag(parser, 'device', choices=DEVICES, default='cpu',
+             help=DEVICE_HELP)
     parser.add_argument('--scoring', choices=SCORINGS, default=scoring,
                         help=SCORING_HELP + scoring_note)
 

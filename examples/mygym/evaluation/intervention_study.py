@@ -139,11 +139,11 @@ def measure(method, model, records, radius, rng, progress=None):
 
 
 def example_index(records, kl):
-    """The record the report pictures: the move (a removal if there is
-    no move) that changed the policy most."""
-    moves = [i for i, r in enumerate(records) if r['new'] is not None]
-    pool = moves or list(range(len(records)))
-    return max(pool, key=lambda i: (np.nan_to_num(kl[i], nan=-1.0), -i))
+    """The record the report pictures: of all interventions, moves and
+    removals alike, the one that changed the policy most (KL; the first
+    of equals)."""
+    return max(range(len(records)),
+               key=lambda i: (np.nan_to_num(kl[i], nan=-1.0), -i))
 
 
 def _mean_effects(effects):

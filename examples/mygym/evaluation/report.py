@@ -8,7 +8,10 @@ import os
 import numpy as np
 
 from common.outputs import written_whole
-from evaluation.study import MAPS, PASS_MASS_RATIO, PASS_SPEARMAN
+from media.render import compose
+from evaluation.study import MAPS
+from evaluation.verdicts import (MIN_FRAMES, TERMS, TOO_FEW_FRAMES, fmt,
+                                 intervention_verdict)
 
 
 def _json_ready(value):
@@ -22,12 +25,6 @@ def _json_ready(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
-
-
-def _f(value, digits=2):
-    if value is None or not math.isfinite(value):
-        return 'n/a'
-    return '{:.{}f}'.format(value, digits)
 
 
 def _yes(flag, yes, no):
@@ -85,7 +82,8 @@ def plot_curves(curves, methods, path):
             series = curves[name][map_name][kind][score]
             ax.plot(np.linspace(0, 100, len(series)), series,
                     ls='--' if name == 'random' else '-', label=name)
-        ax.set_title('{} {}'.format(map_name, kind))
+        ax.set_title('{} {}: {}'.format(map_name, kind, labels[score]),
+                     fontsize=9)
         ax.set_xlabel('% pixels {}'.format(
             'deleted' if kind == 'deletion' else 'inserted'))
         ax.set_ylabel(labels[score])
@@ -94,21 +92,46 @@ def plot_curves(curves, methods, path):
     _save_figure(figure, path)
 
 
+def _input_luma(state_frame):
+    """A network input frame (uint8, or float in [0, 1]) as uint8
+    luminance."""
+    if np.asarray(state_frame).dtype == np.uint8:
+        return np.asarray(state_frame)
+    return np.clip(np.rint(np.asarray(state_frame) * 255), 0, 255).astype(
+        np.uint8)
+
+
+def _pair(frame, actor, critic):
+    """The actor's and the critic's pictures over ``frame`` as every tool
+    draws them (:func:`media.render.compose`, each map to its own peak)."""
+    return compose(_input_luma(frame), actor, critic, float(actor.max()),
+                   float(critic.max()), magnify=1)
+
+
+def _show(ax, image, title=None):
+    ax.imshow(image, cmap='gray' if image.ndim == 2 else None,
+              interpolation='nearest')
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
 def plot_examples(name, states, trained, randomised, path, n=3):
+    """``n`` frames: the input, then the actor's (green) and the critic's
+    (red) maps of the trained and the randomised network over it."""
     picks = np.linspace(0, len(states) - 1, n).round().astype(int)
     figure = _figure(11, 2.3 * n)
     titles = ['input (newest frame)', 'actor, trained', 'actor, randomised',
               'critic, trained', 'critic, randomised']
     for row, i in enumerate(picks):
-        images = [states[i][-1], trained[0][i], randomised[0][i],
-                  trained[1][i], randomised[1][i]]
+        frame = states[i][-1]
+        mine = _pair(frame, trained[0][i], trained[1][i])
+        theirs = _pair(frame, randomised[0][i], randomised[1][i])
+        images = [frame, mine[0], theirs[0], mine[1], theirs[1]]
         for col, image in enumerate(images):
             ax = figure.add_subplot(n, 5, row * 5 + col + 1)
-            ax.imshow(image, cmap='gray' if col == 0 else 'magma')
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(titles[col], fontsize=8)
+            _show(ax, image, titles[col] if row == 0 else None)
         figure.axes[row * 5].set_ylabel('frame {}'.format(i), fontsize=8)
     _save_figure(figure, path)
 
@@ -116,27 +139,26 @@ def plot_examples(name, states, trained, randomised, path, n=3):
 def plot_intervention(record, maps, radius, path):
     """One intervention: the newest frame before and after, and per
     method (``maps``: name -> ``{'actor': (before, after), 'critic':
-    ...}``) its maps before and after, the object's old place circled in
-    cyan and its new one in yellow."""
+    ...}``) its maps before and after over those frames (actor green,
+    critic red, as every tool draws them), the object's old place circled
+    in cyan and its new one in yellow."""
     names = list(maps)
     figure = _figure(11, 2.1 * len(names))
     titles = ['input before', 'input after', 'actor before', 'actor after',
               'critic before', 'critic after']
+    before, after = record['obs'][-1], record['moved_obs'][-1]
     for row, name in enumerate(names):
-        images = [record['obs'][-1], record['moved_obs'][-1]]
-        for map_name in MAPS:
-            images += list(maps[name][map_name])
+        actor, critic = maps[name]['actor'], maps[name]['critic']
+        first = _pair(before, actor[0], critic[0])
+        second = _pair(after, actor[1], critic[1])
+        images = [before, after, first[0], second[0], first[1], second[1]]
         for col, image in enumerate(images):
             ax = figure.add_subplot(len(names), 6, row * 6 + col + 1)
-            ax.imshow(image, cmap='gray' if col < 2 else 'magma')
             for centre, colour in ((record['old'], 'cyan'),
                                    (record['new'], 'yellow')):
                 if centre is not None:
                     ax.add_patch(_circle(centre, radius, colour))
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(titles[col], fontsize=8)
+            _show(ax, image, titles[col] if row == 0 else None)
         figure.axes[row * 6].set_ylabel(name, fontsize=8)
     _save_figure(figure, path)
 
@@ -147,71 +169,35 @@ def _circle(centre, radius, colour):
                   linewidth=0.8)
 
 
-# An intervention measure counts as clearly above its random baseline from
-# this margin on (follow and vanish are differences of mass ratios, where
-# 1 is the mass of a uniform map); a rank agreement from AGREES on.
-ABOVE_RANDOM = 0.1
-AGREES = 0.3
-
-
-def intervention_verdict(entry):
-    """One sentence on a method's maps under the interventions (``entry``:
-    the report's ``{'actor': ..., 'critic': ...}`` of one method)."""
-    parts = []
-    for map_name in MAPS:
-        m = entry[map_name]
-        words = []
-        for key, words_by_sign in (
-                ('follow', ('follows moved objects',
-                            'does not follow moved objects',
-                            'moves away from moved objects')),
-                ('vanish', ('lets go of removed bricks',
-                            'does not react to removed bricks',
-                            'marks the hole a removed brick leaves more '
-                            'than the brick'))):
-            if _finite(m[key]) and _finite(m[key + '_random']):
-                margin = m[key] - m[key + '_random']
-                sign = 0 if margin >= ABOVE_RANDOM else (
-                    2 if margin <= -ABOVE_RANDOM else 1)
-                words.append('{} ({} vs {} random)'.format(
-                    words_by_sign[sign], _f(m[key]), _f(m[key + '_random'])))
-        agreement = m['agreement']
-        if _finite(agreement):
-            words.append('{} what changes the agent (agreement {})'.format(
-                'marks most' if agreement >= AGREES else 'does not mark most',
-                _f(agreement)))
-        parts.append('{} {}'.format(map_name, ', '.join(words) or
-                                    'not measured'))
-    return '; '.join(parts) + '.'
-
-
-def _finite(value):
-    return value is not None and np.isfinite(value)
-
-
 def markdown(report, stages, verdicts, seconds):
     lines = ['# Faithfulness report', '',
              '{} on {}: {} frames (every {}th step), seed {}; {:.0f} s.'
              .format(report['checkpoint'], report['env'], report['frames'],
                      report['stride'], report['seed'], seconds), '']
+    called = all(v[m]['called'] for v in verdicts.values() for m in MAPS)
     lines += ['## Verdicts', '',
+              'On {} frames{}. Each term is defined under "Terms" at the '
+              'end; how the verdicts and their sample sizes were chosen: '
+              '`docs/methods.md`.'.format(
+                  report['frames'], '' if called else
+                  ' - {}: at least {} are needed to call a verdict, so '
+                  'none is called'.format(TOO_FEW_FRAMES, MIN_FRAMES)), '',
               '| method | map | randomisation check | points at objects | '
               'deletion beats random | insertion beats random |',
               '|---|---|---|---|---|---|']
     for name, entry in report['methods'].items():
         for map_name in MAPS:
             v = verdicts[name][map_name]
+
+            def say(flag, yes, no):
+                return _yes(flag, yes, no) if v['called'] or flag is None \
+                    else TOO_FEW_FRAMES
             lines.append('| {} | {} | {} | {} | {} | {} |'.format(
-                name, map_name, _yes(v['randomization'], 'passes', 'fails'),
-                _yes(v['pointing'], 'yes', 'no'),
-                _yes(v['deletion'], 'yes', 'no'),
-                _yes(v['insertion'], 'yes', 'no')))
-    lines += ['', 'A map passes the randomisation check when its Spearman '
-              'correlation with the map of the fully re-initialised network '
-              'is below {} and below the correlation between maps of '
-              'different frames of the trained network; it points at objects '
-              'when its mass ratio on one of them is at least {}.'.format(
-                  PASS_SPEARMAN, PASS_MASS_RATIO), '']
+                name, map_name, say(v['randomization'], 'passes', 'fails'),
+                say(v['pointing'], 'yes', 'no'),
+                say(v['deletion'], 'yes', 'no'),
+                say(v['insertion'], 'yes', 'no')))
+    lines.append('')
     lines += ['## 1. Model randomisation (cascading)', '',
               'Spearman rank correlation between the trained and the '
               'randomised network\'s maps, mean over frames; each column '
@@ -228,8 +214,8 @@ def markdown(report, stages, verdicts, seconds):
             m = entry[map_name]
             lines.append('| {} | {} | {} | {} |'.format(
                 name, map_name, ' | '.join(
-                    _f(m['randomization_spearman'][s]) for s in stages),
-                _f(m['cross_frame_spearman'])))
+                    fmt(m['randomization_spearman'][s]) for s in stages),
+                fmt(m['cross_frame_spearman'])))
     lines += ['', '![randomisation](randomization.png)', '',
               '## 2. Deletion and insertion', '',
               'Pixels in order of saliency (ties in random order) are '
@@ -254,10 +240,10 @@ def markdown(report, stages, verdicts, seconds):
                      'insertion_auc_prob', 'insertion_auc_prob_random']
                     if map_name == 'actor' else [])
             lines.append('| {} | {} | {} |'.format(name, map_name, ' | '.join(
-                [_f(m[k], 3) for k in ('deletion_auc', 'deletion_auc_random',
-                                       'insertion_auc',
-                                       'insertion_auc_random')]
-                + ([_f(m[k], 3) for k in prob] if prob else [''] * 4))))
+                [fmt(m[k], 3) for k in ('deletion_auc', 'deletion_auc_random',
+                                        'insertion_auc',
+                                        'insertion_auc_random')]
+                + ([fmt(m[k], 3) for k in prob] if prob else [''] * 4))))
     lines += ['', '![deletion and insertion](curves.png)', '']
     first = next(iter(report['methods'].values()))['actor']
     if 'pointing' in first:
@@ -279,10 +265,10 @@ def markdown(report, stages, verdicts, seconds):
                 p = entry[map_name]['pointing']
                 cells = []
                 for o in objects_:
-                    cells += [_f(p[o]['mass_ratio']), '{} ({})'.format(
-                        _f(p[o]['hit_rate']), _f(p[o]['chance_hit_rate']))]
-                cells.append('{} ({})'.format(_f(p['any']['hit_rate']),
-                                              _f(p['chance_hit_rate'])))
+                    cells += [fmt(p[o]['mass_ratio']), '{} ({})'.format(
+                        fmt(p[o]['hit_rate']), fmt(p[o]['chance_hit_rate']))]
+                cells.append('{} ({})'.format(fmt(p['any']['hit_rate']),
+                                              fmt(p['chance_hit_rate'])))
                 lines.append('| {} | {} | {} |'.format(name, map_name,
                                                        ' | '.join(cells)))
         lines.append('')
@@ -293,7 +279,7 @@ def markdown(report, stages, verdicts, seconds):
     lines += ['## Speed', '', '| method | ms per frame (actor + critic) |',
               '|---|---|']
     for name, entry in report['methods'].items():
-        lines.append('| {} | {} |'.format(name, _f(entry['ms_per_frame'], 1)))
+        lines.append('| {} | {} |'.format(name, fmt(entry['ms_per_frame'], 1)))
     lines += ['', '## Example frames', '',
               'The trained network\'s maps beside those of the network with '
               'every layer re-initialised.', '']
@@ -302,7 +288,10 @@ def markdown(report, stages, verdicts, seconds):
                   '![{0}](examples-{0}.png)'.format(name), '']
     if 'interventions' in report:
         lines += interventions_markdown(report['interventions'])
-    return '\n'.join(lines)
+    lines += ['## Terms', '']
+    lines += ['- **{}**: {}.'.format(term, text)
+              for term, text in TERMS.items()]
+    return '\n'.join(lines) + '\n'
 
 
 def interventions_markdown(section):
@@ -317,8 +306,9 @@ def interventions_markdown(section):
              'effect on the agent: KL {}, most probable action changed in '
              '{} of them, value change {}.'.format(
                  *section['offset'], counts['kept'], counts['not_honoured'],
-                 counts['refused'], _f(effect['kl'], 3),
-                 _f(effect['action_changed']), _f(effect['value_change'], 3)),
+                 counts['refused'], fmt(effect['kl'], 3),
+                 fmt(effect['action_changed']),
+                 fmt(effect['value_change'], 3)),
              '',
              '| method | map | follow (random) | peak follows (random) | '
              'vanish (random) | agreement |', '|---|---|---|---|---|---|']
@@ -328,12 +318,12 @@ def interventions_markdown(section):
         for map_name in MAPS:
             m = section[name][map_name]
             lines.append('| {} | {} | {} ({}) | {} ({}) | {} ({}) | {} '
-                         '|'.format(name, map_name, _f(m['follow']),
-                                    _f(m['follow_random']),
-                                    _f(m['peak_follow']),
-                                    _f(m['peak_follow_random']),
-                                    _f(m['vanish']), _f(m['vanish_random']),
-                                    _f(m['agreement'])))
+                         '|'.format(name, map_name, fmt(m['follow']),
+                                    fmt(m['follow_random']),
+                                    fmt(m['peak_follow']),
+                                    fmt(m['peak_follow_random']),
+                                    fmt(m['vanish']), fmt(m['vanish_random']),
+                                    fmt(m['agreement'])))
     lines += ['', 'Per object (kept / not drawn as asked / refused; mean '
               'KL, action changed, value change):', '']
     by_effect = section['effect'].get('by_object', {})
@@ -341,19 +331,23 @@ def interventions_markdown(section):
         e = by_effect.get(obj)
         lines.append('- {}: {} / {} / {}{}'.format(
             obj, c['kept'], c['not_honoured'], c['refused'],
-            '; KL {}, {}, {}'.format(_f(e['kl'], 3), _f(e['action_changed']),
-                                     _f(e['value_change'], 3)) if e else ''))
-    lines += ['', 'Verdicts (a measure counts when it differs from its '
-              'random baseline by {} or more; agreement from {}):'.format(
-                  ABOVE_RANDOM, AGREES), '']
-    lines += ['- **{}**: {}'.format(name, intervention_verdict(section[name]))
-              for name in names]
+            '; KL {}, {}, {}'.format(fmt(e['kl'], 3), fmt(e['action_changed']),
+                                     fmt(e['value_change'], 3)) if e else ''))
+    lines += ['', 'Verdicts on {} kept interventions ("clearly above '
+              'random", "agreement": see Terms):'.format(counts['kept']), '']
+    lines += ['- **{}**: {}'.format(
+        name, intervention_verdict(section[name], counts['kept']))
+        for name in names]
     if 'example' in section:
         example = section['example']
-        lines += ['', 'The intervention that changed the policy most (a '
-                  '{} move, KL {}): the object\'s old place in cyan, its new '
-                  'one in yellow.'.format(example['object'],
-                                          _f(example['kl'], 3)), '',
+        lines += ['', 'The intervention that changed the policy most, of '
+                  'all {} kept (a {} {}, KL {}): the object\'s old place in '
+                  'cyan{}.'.format(
+                      counts['kept'], example['object'],
+                      'removal' if example.get('removed') else 'move',
+                      fmt(example['kl'], 3),
+                      '' if example.get('removed') else
+                      ', its new one in yellow'), '',
                   '![one intervention](intervention.png)']
     return lines + ['']
 

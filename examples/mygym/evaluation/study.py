@@ -4,10 +4,9 @@ The frames come from playing the agent (:func:`play_frames`) or from a
 rollout (:func:`rollout_frames`); :class:`Evaluation` computes every
 method's actor and critic maps on them, for the trained network and each
 stage of the randomisation cascade, and measures them
-(:mod:`evaluation.metrics`); :func:`verdict` reads the measures.
+(:mod:`evaluation.metrics`); :mod:`evaluation.verdicts` reads the measures.
 :mod:`evaluation.report` writes them.
 """
-import math
 import time
 
 import chainer
@@ -26,11 +25,6 @@ MAPS = ('actor', 'critic')
 # What each curve scores: the actor's divergence from its own policy, the
 # critic's distance from its own value; and the chosen action's probability.
 PRIMARY = {'actor': 'kl', 'critic': 'value'}
-# A map passes the randomisation check when its correlation with the fully
-# randomised network's map is below this and below its cross-frame level.
-PASS_SPEARMAN = 0.5
-# ... and points at objects with at least this mass ratio on one of them.
-PASS_MASS_RATIO = 2.0
 
 
 def play_frames(agent, info, env_id, n_frames, stride, seed):
@@ -233,27 +227,3 @@ def _mean_curves(per_frame):
                                   axis=0)
                    for score in per_frame[0][kind]}
             for kind in kinds}
-
-
-# ---------------------------------------------------------------- verdicts
-
-def verdict(metrics, stages):
-    """``{'randomization': bool, 'pointing': bool or None,
-    'deletion': bool, 'insertion': bool}`` of one map's metrics."""
-    last = metrics['randomization_spearman'][stages[-1]]
-    floor = metrics['cross_frame_spearman']
-    randomization = (math.isfinite(last) and last < PASS_SPEARMAN
-                     and (not math.isfinite(floor) or last < floor))
-    points = None
-    if 'pointing' in metrics:
-        ratios = [v['mass_ratio'] for k, v in metrics['pointing'].items()
-                  if isinstance(v, dict) and 'mass_ratio' in v]
-        points = any(r >= PASS_MASS_RATIO for r in ratios
-                     if math.isfinite(r))
-    return {'randomization': bool(randomization), 'pointing': points,
-            # Deletion: the output moves further from the original when the
-            # salient pixels go first; insertion: it comes back sooner.
-            'deletion': bool(metrics['deletion_auc']
-                             > metrics['deletion_auc_random']),
-            'insertion': bool(metrics['insertion_auc']
-                              < metrics['insertion_auc_random'])}

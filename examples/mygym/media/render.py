@@ -1,15 +1,18 @@
-"""Saliency overlays and the demo's video streams.
+"""The one way every tool draws a saliency map: the demo's videos, the
+preview, the app's videos and the report's example frames.
 
-Overlay (as the original): the critic video carries the critic map in the
-red channel and the frame's luminance in green and blue; the actor video
-carries the actor map in the green channel and the luminance in red and
-blue. A map is divided by a peak (its own maximum with ``scale='frame'``,
-the maximum over the episode with ``scale='episode'``), multiplied by 255
-and clipped to [0, 255]: bright values saturate, never wrap around.
+Convention (the original's): the actor's map goes in the green channel and
+the critic's in the red one; the other two channels carry the frame's
+luminance. With ``background='colour'`` the map is added instead to that
+channel of the colour frame (clipped). A map is divided by a peak (its own
+maximum with ``scale='frame'``, the maximum over the episode or frame range
+with ``scale='episode'``), multiplied by 255 and clipped to [0, 255]:
+bright values saturate, never wrap around.
 
-The luminance is the game frame's (210x160, magnified by an integer factor,
-pixels kept sharp), as the environment computed it; the ``(H, W)`` maps are
-resampled bilinearly onto the frame's 210x160 grid and magnified with it.
+The frame is the game's (210x160, magnified by an integer factor, pixels
+kept sharp); the ``(H, W)`` maps are resampled bilinearly onto the frame's
+grid and magnified with it. A video frame carries, in a band under the
+game picture (:func:`caption`), which map it shows and the agent step.
 """
 import os
 
@@ -18,11 +21,18 @@ import numpy as np
 from media import viewer
 from media.composite import composite_frame
 from common.outputs import OutputError, save_npz
-from kernels.resample import bilinear_taps, resize
+from kernels.resample import bilinear_taps
 from media.video import Mp4Writer
 
 CRITIC_CHANNEL = 0  # red
 ACTOR_CHANNEL = 1   # green
+CHANNELS = {'actor': ACTOR_CHANNEL, 'critic': CRITIC_CHANNEL}
+BACKGROUNDS = ('luma', 'colour')
+# Height of the caption band at magnification 1 (even: H.264 wants even
+# sides).
+CAPTION_ROWS = 12
+CAPTION_BACKGROUND = 24
+CAPTION_TEXT = (230, 230, 230)
 
 
 def to_unit(saliency_map, peak):
@@ -32,28 +42,47 @@ def to_unit(saliency_map, peak):
     return np.clip(saliency_map / peak, 0.0, 1.0).astype(np.float32)
 
 
-def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
+def luma_of(rgb):
+    """BT.709 luminance of ``(h, w, 3)`` uint8 RGB as ``(h, w)`` uint8, as
+    the environment gives it to the demo."""
+    from env_gym_chainer import luminance
+    return np.clip(np.rint(luminance(rgb)), 0, 255).astype(np.uint8)
+
+
+def background_of(step_or_rgb, background):
+    """The picture a map is drawn over: the luminance or the colours."""
+    if background not in BACKGROUNDS:
+        raise ValueError('background must be luma or colour, got %r'
+                         % (background,))
+    if isinstance(step_or_rgb, np.ndarray):
+        return luma_of(step_or_rgb) if background == 'luma' else step_or_rgb
+    return step_or_rgb.luma if background == 'luma' else step_or_rgb.rgb
+
+
+def compose(background, actor, critic, actor_peak, critic_peak, magnify=2,
             cache=None):
-    """The actor and critic video frames of one step.
+    """The actor and critic pictures of one step.
 
     Both maps are resampled bilinearly onto the game frame's ``(h, w)``
     grid in one product, then magnified with the frame (sharp pixels), so
-    each video frame is assembled in a few passes without temporaries of
-    its full size.
+    each picture is assembled in a few passes without temporaries of its
+    full size.
 
     Args:
-        luma: the game frame's ``(h, w)`` uint8 luminance.
+        background: the game frame: its ``(h, w)`` uint8 luminance (the
+            map replaces its channel, luminance in the others), or its
+            ``(h, w, 3)`` uint8 colours (the map is added to its channel).
         actor, critic: ``(H, W)`` raw maps; divided by their peaks.
         magnify (int): integer magnification of the frame (sharp pixels).
         cache (dict or None): keeps the resampling matrices.
 
     Returns:
-        ``(actor_frame, critic_frame)``, each ``(h*m, w*m, 3)`` uint8.
+        ``(actor_picture, critic_picture)``, each ``(h*m, w*m, 3)`` uint8.
     """
-    height, width = luma.shape
+    height, width = background.shape[:2]
     units = np.stack([to_unit(actor, actor_peak), to_unit(critic,
                                                           critic_peak)])
-    key = ('two-point', units.shape[1:], luma.shape)
+    key = ('two-point', units.shape[1:], (height, width))
     taps = None if cache is None else cache.get(key)
     if taps is None:
         taps = (bilinear_taps(units.shape[1], height),
@@ -68,17 +97,62 @@ def compose(luma, actor, critic, actor_peak, critic_peak, magnify=2,
     np.clip(maps, 0.0, 1.0, out=maps)
     maps *= 255
     levels = np.rint(maps).astype(np.uint8)
-    frames = []
+    pictures = []
     for channel, level in ((ACTOR_CHANNEL, levels[0]),
                            (CRITIC_CHANNEL, levels[1])):
         small = np.empty((height, width, 3), np.uint8)
-        for c in range(3):
-            small[..., c] = level if c == channel else luma
+        if background.ndim == 2:
+            for c in range(3):
+                small[..., c] = level if c == channel else background
+        else:
+            small[...] = background
+            small[..., channel] = np.minimum(
+                background[..., channel].astype(np.int16) + level,
+                255).astype(np.uint8)
         if magnify != 1:
             small = np.repeat(np.repeat(small, magnify, axis=0), magnify,
                               axis=1)
-        frames.append(small)
-    return frames[0], frames[1]
+        pictures.append(small)
+    return pictures[0], pictures[1]
+
+
+def _caption_font(rows):
+    from PIL import ImageFont
+    try:
+        return ImageFont.load_default(size=max(8, rows - 2))
+    except TypeError:       # Pillow without FreeType: its bitmap font
+        return ImageFont.load_default()
+
+
+def caption(picture, left, right='', magnify=1):
+    """``picture`` with a band under it saying ``left`` (which map: e.g.
+    ``actor · guided``) and ``right`` (e.g. ``step 120``), so the game
+    picture itself is untouched. The band is ``CAPTION_ROWS * magnify``
+    rows high, the picture's width."""
+    from PIL import Image, ImageDraw
+    rows = CAPTION_ROWS * magnify
+    width = picture.shape[1]
+    band = Image.new('RGB', (width, rows), (CAPTION_BACKGROUND,) * 3)
+    draw = ImageDraw.Draw(band)
+    font = _caption_font(rows)
+    top = max(0, (rows - font.getbbox('Ag')[3]) // 2)
+    draw.text((2 * magnify, top), left, fill=CAPTION_TEXT, font=font)
+    if right:
+        right_width = draw.textlength(right, font=font)
+        draw.text((width - right_width - 2 * magnify, top), right,
+                  fill=CAPTION_TEXT, font=font)
+    return np.concatenate([picture, np.asarray(band)], axis=0)
+
+
+def captioned_pair(background, actor, critic, actor_peak, critic_peak,
+                   method, step, magnify=2, cache=None):
+    """:func:`compose`, each picture with its caption (map, method and
+    step): the pictures every video and still of the suite shows."""
+    pictures = compose(background, actor, critic, actor_peak, critic_peak,
+                       magnify, cache)
+    return tuple(caption(picture, '{} · {}'.format(name, method),
+                         'step {}'.format(step), magnify)
+                 for name, picture in zip(('actor', 'critic'), pictures))
 
 
 class SaliencyRecorder:
@@ -110,13 +184,18 @@ class SaliencyRecorder:
         save_maps (bool): write the ``.npz`` per episode.
         composite (bool): one composite stream instead of two.
         action_names (list or None): labels of the actions (composite).
+        method (str): the saliency method's name, in each frame's caption.
+        background (str): ``'luma'`` (the original's) or ``'colour'``.
     """
 
     def __init__(self, video_dir, scale='frame', fps=15, magnify=2,
                  live=False, save_maps=False, composite=False,
-                 action_names=None):
+                 action_names=None, method='', background='luma'):
         if scale not in ('frame', 'episode'):
             raise ValueError('scale must be frame or episode, got %r' % scale)
+        background_of(np.zeros((1, 1, 3), np.uint8), background)
+        self.method = method
+        self.background = background
         os.makedirs(video_dir, exist_ok=True)
         self.video_dir = video_dir
         self.scale = scale
@@ -160,46 +239,51 @@ class SaliencyRecorder:
         self._values.append(result.value)
         # What the composite strips show of this step.
         shown = (result.action_probs, result.action, len(self._values))
+        picture = background_of(step, self.background)
         if self.scale == 'episode':
-            self._frames.append((step.luma, result.actor, result.critic,
+            self._frames.append((picture, result.actor, result.critic,
                                  shown))
         if self.save_maps:
             self._maps.append((result.actor, result.critic, result.action,
                                result.action_probs, result.value,
                                result.signed))
         if self.scale == 'frame':
-            self._emit(step.luma, result.actor, result.critic,
+            self._emit(picture, result.actor, result.critic,
                        float(result.actor.max()), float(result.critic.max()),
                        shown)
         elif self._windows is not None:
             # Live view cannot wait for the episode's end: peak so far.
-            self._show(*self._compose(step.luma, result.actor, result.critic,
-                                      *self._peaks))
+            self._show(*self._compose(picture, result.actor, result.critic,
+                                      *self._peaks,
+                                      step=len(self._values) - 1))
 
-    def _compose(self, luma, actor, critic, actor_peak, critic_peak,
-                 magnify=None):
-        return compose(luma, actor, critic, actor_peak, critic_peak,
-                       self.magnify if magnify is None else magnify,
-                       self._resizers)
+    def _compose(self, picture, actor, critic, actor_peak, critic_peak,
+                 magnify=None, step=0):
+        return captioned_pair(picture, actor, critic, actor_peak,
+                              critic_peak, self.method, step,
+                              self.magnify if magnify is None else magnify,
+                              self._resizers)
 
     def _show(self, actor_frame, critic_frame):
         if self._windows is not None:
             self._windows[0].show(actor_frame)
             self._windows[1].show(critic_frame)
 
-    def _emit(self, luma, actor, critic, actor_peak, critic_peak, shown):
+    def _emit(self, picture, actor, critic, actor_peak, critic_peak, shown):
+        probs, action, n_values = shown
+        step = n_values - 1
         if not self.composite:
-            small = self._compose(luma, actor, critic, actor_peak,
-                                  critic_peak, magnify=1)
+            small = self._compose(picture, actor, critic, actor_peak,
+                                  critic_peak, magnify=1, step=step)
             self._writers['actor'].append(small[0])
             self._writers['critic'].append(small[1])
             if self._windows is not None:
-                self._show(*self._compose(luma, actor, critic, actor_peak,
-                                          critic_peak))
+                self._show(*self._compose(picture, actor, critic, actor_peak,
+                                          critic_peak, step=step))
             return
-        actor_frame, critic_frame = self._compose(luma, actor, critic,
-                                                  actor_peak, critic_peak)
-        probs, action, n_values = shown
+        actor_frame, critic_frame = self._compose(picture, actor, critic,
+                                                  actor_peak, critic_peak,
+                                                  step=step)
         self._writers['composite'].append(composite_frame(
             actor_frame, critic_frame, probs, action,
             self._values[:n_values], self.action_names, self.magnify))
@@ -213,8 +297,8 @@ class SaliencyRecorder:
             return False
         errors = []
         try:
-            for luma, actor, critic, shown in self._frames:
-                self._emit(luma, actor, critic, *self._peaks, shown)
+            for picture, actor, critic, shown in self._frames:
+                self._emit(picture, actor, critic, *self._peaks, shown)
         except OutputError as e:
             errors.append(e)
         for stream in self._writers:
@@ -274,19 +358,3 @@ class SaliencyRecorder:
             if self._windows is not None:
                 for window in self._windows:
                     window.close()
-
-
-def red_overlay(rgb, unit_map):
-    """Saliency in red over a real RGB frame, as the XAITK Atari example.
-
-    Args:
-        rgb: ``(h, w, 3)`` uint8 game frame.
-        unit_map: ``(H, W)`` float in [0, 1]; resampled onto ``(h, w)``.
-
-    Returns:
-        ``(h, w, 3)`` uint8: red raised by up to 255, clipped (never wraps).
-    """
-    boost = resize(np.clip(unit_map, 0.0, 1.0), rgb.shape[:2]) * 255.0
-    frame = np.array(rgb, dtype=np.uint8, copy=True)
-    frame[:, :, 0] = np.clip(frame[:, :, 0] + np.rint(boost), 0, 255)
-    return frame
