@@ -51,6 +51,7 @@ from evaluation.cluster import ClusterError, ClusterMaps
 from evaluation.cluster import from_flags as cluster_from_flags
 from evaluation.rollout import check_fits, load_rollout
 from saliency import METHODS, make_saliency
+from saliency.base import frame_maps
 from media.video import Mp4Writer
 
 PROG = 'saliency_app.py'
@@ -127,11 +128,9 @@ _JOB = {}
 
 def _saliency_of_frame(index):
     job = _JOB
-    state = job['phi'](job['observations'][index])[None]
-    recurrent = job['recurrent_states']
-    result = job['method'](job['model'], state,
-                           None if recurrent is None else recurrent[index])
-    return index, result.actor, result.critic
+    return (index,) + frame_maps(job['method'], job['model'],
+                                 job['observations'], index,
+                                 job['recurrent_states'], job['phi'])
 
 
 def _init_worker():

@@ -27,6 +27,7 @@ import os
 import numpy as np
 
 from models.networks import ARCHS, phi
+from saliency.base import maps_of
 
 # Frames per task: a Greydanus frame costs ~40 ms on one core, so a task is
 # ~0.3 s of work against the scheduler's few milliseconds per task, and
@@ -161,15 +162,9 @@ def maps_task(payload, method_name, chunk, states, recurrent, scaled,
     observations unless ``scaled``), each from its recurrent state."""
     import chainer
     model, method = _built(payload, method_name, chunk, scoring)
-    actor, critic = [], []
     with chainer.using_config('train', False):
-        for i, state in enumerate(states):
-            x = (state if scaled else phi(state))[None]
-            result = method(model, x, None if recurrent is None
-                            else recurrent[i])
-            actor.append(result.actor)
-            critic.append(result.critic)
-    return np.stack(actor), np.stack(critic)
+        return maps_of(method, model, states, recurrent,
+                       prepare=None if scaled else phi)
 
 
 def _lost_errors():

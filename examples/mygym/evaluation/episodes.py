@@ -20,9 +20,14 @@ DemoStep = collections.namedtuple('DemoStep', 'obs rgb luma result ram')
 
 
 def play_episodes(env, agent, n_episodes=None, max_episode_len=None,
-                  observers=(), logger=None, n_steps=None):
+                  observers=(), logger=None, n_steps=None, play=None):
     """Play ``n_episodes`` in test mode, or episodes until ``n_steps``
-    steps in all; returns their returns.
+    steps in all; returns their returns. The one play loop of the suite
+    (demo, preview, report, interventions).
+
+    ``play(env, action, t)`` (default: ``env.step(action)``), with ``t``
+    the steps played before it in all, plays each action and returns what
+    ``env.step`` does: the interventions play some steps their own way.
 
     With ``n_steps`` the last episode is cut off there and, as in
     ChainerRL, only finished episodes count, unless none finished.
@@ -48,7 +53,8 @@ def play_episodes(env, agent, n_episodes=None, max_episode_len=None,
                 with signals_deferred():
                     for observer in observers:
                         observer.observe(step)
-            obs, reward, done, info = env.step(action)
+            obs, reward, done, info = (env.step(action) if play is None
+                                       else play(env, action, steps))
             total += reward
             length += 1
             steps += 1

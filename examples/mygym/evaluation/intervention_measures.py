@@ -25,20 +25,8 @@ same functions.
 """
 import numpy as np
 
-from evaluation.metrics import disk, spearman_pairs
+from evaluation.metrics import disk, mass_ratio, spearman_pairs
 from saliency.scoring import log_softmax
-
-
-def mass_ratio(saliency_map, centre, radius):
-    """The map's share of mass within ``radius`` of ``centre`` over the
-    share of area there (1: no concentration); NaN for an empty map or
-    disk."""
-    saliency_map = np.asarray(saliency_map, dtype=np.float64)
-    near = disk(saliency_map.shape, centre, radius)
-    total = saliency_map.sum()
-    if not total > 0 or not near.any():
-        return float('nan')
-    return float(saliency_map[near].sum() / total / near.mean())
 
 
 def follow(before, after, old, new, radius):

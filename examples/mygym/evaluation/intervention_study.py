@@ -15,6 +15,7 @@ from agents import environment_for, environment_options
 from env_gym_chainer import game_of
 from evaluation import intervention_measures as im
 from evaluation import objects
+from evaluation.episodes import play_episodes
 from evaluation.interventions import InterventionError, apply, targets
 from evaluation.study import MAPS, finite_mean
 from models.networks import phi
@@ -40,39 +41,35 @@ def play_interventions(agent, info, env_id, n_steps, stride, seed,
     records = []
     counts = {name: {'kept': 0, 'not_honoured': 0, 'refused': 0}
               for name in names}
+
+    def step(env, action, t):
+        """Every ``stride``-th step an intervention (the game goes on
+        unmoved); the others as the game plays them."""
+        if t % stride or not names:
+            return env.step(action)
+        name = names[(t // stride) % len(names)]
+        state = snapshot(agent.model)
+        try:
+            out = apply(env, game, name, offset, action)
+        except InterventionError:
+            counts[name]['refused'] += 1
+            return env.step(action)
+        if not out.honoured:
+            counts[name]['not_honoured'] += 1
+        else:
+            counts[name]['kept'] += 1
+            records.append({
+                'obs': out.obs, 'moved_obs': out.moved_obs, 'object': name,
+                'recurrent_state': state,
+                'old': objects.to_input(objects.centre(out.box),
+                                        preprocessor),
+                'new': None if out.moved_box is None else objects.to_input(
+                    objects.centre(out.moved_box), preprocessor)})
+        return out.obs, out.reward, out.done, out.info
+
     try:
         with chainer.using_config('train', False):
-            obs = env.reset()
-            for t in range(n_steps):
-                action = agent.act(obs)
-                if t % stride or not names:
-                    obs, _, done, extra = env.step(action)
-                else:
-                    name = names[(t // stride) % len(names)]
-                    state = snapshot(agent.model)
-                    try:
-                        out = apply(env, game, name, offset, action)
-                    except InterventionError:
-                        counts[name]['refused'] += 1
-                        obs, _, done, extra = env.step(action)
-                    else:
-                        obs, done, extra = out.obs, out.done, out.info
-                        if out.honoured:
-                            counts[name]['kept'] += 1
-                            records.append({
-                                'obs': out.obs, 'moved_obs': out.moved_obs,
-                                'object': name, 'recurrent_state': state,
-                                'old': objects.to_input(
-                                    objects.centre(out.box), preprocessor),
-                                'new': None if out.moved_box is None
-                                else objects.to_input(
-                                    objects.centre(out.moved_box),
-                                    preprocessor)})
-                        else:
-                            counts[name]['not_honoured'] += 1
-                if done or extra.get('needs_reset'):
-                    agent.stop_episode()
-                    obs = env.reset()
+            play_episodes(env, agent, n_steps=n_steps, play=step)
     finally:
         env.close()
     return records, counts

@@ -31,22 +31,20 @@ import numpy as np
 
 from evaluation import objects
 
-# Per game and object: the RAM byte of its x and of its y (None: the game
-# keeps that coordinate fixed); one unit of a byte is one screen pixel.
-POSITION_BYTES = {
-    'pong': {'ball': (49, 54), 'player': (None, 51), 'enemy': (None, 50)},
-    'breakout': {'ball': (99, 101), 'paddle': (72, None)},
-    'boxing': {'player': (32, 34), 'enemy': (33, 35)},
-    # The cannon's row is fixed; the alien block's y byte counts 2 pixels
-    # a unit (UNITS).
-    'space_invaders': {'aliens': (26, 16), 'cannon': (28, None)},
-}
-# Screen pixels per unit of an object's (x byte, y byte), where not 1.
-UNITS = {('space_invaders', 'aliens'): (1, 2)}
+# The objects moved, per game; their position bytes and units are those
+# of evaluation.objects (ADDRESSES, UNITS), the one table. Space Invaders'
+# shot is read but not moved (it is in flight for a few steps only).
+MOVED = {'pong': ('ball', 'player', 'enemy'), 'breakout': ('ball', 'paddle'),
+         'boxing': ('player', 'enemy'),
+         'space_invaders': ('aliens', 'cannon')}
+POSITION_BYTES = {game: {name: objects.ADDRESSES[game][name]
+                         for name in names}
+                  for game, names in MOVED.items()}
+UNITS = objects.UNITS
 
 Outcome = collections.namedtuple(
     'Outcome', 'obs moved_obs rgb moved_rgb screen moved_screen box '
-    'moved_box honoured done info')
+    'moved_box honoured reward done info')
 Outcome.__doc__ = """What one intervention did.
 
 ``obs`` and ``moved_obs``: the stacked observations after the step,
@@ -55,8 +53,8 @@ from (the maximum of the step's last two screens); ``screen``,
 ``moved_screen``: the last screen alone, the one the RAM describes;
 ``box``, ``moved_box``: the object's box from RAM after the step
 (None off the screen); ``honoured``: whether ``moved_box`` is ``box``
-shifted by the asked offset; ``done`` and ``info``: the unmoved step's, as
-:meth:`GymEnvironment.step` returns them."""
+shifted by the asked offset; ``reward``, ``done`` and ``info``: the
+unmoved step's, as :meth:`GymEnvironment.step` returns them."""
 
 
 # ALE keeps the last action outside the cloned state: with sticky actions
@@ -155,17 +153,18 @@ def _play_twice(env, writes, action):
                      ram=env.ram.copy())
     finally:
         env.restore_state(start)
-    obs, _, done, info = env.step(action)
+    obs, reward, done, info = env.step(action)
     unmoved = {'obs': obs.copy(), 'rgb': env.rgb_frame.copy(),
                'screen': env.screen, 'ram': env.ram.copy(), 'done': done,
-               'info': info}
+               'reward': reward, 'info': info}
     return moved, unmoved
 
 
 def _outcome(moved, unmoved, box, moved_box, honoured):
     return Outcome(unmoved['obs'], moved['obs'], unmoved['rgb'],
                    moved['rgb'], unmoved['screen'], moved['screen'], box,
-                   moved_box, honoured, unmoved['done'], unmoved['info'])
+                   moved_box, honoured, unmoved['reward'], unmoved['done'],
+                   unmoved['info'])
 
 
 # Breakout's wall: 6 rows of 36 cells from x 8 and y 57, each cell 4x6

@@ -217,6 +217,26 @@ def disk(shape, centre, radius):
     return (cols + 0.5 - x) ** 2 + (rows + 0.5 - y) ** 2 <= radius ** 2
 
 
+def mass_ratio_in(saliency_map, near, total=None):
+    """The map's share of mass within the boolean mask ``near`` over the
+    share of area there (1: no concentration); NaN for an empty map or
+    mask. The one definition of the mass ratio (pointing, interventions).
+    """
+    total = saliency_map.sum() if total is None else total
+    area = near.mean()
+    if not total > 0 or area == 0:
+        return float('nan')
+    return float(saliency_map[near].sum() / total / area)
+
+
+def mass_ratio(saliency_map, centre, radius):
+    """:func:`mass_ratio_in` of the disk of ``radius`` around ``centre``.
+    """
+    saliency_map = np.asarray(saliency_map, dtype=np.float64)
+    return mass_ratio_in(saliency_map,
+                         disk(saliency_map.shape, centre, radius))
+
+
 def pointing(maps, positions, radius):
     """Whether maps concentrate on, and peak at, the objects.
 
@@ -256,8 +276,8 @@ def pointing(maps, positions, radius):
             if area == 0:
                 continue
             union |= near
-            found[name]['ratio'].append(saliency_map[near].sum() / total
-                                        / area)
+            found[name]['ratio'].append(mass_ratio_in(saliency_map, near,
+                                                      total))
             found[name]['hit'].append(bool(near[peak]))
             found[name]['area'].append(area)
         if union.any():

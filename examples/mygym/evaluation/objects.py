@@ -12,6 +12,26 @@ import collections
 
 Box = collections.namedtuple('Box', 'x y w h')
 
+# The one table of RAM addresses: per game and object, the byte of its x
+# and the byte of its y (None: the game keeps that coordinate fixed).
+# The readers below place the boxes from them; interventions write them.
+ADDRESSES = {
+    'pong': {'ball': (49, 54), 'player': (None, 51), 'enemy': (None, 50)},
+    'breakout': {'ball': (99, 101), 'paddle': (72, None)},
+    'boxing': {'player': (32, 34), 'enemy': (33, 35)},
+    'space_invaders': {'aliens': (26, 16), 'cannon': (28, None),
+                       'shot': (87, 85)},
+}
+# Screen pixels per unit of an object's (x byte, y byte), where not 1.
+UNITS = {('space_invaders', 'aliens'): (1, 2),
+         ('space_invaders', 'shot'): (1, 2)}
+
+
+def _bytes(ram, game, name):
+    """The values of the object's (x, y) bytes (None where fixed)."""
+    return tuple(None if address is None else int(ram[address])
+                 for address in ADDRESSES[game][name])
+
 
 def _on_screen(box, top, bottom):
     return box if 0 <= box.x < 160 and top <= box.y < bottom else None
@@ -19,19 +39,20 @@ def _on_screen(box, top, bottom):
 
 def pong(ram):
     """Ball, the agent's paddle (right, green) and the enemy's (left)."""
-    ram = [int(v) for v in ram]
-    return {'ball': _on_screen(Box(ram[49] - 49, ram[54] - 14, 2, 4), 34,
+    ball_x, ball_y = _bytes(ram, 'pong', 'ball')
+    return {'ball': _on_screen(Box(ball_x - 49, ball_y - 14, 2, 4), 34,
                                194),
-            'player': Box(140, ram[51] - 13, 4, 16),
-            'enemy': Box(16, ram[50] - 15, 4, 16)}
+            'player': Box(140, _bytes(ram, 'pong', 'player')[1] - 13, 4, 16),
+            'enemy': Box(16, _bytes(ram, 'pong', 'enemy')[1] - 15, 4, 16)}
 
 
 def breakout(ram):
     """Ball and the agent's paddle."""
-    ram = [int(v) for v in ram]
-    return {'ball': _on_screen(Box(ram[99] - 49, ram[101] + 9, 2, 4), 32,
+    ball_x, ball_y = _bytes(ram, 'breakout', 'ball')
+    return {'ball': _on_screen(Box(ball_x - 49, ball_y + 9, 2, 4), 32,
                                196),
-            'paddle': Box(ram[72] - 47, 189, 16, 4)}
+            'paddle': Box(_bytes(ram, 'breakout', 'paddle')[0] - 47, 189,
+                          16, 4)}
 
 
 def boxing(ram):
@@ -41,9 +62,10 @@ def boxing(ram):
     OCAtari's table reads the enemy at ``(ram[33] + 4, ram[35] + 38)``;
     on the frames of ale-py 0.12 the black boxer's top-left pixel is one
     to the left and one up (``tests/test_objects.py`` checks it)."""
-    ram = [int(v) for v in ram]
-    return {'player': Box(ram[32] + 5, ram[34] + 38, 14, 47),
-            'enemy': Box(ram[33] + 3, ram[35] + 37, 14, 47)}
+    player_x, player_y = _bytes(ram, 'boxing', 'player')
+    enemy_x, enemy_y = _bytes(ram, 'boxing', 'enemy')
+    return {'player': Box(player_x + 5, player_y + 38, 14, 47),
+            'enemy': Box(enemy_x + 3, enemy_y + 37, 14, 47)}
 
 
 # Space Invaders' alien block: six rows of six, 16 pixels apart across
@@ -57,23 +79,25 @@ def spaceinvaders(ram):
     behind its byte), the block of the aliens still alive (None when none
     is) and the cannon's shot (None while it is not in flight), from
     OCAtari's addresses."""
-    ram = [int(v) for v in ram]
-    rows = [ram[k] for k in ALIEN_ROWS]
+    rows = [int(ram[k]) for k in ALIEN_ROWS]
     columns = 0
     for row in rows:
         columns |= row
     aliens = None
     if columns:
         alive = [k for k, row in enumerate(rows) if row]
-        top = 31 + 2 * ram[16] + 18 * (5 - max(alive))
-        bottom = 31 + 2 * ram[16] + 18 * (5 - min(alive)) + 10
-        aliens = Box(ram[26] - 1, top, 16 * (columns.bit_length() - 1) + 8,
+        block_x, block_y = _bytes(ram, 'space_invaders', 'aliens')
+        top = 31 + 2 * block_y + 18 * (5 - max(alive))
+        bottom = 31 + 2 * block_y + 18 * (5 - min(alive)) + 10
+        aliens = Box(block_x - 1, top, 16 * (columns.bit_length() - 1) + 8,
                      bottom - top)
-    return {'cannon': Box(ram[28] - 1, 185, 7, 10),
+    shot_x, shot_y = _bytes(ram, 'space_invaders', 'shot')
+    return {'cannon': Box(_bytes(ram, 'space_invaders', 'cannon')[0] - 1,
+                          185, 7, 10),
             'aliens': aliens,
             # The shot moves fast: its pixels in a step's last two screens
-            # lie 3 above to 12 below 2 * ram[85] + 4 (tests measure it).
-            'shot': _on_screen(Box(ram[87] - 2, 2 * ram[85], 1, 16), 20,
+            # lie 3 above to 12 below 2 * y byte + 4 (tests measure it).
+            'shot': _on_screen(Box(shot_x - 2, 2 * shot_y, 1, 16), 20,
                                185)}
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from models.checkpoint import read_npz
 from common.outputs import save_npz
+from common.arrays import non_finite
 from saliency.base import policy_scores
 
 
@@ -154,9 +155,9 @@ def load_rollout(path):
                     path, name, array.dtype, array.shape, steps,
                     shape if shape is not None else 'any shape',
                     '/'.join(kinds)))
-        if array.dtype.kind == 'f' and not np.isfinite(array).all():
-            raise ValueError('{}: column {} holds non-finite values'.format(
-                path, name))
+        problem = non_finite(name, array, kind='column')
+        if problem:
+            raise ValueError('{}: {}'.format(path, problem))
     if steps == 0:
         raise ValueError('{}: the rollout has no steps'.format(path))
     if (arrays['actions'] < 0).any() or \

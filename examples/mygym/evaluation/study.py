@@ -20,6 +20,7 @@ from evaluation import objects
 from evaluation.rollout import load_rollout
 from agents import environment_for
 from saliency import policy_only
+from saliency.base import maps_of
 
 MAPS = ('actor', 'critic')
 # What each curve scores: the actor's divergence from its own policy, the
@@ -84,15 +85,8 @@ def object_positions(env_id, preprocessor, ram):
 
 def compute_maps(method, model, states, recurrent_states, bar):
     """``(actor, critic)`` ``(n, H, W)`` maps of every state."""
-    actor, critic = [], []
-    for i, state in enumerate(states):
-        result = method(model, state[None],
-                        None if recurrent_states is None
-                        else recurrent_states[i])
-        actor.append(result.actor)
-        critic.append(result.critic)
-        bar.update()
-    return np.stack(actor), np.stack(critic)
+    return maps_of(method, model, states, recurrent_states,
+                   progress=bar.update)
 
 
 def _curve_aucs(curves):

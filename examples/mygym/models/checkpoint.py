@@ -21,6 +21,7 @@ import chainer
 import numpy as np
 from chainerrl.misc import copy_param
 
+from common.arrays import names_mismatch, non_finite, shape_mismatch
 from models.optimizers import OPTIMIZERS
 from models import protocol
 from models.networks import ARCHS, DEFAULT_ARCH, weights_changed
@@ -261,27 +262,20 @@ def load_checked(path, target, optimizer=False):
     template.save(target)
     expected = {name: np.asarray(value)
                 for name, value in template.target.items()}
-    extra = sorted(set(arrays) - set(expected))
-    missing = sorted(set(expected) - set(arrays))
+    want_names = set(expected)
     if optimizer:
         # Counters must be there; state arrays may be absent.
-        missing = [name for name in missing if expected[name].ndim == 0]
-    if extra or missing:
-        raise CheckpointError('{}: {}'.format(path, '; '.join(
-            text for text in (
-                'unexpected arrays ' + ', '.join(extra[:3]) if extra else '',
-                'missing arrays ' + ', '.join(missing[:3]) if missing else '')
-            if text)))
+        want_names -= {name for name in set(expected) - set(arrays)
+                       if expected[name].ndim != 0}
+    mismatch = names_mismatch(arrays, want_names, limit=3)
+    if mismatch:
+        raise CheckpointError('{}: {}'.format(path, mismatch))
     for name, value in arrays.items():
         want = expected[name]
-        if value.shape != want.shape or value.dtype != want.dtype:
-            raise CheckpointError(
-                '{}: array {} is {} {}, expected {} {}'.format(
-                    path, name, value.dtype, value.shape, want.dtype,
-                    want.shape))
-        if value.dtype.kind == 'f' and not np.isfinite(value).all():
-            raise CheckpointError('{}: array {} holds non-finite values'
-                                  .format(path, name))
+        problem = (shape_mismatch(name, value, want.shape, want.dtype)
+                   or non_finite(name, value))
+        if problem:
+            raise CheckpointError('{}: {}'.format(path, problem))
     chainer.serializers.NpzDeserializer(arrays, strict=False).load(target)
 
 

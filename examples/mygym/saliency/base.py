@@ -107,3 +107,30 @@ class SaliencyMethod(abc.ABC):
     @abc.abstractmethod
     def __call__(self, model, state, recurrent_state=None):
         """``SaliencyResult`` of ``state`` for ``model`` (see the module)."""
+
+
+def frame_maps(method, model, states, index, recurrent_states=None,
+               prepare=None):
+    """``(actor, critic)`` of ``states[index]``, as every tool computes the
+    maps of a frame: the state (through ``prepare``, e.g. ``phi`` for uint8
+    observations) as a batch of one, from ``recurrent_states[index]``
+    (the state it was seen with) for a recurrent model."""
+    state = states[index] if prepare is None else prepare(states[index])
+    result = method(model, state[None], None if recurrent_states is None
+                    else recurrent_states[index])
+    return result.actor, result.critic
+
+
+def maps_of(method, model, states, recurrent_states=None, prepare=None,
+            progress=None):
+    """:func:`frame_maps` of every state, stacked: ``(actor, critic)``
+    ``(n, H, W)``; ``progress()`` is called after each frame."""
+    actor, critic = [], []
+    for index in range(len(states)):
+        a, c = frame_maps(method, model, states, index, recurrent_states,
+                          prepare)
+        actor.append(a)
+        critic.append(c)
+        if progress is not None:
+            progress()
+    return np.stack(actor), np.stack(critic)

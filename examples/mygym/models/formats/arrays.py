@@ -1,6 +1,7 @@
 """What every format's reader shares: checking arrays by name and shape."""
 import numpy as np
 
+from common.arrays import names_mismatch, non_finite, shape_mismatch
 from models.torch_files import TorchFileError, read_state_dict
 
 
@@ -13,8 +14,9 @@ def _float32(name, array):
     if array.dtype.kind != 'f':
         raise ImportFailure('array {} is {}, not floating point'.format(
             name, array.dtype))
-    if not np.isfinite(array).all():
-        raise ImportFailure('array {} holds non-finite values'.format(name))
+    problem = non_finite(name, array)
+    if problem:
+        raise ImportFailure(problem)
     return array.astype(np.float32)
 
 
@@ -30,24 +32,16 @@ def expect(state, shapes, what):
     """Check that ``state`` holds exactly the arrays of ``shapes`` (name ->
     shape, None for a size read from the file); returns them as float32.
     ``what`` names the network expected, for the error line."""
-    extra = sorted(set(state) - set(shapes))
-    missing = sorted(set(shapes) - set(state))
-    if extra or missing:
+    mismatch = names_mismatch(state, shapes)
+    if mismatch:
         raise ImportFailure('not {}: {} (the file holds {})'.format(
-            what, '; '.join(text for text in (
-                'unexpected arrays ' + ', '.join(extra[:4]) if extra else '',
-                'missing arrays ' + ', '.join(missing[:4]) if missing
-                else '') if text), found(state)))
+            what, mismatch, found(state)))
     out = {}
     for name, shape in shapes.items():
-        array = np.asarray(state[name])
-        if array.ndim != len(shape) or any(
-                want is not None and got != want
-                for got, want in zip(array.shape, shape)):
-            raise ImportFailure('array {} is {}, expected {}'.format(
-                name, array.shape, tuple('n' if k is None else k
-                                         for k in shape)))
-        out[name] = _float32(name, array)
+        problem = shape_mismatch(name, state[name], shape)
+        if problem:
+            raise ImportFailure(problem)
+        out[name] = _float32(name, state[name])
     return out
 
 
