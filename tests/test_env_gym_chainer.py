@@ -158,7 +158,7 @@ def test_breakout_waits_for_fire_unless_every_life_starts_with_it():
     plain = GymEnvironment('BreakoutNoFrameskip-v4', seed=1, noop_max=0)
     plain.reset()
     # Without FIRE the ball never comes: no life is lost.
-    assert _noops_until(plain, lambda done: plain._ale.lives() < 5,
+    assert _noops_until(plain, lambda done: plain.emulator.ale.lives() < 5,
                         600) is None
     plain.close()
     fired = GymEnvironment('BreakoutNoFrameskip-v4', seed=1, noop_max=0,
@@ -166,7 +166,7 @@ def test_breakout_waits_for_fire_unless_every_life_starts_with_it():
     fired.reset()
     # Every life is served: doing nothing loses all five, then the game.
     steps = _noops_until(fired, lambda done: done, 3000)
-    assert steps is not None and fired._ale.lives() == 0
+    assert steps is not None and fired.emulator.ale.lives() == 0
     fired.close()
 
 
@@ -175,12 +175,12 @@ def test_episodic_life_ends_the_episode_and_the_game_goes_on():
                          episodic_life='auto', fire_on_new_life='auto')
     env.reset()
     assert _noops_until(env, lambda done: done, 600) is not None
-    assert env._ale.lives() == 4 and not env._ale.game_over()
+    assert env.emulator.ale.lives() == 4 and not env.emulator.ale.game_over()
     obs = env.reset()                       # the same game, next life
-    assert env._ale.lives() == 4 and obs.shape == (4, 84, 84)
+    assert env.emulator.ale.lives() == 4 and obs.shape == (4, 84, 84)
     assert (obs[0] == obs[-1]).all()        # a fresh frame stack
     assert _noops_until(env, lambda done: done, 600) is not None
-    assert env._ale.lives() == 3
+    assert env.emulator.ale.lives() == 3
     env.close()
 
 
@@ -188,7 +188,7 @@ def test_pong_has_no_life_rules():
     env = GymEnvironment('PongNoFrameskip-v4', seed=3,
                          episodic_life='auto', fire_on_new_life='auto')
     env.reset()
-    assert not env._life_rules('auto')
+    assert not env.rules.applies('auto')
     env.close()
 
 
@@ -201,13 +201,13 @@ def test_a_stack_of_zeros_and_a_new_stack_at_a_lost_life():
                          life_loss='new_stack')
     obs = env.reset()
     assert (obs[:3] == 0).all() and obs[3].max() > 0
-    lives, restarts, steps, since = env._ale.lives(), 0, 0, 0
+    lives, restarts, steps, since = env.emulator.ale.lives(), 0, 0, 0
     while restarts < 2 and steps < 3000:
         obs, _, done, _ = env.step(0)           # never moves: loses lives
         steps, since = steps + 1, since + 1
-        assert not done or env._ale.game_over()
-        if env._ale.lives() < lives:
-            lives, since = env._ale.lives(), 0
+        assert not done or env.emulator.ale.game_over()
+        if env.emulator.ale.lives() < lives:
+            lives, since = env.emulator.ale.lives(), 0
             assert (obs[:3] == 0).all(), 'the stack restarts'
             restarts += 1
         elif since > 3:
@@ -255,15 +255,15 @@ def test_fire_reset_is_stable_baselines3s(env_id, setting, frames):
     env = GymEnvironment(env_id, seed=1, noop_max=0,
                          fire_on_new_life=setting)
     env.reset()
-    assert env._ale.getEpisodeFrameNumber() == frames
+    assert env.emulator.ale.getEpisodeFrameNumber() == frames
     if env_id.startswith('Breakout'):
-        lives = env._ale.lives()
+        lives = env.emulator.ale.lives()
         for _ in range(2000):
-            before = env._ale.getEpisodeFrameNumber()
+            before = env.emulator.ale.getEpisodeFrameNumber()
             env.step(0)
-            if env._ale.lives() < lives:
+            if env.emulator.ale.lives() < lives:
                 break
-        spent = env._ale.getEpisodeFrameNumber() - before
+        spent = env.emulator.ale.getEpisodeFrameNumber() - before
         assert spent == 4 + {'fire_reset': 12, 'auto': 4}[setting]
     env.close()
 

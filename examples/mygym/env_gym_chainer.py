@@ -233,6 +233,225 @@ def _is_monitored_episode(episode_id):
     return episode_id % 1000 == 0
 
 
+# The environment in five parts, each one concern: the emulator (actions,
+# frame skip, screens, RAM, states), the frame stack, the life rules, the
+# live windows and the monitor. GymEnvironment composes them, with the
+# frame protocol (its preprocessor).
+
+class Emulator:
+    """The ALE game without preprocessing: plays an action for a frame
+    skip and keeps the step's last two screens.
+
+    Args:
+        env_id (str): an ALE id.
+        frame_skip (int or tuple): frames per step, or ``(low, high)``
+            drawn per step from the game's seeded generator.
+        max_frames_per_episode (int or None): truncation (None: the id's).
+    """
+
+    def __init__(self, env_id, frame_skip=4, max_frames_per_episode=None):
+        skips = frame_skip if isinstance(frame_skip, tuple) else (
+            frame_skip, frame_skip)
+        if not 1 <= skips[0] <= skips[1]:
+            raise ValueError('frame_skip must be >= 1 (low <= high)')
+        check_atari_id(env_id)
+        kwargs = dict(frameskip=1, obs_type='rgb')
+        if max_frames_per_episode is not None:
+            kwargs['max_num_frames_per_episode'] = max_frames_per_episode
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', DeprecationWarning)
+            self.gym_env = gymnasium.make(env_id, **kwargs)
+        self.atari = self.gym_env.unwrapped
+        self.ale = self.atari.ale
+        self.action_set = list(self.atari._action_set)
+        self.action_meanings = self.atari.get_action_meanings()
+        self.fire = (self.action_meanings.index('FIRE')
+                     if 'FIRE' in self.action_meanings else None)
+        self.skips = skips
+        # Agent steps per second of game time (the ALE runs at 60 frames/s).
+        self.step_rate = 120 / (skips[0] + skips[1])
+        self.screens = np.zeros((2, 210, 160, 3), dtype=np.uint8)
+
+    def grab(self, slot):
+        self.ale.getScreenRGB(self.screens[slot])
+
+    def repeat(self, action):
+        """Play agent action index ``action`` for the frame skip, grabbing
+        the last two screens; returns the summed reward."""
+        ale_action = self.action_set[action]
+        low, high = self.skips
+        skip = low if low == high else int(
+            self.atari.np_random.integers(low, high + 1))
+        reward = 0.0
+        for k in range(skip):
+            reward += self.ale.act(ale_action)
+            if self.ale.game_over():
+                self.grab(0)
+                self.screens[1] = self.screens[0]
+                break
+            if k >= skip - 2:
+                self.grab(k - (skip - 2))
+        if skip == 1:
+            self.screens[0] = self.screens[1]
+        return reward
+
+    def new_game(self, seed, noop_max):
+        """Reset the game (seeded), then 1..``noop_max`` no-op frames."""
+        self.atari.reset(seed=seed)
+        if noop_max > 0:
+            for _ in range(int(self.atari.np_random.integers(
+                    1, noop_max + 1))):
+                self.ale.act(self.action_set[0])
+                if self.ale.game_over():
+                    self.atari.reset()
+
+    def first_screen(self):
+        """Both screen slots hold the screen now (after a reset)."""
+        self.grab(0)
+        self.screens[1] = self.screens[0]
+
+    def frame(self, max_pool):
+        """The step's frame: the maximum of its last two screens (sprites
+        flicker), or the last one alone."""
+        return (np.maximum(self.screens[0], self.screens[1]) if max_pool
+                else self.screens[1].copy())
+
+    def close(self):
+        self.gym_env.close()
+
+
+class FrameStack:
+    """The last ``length`` preprocessed frames; at a restart the older
+    slots hold copies of the first frame or zeros (``fill``)."""
+
+    def __init__(self, length, fill='copies'):
+        if length < 1:
+            raise ValueError('frame_buffer_length must be >= 1')
+        if fill not in STACK_FILLS:
+            raise ValueError('stack_fill must be copies or zeros')
+        self.length, self.fill = length, fill
+        self.frames = collections.deque(maxlen=length)
+
+    def push(self, frame, restart=False):
+        """Add ``frame`` (after emptying the stack on ``restart``); returns
+        the ``(length, S, S)`` stack."""
+        if restart:
+            self.frames.clear()
+            fill = frame if self.fill == 'copies' else np.zeros_like(frame)
+            for _ in range(self.length - 1):
+                self.frames.append(fill)
+        self.frames.append(frame)
+        return np.stack(self.frames)
+
+    def state(self):
+        return list(self.frames)
+
+    def restore(self, frames):
+        self.frames.clear()
+        self.frames.extend(frames)
+
+
+class LifeRules:
+    """What a lost life does: ends a training episode (``episodic_life``),
+    restarts the stack (``life_loss``), and which FIRE presses start a
+    life (``fire_on_new_life``); see :class:`GymEnvironment`."""
+
+    def __init__(self, emulator, episodic_life=False, fire_on_new_life=False,
+                 life_loss='continue'):
+        if life_loss not in LIFE_LOSSES:
+            raise ValueError('life_loss must be continue or new_stack')
+        self.emulator = emulator
+        self.episodic_life = episodic_life
+        self.fire_on_new_life = fire_on_new_life
+        self.life_loss = life_loss
+        self.lives = 0
+        self.life_lost = False    # an episode that ended at a lost life
+
+    def applies(self, setting):
+        """Resolve ``'auto'``: on for games with lives and a FIRE action."""
+        if setting == 'auto':
+            return (self.emulator.ale.lives() > 0
+                    and self.emulator.fire is not None)
+        return bool(setting)
+
+    def start_life(self, after_loss=False):
+        emulator = self.emulator
+        if self.fire_on_new_life == FIRE_RESET:
+            if emulator.fire is not None:
+                if after_loss:      # EpisodicLifeEnv's reset: a no-op step
+                    emulator.repeat(0)
+                emulator.repeat(emulator.fire)
+                emulator.repeat(2)
+            self.lives = emulator.ale.lives()
+            return
+        self.lives = emulator.ale.lives()
+        if self.applies(self.fire_on_new_life):
+            emulator.repeat(emulator.fire)
+
+    def after_step(self):
+        """After a step: ``(ends_episode, restart_stack)``."""
+        ale = self.emulator.ale
+        lives = ale.lives()
+        life_lost = lives < self.lives and not ale.game_over()
+        self.lives = lives
+        ends = False
+        if life_lost and self.applies(self.episodic_life):
+            # A lost life ends the (training) episode; the game goes on.
+            ends = self.life_lost = True
+        elif life_lost:
+            self.start_life(after_loss=True)
+        return ends, life_lost and self.life_loss == 'new_stack'
+
+
+class LiveWindows:
+    """The live windows of ``--render`` (the game) and ``--render-b2w``
+    (the newest preprocessed frame, what the agent sees)."""
+
+    def __init__(self, env_id, game=False, agent_input=False):
+        self.game = viewer.LiveWindow(env_id) if game else None
+        self.agent_input = (viewer.LiveWindow(env_id + ' (agent input)',
+                                              zoom=3)
+                            if agent_input else None)
+
+    def show(self, rgb, frame):
+        if self.game is not None:
+            self.game.show(rgb)
+        if self.agent_input is not None:
+            self.agent_input.show(np.repeat(frame[:, :, None], 3, axis=2))
+
+    def close(self):
+        for window in (self.game, self.agent_input):
+            if window is not None:
+                window.close()
+
+
+class Monitor:
+    """MP4s of episodes 0, 1, 8, 27, ..., 1000, 2000, ... in ``folder``
+    (None: none)."""
+
+    def __init__(self, folder, fps):
+        self.folder, self.fps = folder, fps
+        self.episode_id = -1
+        self.writer = None
+
+    def new_episode(self):
+        self.episode_id += 1
+        self.close()
+        if self.folder and _is_monitored_episode(self.episode_id):
+            path = '{}/episode-{:06d}.mp4'.format(self.folder,
+                                                  self.episode_id)
+            self.writer = Mp4Writer(path, fps=self.fps)
+
+    def append(self, rgb):
+        if self.writer is not None:
+            self.writer.append(rgb)
+
+    def close(self):
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer.close()
+
+
 class GymEnvironment(chainerrl.env.Env):
     """An Atari game with frame skip, preprocessing and frame stacking.
 
@@ -285,93 +504,65 @@ class GymEnvironment(chainerrl.env.Env):
                  render_agent_input=False, monitor_dir=None,
                  episodic_life=False, fire_on_new_life=False,
                  max_pool=True, stack_fill='copies', life_loss='continue'):
-        if frame_buffer_length < 1:
-            raise ValueError('frame_buffer_length must be >= 1')
-        if stack_fill not in STACK_FILLS:
-            raise ValueError('stack_fill must be copies or zeros')
+        self.stack = FrameStack(frame_buffer_length, stack_fill)
         if life_loss not in LIFE_LOSSES:
             raise ValueError('life_loss must be continue or new_stack')
-        self.stack_fill = stack_fill
-        self.life_loss = life_loss
-        skips = frame_skip if isinstance(frame_skip, tuple) else (
-            frame_skip, frame_skip)
-        if not 1 <= skips[0] <= skips[1]:
-            raise ValueError('frame_skip must be >= 1 (low <= high)')
-        check_atari_id(env_id)
-        kwargs = dict(frameskip=1, obs_type='rgb')
-        if max_frames_per_episode is not None:
-            kwargs['max_num_frames_per_episode'] = max_frames_per_episode
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', DeprecationWarning)
-            self._gym_env = gymnasium.make(env_id, **kwargs)
-        self._atari = self._gym_env.unwrapped
-        self._ale = self._atari.ale
-        self._action_set = list(self._atari._action_set)
+        self.emulator = Emulator(env_id, frame_skip, max_frames_per_episode)
+        self.rules = LifeRules(self.emulator, episodic_life,
+                               fire_on_new_life, life_loss)
         self.frame_buffer_length = frame_buffer_length
+        self.stack_fill, self.life_loss = stack_fill, life_loss
+        self.episodic_life = episodic_life
+        self.fire_on_new_life = fire_on_new_life
         self.preprocessor = preprocessor or FramePreprocessor(84)
         self.frame_skip = frame_skip
-        self._skips = skips
-        # Agent steps per second of game time (the ALE runs at 60 frames/s).
-        self.step_rate = 120 / (skips[0] + skips[1])
+        self.step_rate = self.emulator.step_rate
         self.max_pool = max_pool
         self.noop_max = noop_max
         self.reward_filter = reward_filter
         self._next_seed = seed
-        self.episodic_life = episodic_life
-        self.fire_on_new_life = fire_on_new_life
-        self._lives = 0
-        self._life_lost = False
 
         size = self.preprocessor.size
-        self.action_space = gymnasium.spaces.Discrete(len(self._action_set))
+        self.action_space = gymnasium.spaces.Discrete(
+            len(self.emulator.action_set))
         self.observation_space = gymnasium.spaces.Box(
             0, 255, (frame_buffer_length, size, size), np.uint8)
-        self.action_meanings = self._atari.get_action_meanings()
-        self._fire = (self.action_meanings.index('FIRE')
-                      if 'FIRE' in self.action_meanings else None)
-
-        self._screens = np.zeros((2, 210, 160, 3), dtype=np.uint8)
-        self.rgb_frame = self._screens[0]
+        self.action_meanings = self.emulator.action_meanings
+        self.rgb_frame = self.emulator.screens[0]
         self._luma = None
-        self._frames = collections.deque(maxlen=frame_buffer_length)
-        self.episode_id = -1
-
-        self._game_window = (viewer.LiveWindow(env_id) if render_game
-                             else None)
-        self._input_window = (viewer.LiveWindow(env_id + ' (agent input)',
-                                                zoom=3)
-                              if render_agent_input else None)
+        self.windows = LiveWindows(env_id, render_game, render_agent_input)
         self.monitor_dir = monitor_dir
-        self._monitor = None
+        self.monitor = Monitor(monitor_dir, self.step_rate)
+
+    @property
+    def episode_id(self):
+        return self.monitor.episode_id
 
     @property
     def n_actions(self):
         return int(self.action_space.n)
 
-    def _grab(self, slot):
-        self._ale.getScreenRGB(self._screens[slot])
-
     @property
     def ram(self):
         """The emulator's 128 bytes of RAM now, ``(128,)`` uint8."""
-        return self._ale.getRAM()
+        return self.emulator.ale.getRAM()
 
     @property
     def screen(self):
         """The emulator's last screen alone, ``(210, 160, 3)`` uint8 (the
         one its RAM describes; :attr:`rgb_frame` is the maximum of the
         step's last two)."""
-        return self._ale.getScreenRGB()
+        return self.emulator.ale.getScreenRGB()
 
     def set_ram(self, address, value):
         """Write one byte of the emulator's RAM."""
-        self._ale.setRAM(address, value)
+        self.emulator.ale.setRAM(address, value)
 
     @property
     def sticky_actions(self):
         """Whether the emulator repeats the previous action at random
         (``-v0`` and ``ALE/...-v5`` ids)."""
-        return self._ale.getFloat('repeat_action_probability') > 0
+        return self.emulator.ale.getFloat('repeat_action_probability') > 0
 
     def clone_state(self):
         """Everything a step changes (the emulator with its random
@@ -379,17 +570,17 @@ class GymEnvironment(chainerrl.env.Env):
         count), for :meth:`restore_state`. ALE keeps the last action
         outside it: with :attr:`sticky_actions` a restored step need not
         replay alike."""
-        return (self._ale.cloneState(include_rng=True), list(self._frames),
-                self._screens.copy(), self._lives, self._life_lost)
+        return (self.emulator.ale.cloneState(include_rng=True),
+                self.stack.state(), self.emulator.screens.copy(),
+                self.rules.lives, self.rules.life_lost)
 
     def restore_state(self, state):
         """Go back to a :meth:`clone_state`."""
         ale_state, frames, screens, lives, life_lost = state
-        self._ale.restoreState(ale_state)
-        self._frames.clear()
-        self._frames.extend(frames)
-        self._screens[...] = screens
-        self._lives, self._life_lost = lives, life_lost
+        self.emulator.ale.restoreState(ale_state)
+        self.stack.restore(frames)
+        self.emulator.screens[...] = screens
+        self.rules.lives, self.rules.life_lost = lives, life_lost
 
     @property
     def luma_frame(self):
@@ -402,61 +593,13 @@ class GymEnvironment(chainerrl.env.Env):
         return self._luma
 
     def _observe(self, restart=False):
-        self.rgb_frame = (np.maximum(self._screens[0], self._screens[1])
-                          if self.max_pool else self._screens[1].copy())
+        self.rgb_frame = self.emulator.frame(self.max_pool)
         frame = self.preprocessor(self.rgb_frame)
         self._luma = None
-        if restart:
-            self._restart_stack(frame)
-        self._frames.append(frame)
-        self._show(frame)
-        if self._monitor is not None:
-            self._monitor.append(self.rgb_frame)
-        return np.stack(self._frames)
-
-    def _show(self, frame):
-        if self._game_window is not None:
-            self._game_window.show(self.rgb_frame)
-        if self._input_window is not None:
-            self._input_window.show(np.repeat(frame[:, :, None], 3, axis=2))
-
-    def _life_rules(self, setting):
-        """Resolve ``'auto'``: on for games with lives and a FIRE action."""
-        if setting == 'auto':
-            return self._ale.lives() > 0 and self._fire is not None
-        return bool(setting)
-
-    def _repeat(self, ale_action):
-        """Play ``ale_action`` for ``frame_skip`` frames, grabbing the last
-        two screens; returns the summed reward."""
-        low, high = self._skips
-        skip = low if low == high else int(
-            self._atari.np_random.integers(low, high + 1))
-        reward = 0.0
-        for k in range(skip):
-            reward += self._ale.act(ale_action)
-            if self._ale.game_over():
-                self._grab(0)
-                self._screens[1] = self._screens[0]
-                break
-            if k >= skip - 2:
-                self._grab(k - (skip - 2))
-        if skip == 1:
-            self._screens[0] = self._screens[1]
-        return reward
-
-    def _start_life(self, after_loss=False):
-        if self.fire_on_new_life == FIRE_RESET:
-            if self._fire is not None:
-                if after_loss:      # EpisodicLifeEnv's reset: a no-op step
-                    self._repeat(self._action_set[0])
-                self._repeat(self._action_set[self._fire])
-                self._repeat(self._action_set[2])
-            self._lives = self._ale.lives()
-            return
-        self._lives = self._ale.lives()
-        if self._life_rules(self.fire_on_new_life):
-            self._repeat(self._action_set[self._fire])
+        stacked = self.stack.push(frame, restart)
+        self.windows.show(self.rgb_frame, frame)
+        self.monitor.append(self.rgb_frame)
+        return stacked
 
     def reset(self, seed=None):
         """Start an episode; ``seed`` (or the constructor's) seeds it.
@@ -466,66 +609,31 @@ class GymEnvironment(chainerrl.env.Env):
         """
         if seed is None:
             seed, self._next_seed = self._next_seed, None
-        if self._life_lost:
-            self._life_lost = False
+        if self.rules.life_lost:
+            self.rules.life_lost = False
         else:
-            self._atari.reset(seed=seed)
-            if self.noop_max > 0:
-                for _ in range(int(self._atari.np_random.integers(
-                        1, self.noop_max + 1))):
-                    self._ale.act(self._action_set[0])
-                    if self._ale.game_over():
-                        self._atari.reset()
-            self._start_monitor()
-        self._start_life()
-        self._grab(0)
-        self._screens[1] = self._screens[0]
+            self.emulator.new_game(seed, self.noop_max)
+            self.monitor.new_episode()
+        self.rules.start_life()
+        self.emulator.first_screen()
         return self._observe(restart=True)
 
-    def _restart_stack(self, frame):
-        """Empty the stack and fill all but its newest slot (``frame``'s)
-        with copies of ``frame`` or zeros (:attr:`stack_fill`)."""
-        self._frames.clear()
-        fill = frame if self.stack_fill == 'copies' else np.zeros_like(frame)
-        for _ in range(self.frame_buffer_length - 1):
-            self._frames.append(fill)
-
     def step(self, action):
-        reward = self._repeat(self._action_set[int(action)])
-        terminated = self._ale.game_over(with_truncation=False)
-        truncated = self._ale.game_truncated()
-        lives = self._ale.lives()
-        life_lost = lives < self._lives and not self._ale.game_over()
-        self._lives = lives
-        if life_lost and self._life_rules(self.episodic_life):
-            # A lost life ends the (training) episode; the game goes on.
-            terminated = self._life_lost = True
-        elif life_lost:
-            self._start_life(after_loss=True)
+        reward = self.emulator.repeat(int(action))
+        ale = self.emulator.ale
+        terminated = ale.game_over(with_truncation=False)
+        truncated = ale.game_truncated()
+        ends, restart = self.rules.after_step()
+        terminated = terminated or ends
         if self.reward_filter is not None:
             reward = self.reward_filter(reward)
-        obs = self._observe(restart=life_lost
-                            and self.life_loss == 'new_stack')
+        obs = self._observe(restart=restart)
         info = {'needs_reset': bool(truncated and not terminated)}
         return obs, reward, bool(terminated), info
 
-    def _start_monitor(self):
-        self.episode_id += 1
-        if self._monitor is not None:
-            self._monitor.close()
-            self._monitor = None
-        if self.monitor_dir and _is_monitored_episode(self.episode_id):
-            path = '{}/episode-{:06d}.mp4'.format(self.monitor_dir,
-                                                  self.episode_id)
-            self._monitor = Mp4Writer(path, fps=self.step_rate)
-
     def close(self):
-        monitor, self._monitor = self._monitor, None
         try:
-            if monitor is not None:
-                monitor.close()
+            self.monitor.close()
         finally:
-            for window in (self._game_window, self._input_window):
-                if window is not None:
-                    window.close()
-            self._gym_env.close()
+            self.windows.close()
+            self.emulator.close()
