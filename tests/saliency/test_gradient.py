@@ -92,12 +92,45 @@ def test_all_frames_map_sums_every_frame_of_the_backward_pass(guided):
         GradientSaliency(frames='oldest')
 
 
-def test_guided_differs_from_vanilla_and_drops_negative_paths():
+def _two_path_model():
+    """A TinyModel with two paths to the chosen logit and the value: pixel
+    (0, 0) of the newest frame through a positive path, pixel (0, 1)
+    through a path whose gradient turns negative at the second layer."""
     model = TinyModel()
+    for p in model.params():
+        p.array[...] = 0
+    model.l1.W.array[0, 9] = 1.0        # newest frame's pixel (0, 0)
+    model.l1.W.array[1, 10] = 1.0       # newest frame's pixel (0, 1)
+    model.l1.b.array[:2] = 0.1          # both units active
+    model.l2.W.array[0, 0] = 1.0
+    model.l2.W.array[1, 1] = 1.0
+    model.l2.W.array[0, 1] = 0.5        # pixel (0, 1) also reaches unit 0
+    model.l2.b.array[:] = 0.1
+    model.pi.model.output.W.array[0, 0] = 1.0     # logit 0 reads unit 0
+    model.pi.model.output.W.array[0, 1] = -2.0    # minus unit 1: negative
+    model.pi.model.output.b.array[0] = 1.0        # action 0 is chosen
+    model.v.model.output.W.array[0, 0] = 1.0
+    return model
+
+
+def test_guided_drops_the_negative_paths_that_vanilla_keeps():
+    model = _two_path_model()
     x = _input()
     guided = GradientSaliency(guided=True)(model, x)
     vanilla = GradientSaliency(guided=False)(model, x)
-    assert not np.allclose(guided.actor, vanilla.actor)
+    # By hand, for logit 0 (every unit on the paths is active): vanilla
+    # d/dx00 = 1, d/dx01 = 0.5 * 1 (through unit 0) + (-2) * 1 (through
+    # unit 1) = -1.5; guided backprop passes only positive gradients, so
+    # unit 1's -2 is dropped at layer 2 and d/dx01 = 0.5.
+    expected = numpy_input_gradients(model, x, guided=True)[0][0, -1]
+    plain = numpy_input_gradients(model, x, guided=False)[0][0, -1]
+    assert expected[0, 0] == pytest.approx(1.0)
+    assert expected[0, 1] == pytest.approx(0.5)
+    assert plain[0, 1] == pytest.approx(-1.5)
+    np.testing.assert_allclose(np.abs(expected), guided.actor, atol=1e-6)
+    np.testing.assert_allclose(np.abs(plain), vanilla.actor, atol=1e-6)
+    # Every other pixel has no path at all.
+    assert not np.delete(guided.actor.ravel(), [0, 1]).any()
 
 
 def test_vanilla_gradient_equals_finite_differences():

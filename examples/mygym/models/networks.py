@@ -513,9 +513,6 @@ ARCHS = {
                         lambda: FramePreprocessor(84, gray='bt601'), None),
     'ChainerRLLSTM': Arch(lambda n, c: ChainerRLA3CLSTM(n, c),
                           lambda: FramePreprocessor(84, gray='bt601'), None),
-    # Greydanus' baby-a3c network, with its frames: rows 35..194, mean of
-    # R, G and B, scipy's imresize to 80x80 (byte-scaled, Pillow's
-    # bilinear filter).
     # The Nature CNN of today's libraries (Stable-Baselines3, CleanRL):
     # with policy and value heads, or with Q-values (imported DQN agents).
     'NatureAC': Arch(lambda n, c: NatureCNN(n, c),
@@ -525,6 +522,9 @@ ARCHS = {
     # ... with separate actor and critic bodies (two towers).
     'NatureAC2': Arch(lambda n, c: NatureCNN(n, c, towers=2),
                       lambda: FramePreprocessor(84, gray='bt601'), None),
+    # Greydanus' baby-a3c network, with its frames: rows 35..194, mean of
+    # R, G and B, scipy's imresize to 80x80 (byte-scaled, Pillow's
+    # bilinear filter).
     'GRU': Arch(lambda n, c: A3CGRUCNN(n, c),
                 lambda: FramePreprocessor(80, crop_rows=(35, 195),
                                           gray='mean', resample='imresize'),
