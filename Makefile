@@ -32,8 +32,8 @@ AGENT ?= examples/mygym/pretrained/pong
 # One episode of the shipped Pong agent with guided saliency, offline.
 demo: $(STAMP)
 	$(PY) examples/mygym/train_a3c_gym.py 1 --env PongNoFrameskip-v4 \
-		--demo --load $(AGENT) --eval-n-runs 1 --saliency guided \
-		--outdir $(DEMO_DIR) --video-dir $(DEMO_DIR)/videos --overwrite
+		--demo --load $(AGENT) --eval-n-runs 1 --methods guided \
+		--outdir $(DEMO_DIR) --out $(DEMO_DIR)/videos --overwrite
 
 BREAKOUT ?= examples/mygym/pretrained/breakout-lstm
 BREAKOUT_DIR ?= results/demo-breakout
@@ -44,12 +44,12 @@ BREAKOUT_DIR ?= results/demo-breakout
 demo-breakout: $(STAMP)
 	$(PY) examples/mygym/train_a3c_gym.py 1 --env BreakoutNoFrameskip-v4 \
 		--arch LSTM --demo --load $(BREAKOUT) --eval-n-steps 3000 \
-		--saliency guided --outdir $(BREAKOUT_DIR) \
-		--video-dir $(BREAKOUT_DIR)/videos --overwrite \
+		--methods guided --outdir $(BREAKOUT_DIR) \
+		--out $(BREAKOUT_DIR)/videos --overwrite \
 		--record-rollout $(BREAKOUT_DIR)/rollout.npz
 	$(PY) examples/mygym/saliency_app.py \
 		--rollout $(BREAKOUT_DIR)/rollout.npz --start-frame 1000 \
-		--end-frame 1039 --method greydanus --workers 2 \
+		--end-frame 1039 --methods greydanus --workers 2 \
 		--out $(BREAKOUT_DIR)/app --overwrite
 
 BOXING ?= examples/mygym/pretrained/boxing
@@ -63,7 +63,7 @@ demo-boxing: $(STAMP)
 		--outdir $(BOXING_DIR) --t-max 5 --lr 7e-4 --min_reward -500 \
 		--beta 1e-2 --reward-scale-factor 1.0 --rmsprop-epsilon 0.1 \
 		--demo --load $(BOXING) --eval-n-runs 1 \
-		--video-dir $(BOXING_DIR)/videos --overwrite
+		--out $(BOXING_DIR)/videos --overwrite
 
 clean:
 	rm -rf $(VENV) .pytest_cache

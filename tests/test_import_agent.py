@@ -43,12 +43,12 @@ def test_the_checkpoint_says_what_it_is_and_how_it_plays(imported):
     env = environment_for(info, seed=0)
     assert env.preprocessor.resample == 'imresize'
     env.reset()
-    assert env._ale.getEpisodeFrameNumber() == 0
+    assert env.emulator.ale.getEpisodeFrameNumber() == 0
     skips = []
     for _ in range(60):
-        before = env._ale.getEpisodeFrameNumber()
+        before = env.emulator.ale.getEpisodeFrameNumber()
         env.step(0)
-        skips.append(env._ale.getEpisodeFrameNumber() - before)
+        skips.append(env.emulator.ale.getEpisodeFrameNumber() - before)
         np.testing.assert_array_equal(env.rgb_frame, env.screen)
     env.close()
     assert set(skips) == {2, 3, 4}

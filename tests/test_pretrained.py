@@ -103,7 +103,7 @@ def bricks_in_a_game(agent, seed):
             obs, reward, done, _ = env.step(agent.act(obs))
             bricks += reward > 0     # 1, 4 or 7 points: one brick
             steps += 1
-            if first_life is None and env._ale.lives() < 5:
+            if first_life is None and env.emulator.ale.lives() < 5:
                 first_life = bricks
     env.close()
     return (bricks if first_life is None else first_life), bricks

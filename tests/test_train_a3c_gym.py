@@ -138,9 +138,9 @@ def _one_line_error(capsys, argv, needle):
     (['1', '--steps', str(2 ** 60)], '--steps: must be <='),
     (['--steps', '5'], 'training needs the number of worker processes'),
     (['1', '--steps', '5', '--save-maps', '--saliency', 'greydanus'],
-     '--saliency, --save-maps only applies with --demo'),
+     '--methods, --save-maps only applies with --demo'),
     (['1', '--steps', '5', '--video-dir', 'v'],
-     '--video-dir only applies with --demo'),
+     '--out only applies with --demo'),
     (['1', '--steps', '5', '--optimizer', 'adam', '--rmsprop-epsilon',
       '0.1'], '--rmsprop-epsilon has no effect when training with Adam'),
 ])
@@ -293,7 +293,7 @@ def test_composite_demo_with_a_new_method(trained_run, tmp_path, capsys):
     assert sorted(p.name for p in video_dir.iterdir()) == [
         'episode-000-composite.mp4', 'episode-000-maps.npz']
     assert read_mp4(video_dir / 'episode-000-composite.mp4').shape == (
-        6, 516, 648, 3)
+        6, 540, 648, 3)
     maps = np.load(video_dir / 'episode-000-maps.npz')
     assert maps['critic_signed'].shape == (6, 84, 84)
     # At the blobs' grid points (every 5th pixel) the critic map is the
@@ -320,7 +320,7 @@ def test_unwritable_video_dir(trained_run, tmp_path, capsys):
                              '--video-dir', str(blocker / 'v')])
     assert rc == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and 'cannot write to --video-dir' in err
+    assert len(err.splitlines()) == 1 and 'cannot write to --out' in err
 
 
 def test_ctrl_c_mid_demo_leaves_playable_videos(

@@ -44,6 +44,7 @@ import gymnasium
 import numpy as np
 
 from media import viewer
+from kernels.colour import BT601_WEIGHTS, LUMA_WEIGHTS, luminance
 from kernels.imresize import PillowBilinear, bytescale
 from kernels.resample import area_matrix, bilinear_matrix, resize
 from media.video import Mp4Writer
@@ -52,10 +53,6 @@ gymnasium.register_envs(ale_py)
 # The emulator's version banner would be the noise around every error line.
 ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
-LUMA_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-# ITU-R BT.601, the weights of OpenCV's COLOR_RGB2GRAY (ChainerRL's Atari
-# wrappers).
-BT601_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 RESAMPLERS = {'area': area_matrix, 'bilinear': bilinear_matrix}
 # scipy's imresize of a float frame (:mod:`kernels.imresize`): byte-scaled
 # by the frame's extremes, then Pillow's antialiased bilinear filter.
@@ -136,11 +133,6 @@ def game_or_id(env_id):
         return game_of(env_id)
     except UnknownGameError:
         return env_id
-
-
-def luminance(rgb):
-    """BT.709 luminance of ``(..., 3)`` RGB values, as float32 ``(...)``."""
-    return np.asarray(rgb, dtype=np.float32) @ LUMA_WEIGHTS
 
 
 class FramePreprocessor:

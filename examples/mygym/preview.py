@@ -8,7 +8,7 @@ A still of the shipped Pong agent::
 plays it with guided saliency (seeded, as the demo) and draws step
 ``--step`` of its two videos: the actor's map in green on the left, the
 critic's in red on the right, each over the game frame's luminance and
-scaled to its own maximum (``--saliency-scale frame``). With ``--frames
+scaled to its own maximum (``--scale frame``). With ``--frames
 N`` it draws steps ``step, step + stride, ...`` (N of them) into an
 animation (``.gif`` or ``.webp``) played at ``--fps``; the README's
 picture is the shipped Boxing agent, drawn by the command written under

@@ -206,7 +206,7 @@ def build_parser():
                             'saliency_app.py')
     shows.add_argument('--overwrite', action='store_true',
                        help='replace the files an earlier demo left in '
-                            '--video-dir (as a whole: none of them stays)')
+                            '--out (as a whole: none of them stays)')
     shows.add_argument('--greedy', action='store_true',
                        help='act on the most probable action instead of '
                             'sampling from the policy (A3C and Greydanus\' '

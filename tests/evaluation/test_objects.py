@@ -42,7 +42,7 @@ def test_ram_positions_match_the_pixels(env_id, game, colours):
     offsets = {name: collections.Counter() for name in colours}
     for _ in range(700):
         env.step(rng.randint(env.n_actions))
-        rgb = env._ale.getScreenRGB()
+        rgb = env.emulator.ale.getScreenRGB()
         found = objects.objects(game, env.ram)
         for name, (colour, rows, size) in colours.items():
             pixels = _pixel_box(rgb, colour, rows)
@@ -87,10 +87,10 @@ def test_space_invaders_positions_match_the_pixels():
     env.reset()
     rng = np.random.RandomState(2)
     checked = collections.Counter()
-    previous = env._ale.getScreenRGB()
+    previous = env.emulator.ale.getScreenRGB()
     for t in range(3000):
         env.step(rng.choice([1, 1, 2, 3, 4, 5]))
-        rgb = env._ale.getScreenRGB()
+        rgb = env.emulator.ale.getScreenRGB()
         found = objects.objects('space_invaders', env.ram)
         if t % 7 == 0:
             aliens = _pixel_box(rgb, (134, 134, 29), (30, 180))

@@ -22,7 +22,7 @@ PASS_MASS_RATIO = 2.0
 ABOVE_RANDOM = 0.1
 AGREES = 0.3
 # The smallest samples a verdict is called on (see docs/methods.md).
-MIN_FRAMES = 24
+MIN_FRAMES = 40
 MIN_INTERVENTIONS = 12
 
 TOO_FEW_FRAMES = 'too few frames'

@@ -21,6 +21,7 @@ import numpy as np
 from media import viewer
 from media.composite import composite_frame
 from common.outputs import OutputError, save_npz
+from kernels.colour import luma8
 from kernels.resample import bilinear_taps
 from media.video import Mp4Writer
 
@@ -45,8 +46,7 @@ def to_unit(saliency_map, peak):
 def luma_of(rgb):
     """BT.709 luminance of ``(h, w, 3)`` uint8 RGB as ``(h, w)`` uint8, as
     the environment gives it to the demo."""
-    from env_gym_chainer import luminance
-    return np.clip(np.rint(luminance(rgb)), 0, 255).astype(np.uint8)
+    return luma8(rgb)
 
 
 def background_of(step_or_rgb, background):
