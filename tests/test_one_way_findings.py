@@ -121,9 +121,11 @@ def test_a_refused_demo_creates_nothing(tmp_path):
     assert not (tmp_path / 'v').exists()
 
 
-def test_a_refused_app_run_creates_nothing(tmp_path):
-    status, _, err = run('saliency_app.py --rollout missing.npz '
-                         '--start-frame 0 --end-frame 1 --out app', tmp_path)
+def test_a_refused_app_run_creates_nothing(tmp_path, rollout):
+    # Refused once the checkpoint is read: another game's agent.
+    status, _, err = run(
+        'saliency_app.py --rollout {} --start-frame 0 --end-frame 1 '
+        '--load {} --out app'.format(rollout, BOXING), tmp_path)
     assert status == 2 and one_line(err)
     assert not (tmp_path / 'app').exists()
 
