@@ -105,3 +105,20 @@ def test_readme_picture_is_the_boxing_animation():
     frames, durations, loop = frames_of(path)
     assert len(frames) == 150 and loop == 0
     assert frames[0].shape == (444, 648, 3) and durations[0] == 67
+
+
+def test_episode_scale_shares_one_peak_over_the_steps_drawn(tmp_path):
+    frame_scaled, shared = tmp_path / 'f.webp', tmp_path / 'e.webp'
+    common = ['--step', '30', '--frames', '3', '--video-scale', '1']
+    assert preview.main(common + ['--out', str(frame_scaled)]) == 0
+    assert preview.main(common + ['--scale', 'episode', '--out',
+                                  str(shared)]) == 0
+    each, _, _ = frames_of(frame_scaled)
+    one, _, _ = frames_of(shared)
+    # One peak for all steps: no frame is brighter than at its own peak,
+    # and those whose own peak is below the shared one are dimmer.
+    own = [f[:210, :160, 1].astype(int).mean() for f in each]
+    common_peak = [f[:210, :160, 1].astype(int).mean() for f in one]
+    for mine, theirs in zip(own, common_peak):
+        assert theirs <= mine + 1
+    assert sum(common_peak) < sum(own) - 1

@@ -27,10 +27,12 @@ import chainerrl_compat  # noqa: F401
 from evaluation import episodes
 from agents import environment_for, load_for_tool
 from models.checkpoint import CheckpointError
-from common.cli import (SEED, OneLineParser, UsageError, add_flag,
+from common.cli import (SCALE_HELP, SEED, OneLineParser, UsageError,
+                        add_flag,
                         add_game_flags, add_picture_flags,
                         check_output_file, finite_float,
-                        int_in, method_list, one_method, run_main)
+                        int_in, method_list, one_method, run_main,
+                        scale_name)
 from common.outputs import written_whole
 from media.render import background_of, captioned_pair
 from saliency import METHODS, make_saliency
@@ -55,6 +57,8 @@ def build_parser():
              help='saliency method (default: guided)')
     add_flag(p, 'seed', type=SEED, default=0,
              help='seed of the game and the agent, as in the demo')
+    add_flag(p, 'scale', type=scale_name, default='frame',
+             help=SCALE_HELP + ' (here: over the steps drawn)')
     add_picture_flags(p)
     p.add_argument('--frames', type=int_in(1, 5000), default=1,
                    help='steps to draw; more than one makes an animation '
@@ -75,15 +79,18 @@ def build_parser():
 ANIMATIONS = ('.gif', '.webp')
 
 
-def side_by_side(step, index, method, video_scale, background='luma'):
+def side_by_side(step, index, method, video_scale, background='luma',
+                 peaks=None):
     """The actor's and the critic's video frames of one :class:`DemoStep`
-    (agent step ``index``), each scaled to its own peak, captioned as the
-    demo's, with a white gap between them."""
+    (agent step ``index``), each scaled to its own peak (or to ``peaks``,
+    the actor's and the critic's), captioned as the demo's, with a white
+    gap between them."""
     result = step.result
+    if peaks is None:
+        peaks = (float(result.actor.max()), float(result.critic.max()))
     actor, critic = captioned_pair(
         background_of(step, background), result.actor, result.critic,
-        float(result.actor.max()), float(result.critic.max()), method,
-        index, video_scale)
+        *peaks, method, index, video_scale)
     gap = np.full((actor.shape[0], 8, 3), 255, dtype=np.uint8)
     return np.concatenate([actor, gap, critic], axis=1)
 
@@ -137,8 +144,12 @@ def run(args):
         raise UsageError('the episode ended before step {}'.format(last))
     # Drawn one at a time as they are written: only the encoded frames
     # stay in memory.
+    peaks = None
+    if args.scale == 'episode':     # the peak over the steps drawn
+        peaks = tuple(max(float(getattr(s.result, name).max())
+                          for s in keep.steps) for name in ('actor', 'critic'))
     pictures = (side_by_side(step, args.step + k * args.stride, method,
-                             args.video_scale, args.background)
+                             args.video_scale, args.background, peaks)
                 for k, step in enumerate(keep.steps))
     with written_whole(args.out) as tmp:
         if animated:
