@@ -50,7 +50,9 @@ from evaluation.intervention_study import (example_index, measure,
 from evaluation.interventions import InterventionError, movable
 from evaluation.cluster import ClusterError, ClusterMaps
 from evaluation.cluster import from_flags as cluster_from_flags
-from evaluation.report import plot_intervention, write_report
+from evaluation.report import page_html, plot_intervention, write_report
+from media.page import page_data, write_page
+from saliency import policy_only
 from evaluation.rollout import check_fits
 from evaluation.study import (MAPS, Evaluation, object_positions,
                               play_frames, rollout_frames)
@@ -228,9 +230,9 @@ def _run(args, cluster):
     finally:
         bar.close()
     prepare_output_folder(args.out, args.overwrite)     # the first output
-    interventions = None
+    interventions = shown = None
     if args.interventions:
-        interventions = run_interventions(agent, info, methods, args)
+        interventions, shown = run_interventions(agent, info, methods, args)
     seconds = time.perf_counter() - started
     report = {'checkpoint': args.load, 'env': env_id, 'frames': n,
               'stride': args.stride, 'seed': args.seed,
@@ -248,9 +250,45 @@ def _run(args, cluster):
         report['interventions'] = interventions
     path = write_report(args.out, report, evaluation.stages, verdicts,
                         evaluation.curves, examples, states, seconds)
+    page = write_page(os.path.join(args.out, 'report.html'), report_page(
+        report, evaluation.stages, verdicts, examples, states, frames,
+        model, shown))
     print('{} frames, {} methods in {:.0f} s: {}'.format(
         n, len(results), seconds, path))
+    print('to browse (open in a browser): {}'.format(page))
     return 0
+
+
+def report_page(report, stages, verdicts, examples, states, frames, model,
+                interventions):
+    """The report's page (:mod:`media.page`): every frame with each
+    method's maps, the randomised networks' beside them (the stage
+    slider), the agent's policy and value, and the verdicts, terms and
+    interventions (:func:`evaluation.report.page_html`)."""
+    recurrent = frames['recurrent_states']
+    probs, values = [], []
+    with chainer.using_config('train', False):
+        for i, state in enumerate(states):
+            result = policy_only(model, state[None], None if recurrent is None
+                                 else recurrent[i])
+            probs.append(result.action_probs)
+            values.append(result.value)
+    methods = {name: (trained[0], trained[1],
+                      [(actor, critic) for actor, critic in randomised])
+               for name, (trained, randomised) in examples.items()}
+    data = page_data(
+        'Faithfulness report: {} on {}'.format(report['checkpoint'],
+                                               report['env']),
+        np.rint(states[:, -1] * 255).astype(np.uint8), methods,
+        unit='frame',
+        subtitle=('{} frames, every {}th step; the network input (newest '
+                  'frame); the stage slider shows the maps of the networks '
+                  'randomised layer by layer').format(report['frames'],
+                                                      report['stride']),
+        values=values, probs=np.stack(probs), actions=frames['actions'],
+        zoom=4, stages=stages,
+        report_html=page_html(report, verdicts, interventions))
+    return data
 
 
 def run_interventions(agent, info, methods, args):
@@ -290,7 +328,7 @@ def run_interventions(agent, info, methods, args):
         shown = {name: maps[pick] for name, maps in all_maps.items()}
         plot_intervention(records[pick], shown, args.radius,
                           os.path.join(args.out, 'intervention.png'))
-    return section
+    return section, (records, all_maps, kl)
 
 
 def main(argv=None):

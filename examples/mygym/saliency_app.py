@@ -17,7 +17,10 @@ was seen with):
   ``--background colour``; a caption band with the map, the method and
   the frame's step), one video frame per rollout frame;
 * ``maps.npz``: ``frames`` (the indices), ``actor`` and ``critic``
-  ``(n, H, W)`` float32 raw maps.
+  ``(n, H, W)`` float32 raw maps (of the first of ``--methods``; the
+  others' as ``actor_<method>``, ``critic_<method>``);
+* ``index.html``: every method's maps to browse in a browser
+  (:mod:`media.page`).
 
 Each map is scaled by its own maximum (``--scale frame``) or by the maximum
 over the range (``--scale episode``; ``range`` is taken as the same).
@@ -43,10 +46,11 @@ from common.cli import (SCALE_HELP, OneLineParser, UsageError, add_flag,
                         add_cluster_flags, add_picture_flags,
                         add_scoring_flags, check_device,
                         check_output_folder, finite_float, int_at_least,
-                        int_in, method_list, one_method,
+                        int_in, method_list,
                         prepare_output_folder, run_main, scale_name)
 from common.outputs import save_npz
-from media.render import background_of, captioned_pair
+from media.page import page_data, write_page
+from media.render import background_of, captioned_pair, luma_of
 from evaluation.cluster import ClusterError, ClusterMaps
 from evaluation.cluster import from_flags as cluster_from_flags
 from evaluation.rollout import check_fits, load_rollout
@@ -232,10 +236,12 @@ def compute_maps(model, phi, observations, frames, method, workers,
 
 
 def write_outputs(out, rgb_frames, frames, actor, critic, method, scale,
-                  fps, video_scale=2, background='luma'):
+                  fps, video_scale=2, background='luma', others=None):
     """``actor.mp4`` and ``critic.mp4`` (drawn as the demo draws them,
     :mod:`media.render`: one captioned video frame per rollout frame) and
-    ``maps.npz`` in ``out``; returns their paths."""
+    ``maps.npz`` in ``out`` (with ``others``, ``{method: (actor,
+    critic)}``, also ``actor_<method>`` and ``critic_<method>``); returns
+    their paths."""
     os.makedirs(out, exist_ok=True)
     paths = [os.path.join(out, name + '.mp4') for name in ('actor',
                                                            'critic')]
@@ -252,13 +258,35 @@ def write_outputs(out, rgb_frames, frames, actor, critic, method, scale,
             actor_video.append(pictures[0])
             critic_video.append(pictures[1])
     maps_path = os.path.join(out, 'maps.npz')
+    extra = {}
+    for name, (other_actor, other_critic) in (others or {}).items():
+        extra['actor_' + name], extra['critic_' + name] = (other_actor,
+                                                           other_critic)
     save_npz(maps_path, frames=np.asarray(frames), actor=actor,
-             critic=critic)
+             critic=critic, **extra)
     return paths + [maps_path]
 
 
+def app_page(args, arrays, meta, frames, maps):
+    """The browsable page of the frames computed (:mod:`media.page`)."""
+    index = np.asarray(frames)
+    probs = arrays.get('action_probs')
+    values = arrays.get('values')
+    return page_data(
+        '{}: frames {}..{}'.format(meta.get('env') or 'rollout', frames[0],
+                                   frames[-1]),
+        np.stack([luma_of(f) for f in arrays['frames'][index]]), maps,
+        labels=frames, unit='frame',
+        subtitle='{} of {}; methods: {}'.format(
+            os.path.basename(args.rollout), meta.get('checkpoint') or
+            meta['arch'], ', '.join(maps)),
+        values=None if values is None else values[index],
+        probs=None if probs is None else probs[index],
+        actions=arrays['actions'][index])
+
+
 def run(args):
-    args.method = one_method(args.methods)
+    args.method = args.methods[0]
     if args.start_frame > args.end_frame:
         raise UsageError('--start-frame {} is after --end-frame {}'.format(
             args.start_frame, args.end_frame))
@@ -300,36 +328,51 @@ def _run(args, arrays, meta, cluster):
     except ValueError as e:
         raise UsageError(str(e))
     try:
-        method = make_saliency(args.method, chunk=args.chunk,
-                               device=args.device, model=model,
-                               scoring=args.scoring)
+        made = {name: make_saliency(name, chunk=args.chunk,
+                                    device=args.device, model=model,
+                                    scoring=args.scoring)
+                for name in args.methods}
     except ValueError as e:
         raise UsageError(str(e))
     frames = list(range(args.start_frame, args.end_frame + 1))
     status = 0
-    try:
-        if cluster is not None:
-            actor, critic = compute_maps_on(
-                cluster, model, meta, arrays['observations'], frames,
-                args.method, args.chunk, recurrent_states,
-                scoring=args.scoring)
-        else:
-            actor, critic = compute_maps(model, phi, arrays['observations'],
-                                         frames, method,
-                                         min(args.workers, len(frames)),
-                                         recurrent_states)
-    except Interrupted as stop:
-        if not stop.frames:
-            raise
-        print('saliency_app.py: interrupted: writing the {} frames done'
-              .format(len(stop.frames)), file=sys.stderr)
-        frames, actor, critic, status = (stop.frames, stop.actor,
-                                         stop.critic, 130)
+    maps = {}           # method -> (actor, critic), every method's frames
+    for name, method in made.items():
+        try:
+            if cluster is not None:
+                maps[name] = compute_maps_on(
+                    cluster, model, meta, arrays['observations'], frames,
+                    name, args.chunk, recurrent_states,
+                    scoring=args.scoring)
+            else:
+                maps[name] = compute_maps(
+                    model, phi, arrays['observations'], frames, method,
+                    min(args.workers, len(frames)), recurrent_states)
+        except Interrupted as stop:
+            if not stop.frames:
+                if not maps:
+                    raise
+                stop.frames = frames    # keep the methods already done
+            else:
+                frames = stop.frames
+                maps[name] = (stop.actor, stop.critic)
+                maps = {m: (a[:len(frames)], c[:len(frames)])
+                        for m, (a, c) in maps.items()}
+            print('saliency_app.py: interrupted: writing the {} frames '
+                  'done of {}'.format(len(frames), ', '.join(maps)),
+                  file=sys.stderr)
+            status = 130
+            break
     prepare_output_folder(args.out, args.overwrite)     # the first output
+    actor, critic = maps[args.method]
     paths = write_outputs(args.out, arrays['frames'], frames, actor, critic,
                           args.method, args.scale, args.fps,
-                          args.video_scale, args.background)
-    print('{} saliency of frames {}..{}:'.format(args.method, frames[0],
+                          args.video_scale, args.background,
+                          others={m: v for m, v in maps.items()
+                                  if m != args.method})
+    paths.append(write_page(os.path.join(args.out, 'index.html'),
+                            app_page(args, arrays, meta, frames, maps)))
+    print('{} saliency of frames {}..{}:'.format(', '.join(maps), frames[0],
                                                  frames[-1]))
     for path in paths:
         print('  ' + path)

@@ -36,7 +36,7 @@ from models.checkpoint import (CheckpointError, clean_folder,
                                read_checkpoint_info)
 from common.cli import (SCALE_HELP, SEED, OneLineParser, UsageError,
                         add_flag, add_picture_flags, add_scoring_flags,
-                        method_list, one_method,
+                        method_list,
                         scale_name,
                         check_device, check_output_file,
                         check_output_folder, check_writable_folder,
@@ -45,10 +45,11 @@ from common.cli import (SCALE_HELP, SEED, OneLineParser, UsageError,
 from env_gym_chainer import GymEnvironment, UnknownGameError, check_atari_id
 from models.optimizers import OPTIMIZERS
 from common.outputs import OutputError, signals_deferred
+from media.page import PageRecorder
 from media.render import SaliencyRecorder
 from evaluation.rollout import RolloutRecorder
 from saliency import METHODS as SALIENCY_METHODS
-from saliency import make_saliency, policy_only
+from saliency import make_methods, policy_only
 
 
 DEFAULT_ENV = 'PongNoFrameskip-v4'
@@ -225,7 +226,10 @@ DEMO_ONLY = ('methods', 'chunk', 'device', 'scale',
 
 def check_flags(parser, args):
     """Refuse, in one line, flags the run would silently ignore."""
-    args.method = one_method(args.methods)
+    if 'none' in args.methods and len(args.methods) > 1:
+        raise UsageError('--methods none (no maps) cannot be combined with '
+                         'methods')
+    args.method = args.methods[0]     # the videos'; the pages hold all
     if args.workers is not None:
         if args.processes not in (None, args.workers):
             raise UsageError('--workers {} and {} worker processes given: '
@@ -452,13 +456,13 @@ def run_demo(args, agent, make_env, video_dir):
         prepare_output_folder(video_dir, args.overwrite)
     if args.method != 'none':
         try:
-            agent.saliency = make_saliency(
-                args.method, chunk=args.chunk,
+            agent.saliency = make_methods(
+                args.methods, chunk=args.chunk,
                 device=args.device, model=agent.model, scoring=args.scoring)
         except ValueError as e:
             raise UsageError(str(e))
     env = make_env(0, test=True)
-    recorder = rollout = None
+    recorder = rollout = pages = None
     observers = []
     if args.method != 'none':
         recorder = SaliencyRecorder(
@@ -468,6 +472,10 @@ def run_demo(args, agent, make_env, video_dir):
             action_names=env.action_meanings, method=args.method,
             background=args.background)
         observers.append(recorder)
+        pages = PageRecorder(video_dir, '{} · {}'.format(
+            args.env, os.path.basename(os.path.normpath(args.load))),
+            args.method, env.action_meanings)
+        observers.append(pages)
     if args.record_rollout:
         # Without maps to draw, the rollout still needs each step's policy.
         agent.saliency = agent.saliency or policy_only
@@ -492,7 +500,7 @@ def run_demo(args, agent, make_env, video_dir):
         # removed.
         with signals_deferred():
             failures = _finish_demo_outputs(args, env, recorder, rollout,
-                                            video_dir)
+                                            video_dir, pages)
     if failures:
         raise OutputError('; '.join(failures))
     stats = episodes.summary(scores)
@@ -502,7 +510,8 @@ def run_demo(args, agent, make_env, video_dir):
     return 0
 
 
-def _finish_demo_outputs(args, env, recorder, rollout, video_dir):
+def _finish_demo_outputs(args, env, recorder, rollout, video_dir,
+                         pages=None):
     """Close the environment and the outputs; returns what failed."""
     failures = []
     try:
@@ -518,6 +527,15 @@ def _finish_demo_outputs(args, env, recorder, rollout, video_dir):
             print('saliency files ({} saliency) in {}:'.format(
                 args.method, video_dir), flush=True)
             for path in recorder.files:
+                print('  ' + path, flush=True)
+    if pages is not None:
+        try:
+            pages.close()
+        except OutputError as e:
+            failures.append(str(e))
+        if pages.files:
+            print('pages to browse (open in a browser):', flush=True)
+            for path in pages.files:
                 print('  ' + path, flush=True)
     if rollout is not None:
         try:

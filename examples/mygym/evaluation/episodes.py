@@ -8,7 +8,8 @@ acted on, the game frame it was made from and that frame's luminance (both
 as the environment computed them), the agent's
 :class:`saliency.SaliencyResult` with the action taken, and the emulator's
 RAM (for object positions, :mod:`objects`). Observers have
-``observe(step)`` and ``end_episode()``.
+``observe(step)`` and ``end_episode()``, and may have ``rewarded(reward)``,
+called with the reward of each step's action once the step is played.
 """
 import collections
 import logging
@@ -55,6 +56,9 @@ def play_episodes(env, agent, n_episodes=None, max_episode_len=None,
                         observer.observe(step)
             obs, reward, done, info = (env.step(action) if play is None
                                        else play(env, action, steps))
+            for observer in observers:
+                if hasattr(observer, 'rewarded'):
+                    observer.rewarded(reward)
             total += reward
             length += 1
             steps += 1

@@ -361,7 +361,7 @@ def write_report(out, report, stages, verdicts, curves, examples, states,
                        os.path.join(out, 'randomization.png'))
     plot_curves(curves, list(methods), os.path.join(out, 'curves.png'))
     for name, (trained, randomised) in examples.items():
-        plot_examples(name, states, trained, randomised,
+        plot_examples(name, states, trained, randomised[-1],
                       os.path.join(out, 'examples-{}.png'.format(name)))
     with written_whole(os.path.join(out, 'report.json')) as tmp:
         with open(tmp, 'w') as f:
@@ -371,3 +371,83 @@ def write_report(out, report, stages, verdicts, curves, examples, states,
         with open(tmp, 'w') as f:
             f.write(markdown(report, stages, verdicts, seconds))
     return path
+
+
+# ------------------------------------------------------------- the page
+
+def _png_uri(picture):
+    import base64
+    import io
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format='PNG', optimize=True)
+    return 'data:image/png;base64,' + base64.b64encode(
+        buffer.getvalue()).decode('ascii')
+
+
+def _intervention_strip(record, maps):
+    """Before and after, then the actor's and the critic's maps before and
+    after over them (green, red), 4 times magnified, as one picture."""
+    before, after = record['obs'][-1], record['moved_obs'][-1]
+    first = _pair(before, maps['actor'][0], maps['critic'][0])
+    second = _pair(after, maps['actor'][1], maps['critic'][1])
+    grey = [np.repeat(_input_luma(f)[..., None], 3, axis=2)
+            for f in (before, after)]
+    gap = np.full((before.shape[0], 2, 3), 255, np.uint8)
+    row = []
+    for picture in grey + [first[0], second[0], first[1], second[1]]:
+        row += [picture, gap]
+    row = np.concatenate(row[:-1], axis=1)
+    return np.repeat(np.repeat(row, 3, axis=0), 3, axis=1)
+
+
+def page_html(report, verdicts, interventions=None, limit=40):
+    """The report page's own section: the verdict table, each term's
+    definition a click away, and the interventions as before/after with
+    both maps (``interventions``: ``(records, maps, kl)`` of the run, at
+    most ``limit`` shown)."""
+    from html import escape
+    called = all(v[m]['called'] for v in verdicts.values() for m in MAPS)
+    out = ['<h2>Verdicts</h2>',
+           '<p>On {} frames{} (<a href="report.md">report.md</a> has the '
+           'tables and plots).</p>'.format(
+               report['frames'], '' if called else ': {}, at least {} are '
+               'needed to call a verdict'.format(TOO_FEW_FRAMES, MIN_FRAMES)),
+           '<table><tr><th>method</th><th>map</th><th>randomisation check'
+           '</th><th>points at objects</th><th>deletion beats random</th>'
+           '<th>insertion beats random</th></tr>']
+    for name in report['methods']:
+        for map_name in MAPS:
+            v = verdicts[name][map_name]
+
+            def say(flag, yes, no):
+                return _yes(flag, yes, no) if v['called'] or flag is None \
+                    else TOO_FEW_FRAMES
+            cells = [name, map_name, say(v['randomization'], 'passes',
+                                         'fails'),
+                     say(v['pointing'], 'yes', 'no'),
+                     say(v['deletion'], 'yes', 'no'),
+                     say(v['insertion'], 'yes', 'no')]
+            out.append('<tr>' + ''.join('<td>{}</td>'.format(escape(c))
+                                        for c in cells) + '</tr>')
+    out.append('</table><h2>Terms</h2>')
+    out += ['<details><summary>{}</summary>{}.</details>'.format(
+        escape(term), escape(text)) for term, text in TERMS.items()]
+    if interventions:
+        records, maps, kl = interventions
+        out.append('<h2>Interventions</h2><p>{} kept; the first {} shown: '
+                   'before, after, actor before, actor after, critic '
+                   'before, critic after.</p>'.format(
+                       len(records), min(limit, len(records))))
+        for i, record in enumerate(records[:limit]):
+            kind = 'removal' if record['new'] is None else 'move'
+            out.append('<div class="iv" id="iv-{}"><p>{} {} {}, KL {}</p>'
+                       .format(i, i, escape(record['object']), kind,
+                               fmt(kl[i], 3)))
+            for name, by_record in maps.items():
+                out.append('<div>{}<br><img alt="{} {}" src="{}"></div>'
+                           .format(escape(name), escape(name), i,
+                                   _png_uri(_intervention_strip(
+                                       record, by_record[i]))))
+            out.append('</div>')
+    return '\n'.join(out)

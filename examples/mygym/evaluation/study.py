@@ -211,7 +211,7 @@ class Evaluation:
                         trained[m], self.positions, self.args.radius)
                 entry[map_name] = metrics
             report[name] = entry
-            examples[name] = (trained, randomised[-1])
+            examples[name] = (trained, randomised)   # every stage
         return report, examples
 
 

@@ -109,7 +109,44 @@ def make_saliency(name, chunk=64, device='cpu', model=None, scoring='auto'):
     return method
 
 
+class SeveralMethods:
+    """Several saliency methods on the same inputs: the first one's
+    :class:`SaliencyResult` (the action, the videos) with the others' maps
+    of the same input and recurrent state in ``others``.
+
+    Args:
+        methods (dict): name -> method, in the order given.
+    """
+
+    def __init__(self, methods):
+        self.methods = dict(methods)
+        self.names = list(self.methods)
+
+    def check_model(self, model):
+        for method in self.methods.values():
+            method.check_model(model)
+
+    def __call__(self, model, state, recurrent_state=None):
+        first = self.methods[self.names[0]]
+        result = first(model, state, recurrent_state)
+        result.others = {}
+        for name in self.names[1:]:
+            other = self.methods[name](model, state, recurrent_state)
+            result.others[name] = (other.actor, other.critic)
+        return result
+
+
+def make_methods(names, chunk=64, device='cpu', model=None,
+                 scoring='auto'):
+    """:func:`make_saliency` of one name, or :class:`SeveralMethods` of
+    several (the first one's result, the others' maps beside it)."""
+    made = {name: make_saliency(name, chunk, device, model, scoring)
+            for name in names}
+    return made[names[0]] if len(names) == 1 else SeveralMethods(made)
+
+
 __all__ = ['METHODS', 'ActionSaliency', 'BlurredWindowSaliency',
            'GradientSaliency', 'GreydanusSaliency',
            'PerturbationSaliency', 'SaliencyMethod', 'SaliencyResult',
-           'XAITKSaliency', 'make_saliency', 'policy_only', 'policy_scores']
+           'SeveralMethods', 'XAITKSaliency', 'make_methods',
+           'make_saliency', 'policy_only', 'policy_scores']

@@ -46,6 +46,9 @@ class SaliencyResult:
         signed (dict or None): signed maps of methods that have them
             (``{'actor': ..., 'critic': ...}``, ``(H, W)`` float32), which
             ``--save-maps`` keeps beside the maps.
+        others (dict or None): with several methods
+            (:class:`saliency.SeveralMethods`), the other methods' maps of
+            the same input, ``{name: (actor, critic)}``.
     """
 
     actor: np.ndarray
@@ -55,6 +58,7 @@ class SaliencyResult:
     recurrent_state: np.ndarray = None
     action: int = None
     signed: dict = None
+    others: dict = None
 
     @property
     def action_probs(self):
