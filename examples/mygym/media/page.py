@@ -183,6 +183,25 @@ def write_page(path, data):
     return path
 
 
+class Inline:
+    """A page shown inside a Jupyter notebook: ``Inline(path)`` as a cell's
+    last line. The page's text goes into the output as an ``<iframe
+    srcdoc>``, so it works in any notebook front end and from any folder
+    (``path`` is read by the kernel, relative to the notebook's folder),
+    with no file server; the notebook grows by the page's size.
+    """
+
+    def __init__(self, path, height=900):
+        self.path, self.height = path, int(height)
+
+    def _repr_html_(self):
+        with open(self.path, encoding='utf-8') as f:
+            text = f.read()
+        return ('<iframe srcdoc="{}" style="width: 100%; height: {}px; '
+                'border: 0"></iframe>'.format(html.escape(text, quote=True),
+                                              self.height))
+
+
 class PageRecorder:
     """Observer of a demo that writes ``episode-<k>.html`` per episode
     (:func:`page_data`): the luminance of every step, each method's maps
