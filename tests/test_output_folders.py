@@ -52,7 +52,7 @@ def test_the_app(tmp_path, capsys, rollout_path):
               'run')
     assert saliency_app.main(argv + ['--overwrite']) == 0
     assert sorted(os.listdir(out)) == ['actor.mp4', 'critic.mp4',
-                                       'maps.npz']
+                                       'index.html', 'maps.npz']
 
 
 def test_the_demo(tmp_path, capsys):
@@ -64,7 +64,8 @@ def test_the_demo(tmp_path, capsys):
               'earlier run')
     assert train_a3c_gym.main(argv + ['--overwrite']) == 0
     assert sorted(os.listdir(videos)) == ['episode-000-actor.mp4',
-                                          'episode-000-critic.mp4']
+                                          'episode-000-critic.mp4',
+                                          'episode-000.html']
     # A demo refused after the folder check (a damaged checkpoint) leaves
     # no folder behind.
     damaged = tmp_path / 'damaged'

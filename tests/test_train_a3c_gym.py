@@ -291,7 +291,8 @@ def test_composite_demo_with_a_new_method(trained_run, tmp_path, capsys):
                        '--composite', '--save-maps'])
     assert rc == 0
     assert sorted(p.name for p in video_dir.iterdir()) == [
-        'episode-000-composite.mp4', 'episode-000-maps.npz']
+        'episode-000-composite.mp4', 'episode-000-maps.npz',
+        'episode-000.html']
     assert read_mp4(video_dir / 'episode-000-composite.mp4').shape == (
         6, 540, 648, 3)
     maps = np.load(video_dir / 'episode-000-maps.npz')
@@ -468,9 +469,10 @@ def test_signals_leave_playable_videos(trained_run, tmp_path, signals):
         time.sleep(0.05)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == (143 if signals == [signal.SIGTERM] else 130)
+    # The page of the steps done too (written whole).
     assert sorted(os.listdir(video_dir)) == [
         'episode-000-actor.mp4', 'episode-000-critic.mp4',
-        'episode-000-maps.npz']
+        'episode-000-maps.npz', 'episode-000.html']
     actor = read_mp4(video_dir / 'episode-000-actor.mp4')
     maps = np.load(video_dir / 'episode-000-maps.npz')
     assert len(actor) == len(maps['actor']) > 5
@@ -491,7 +493,8 @@ def test_a_full_disk_under_the_monitor_video(trained_run, tmp_path, capsys,
     assert 'No space left on device' in captured.err
     # The saliency videos were still finished and listed.
     assert sorted(os.listdir(video_dir)) == [
-        'episode-000-actor.mp4', 'episode-000-critic.mp4', 'monitor']
+        'episode-000-actor.mp4', 'episode-000-critic.mp4',
+        'episode-000.html', 'monitor']
     assert os.listdir(video_dir / 'monitor') == []
     assert 'episode-000-critic.mp4' in captured.out
 
