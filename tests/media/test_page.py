@@ -209,6 +209,13 @@ def test_the_demo_the_app_and_the_report_write_pages_that_open(
     text = driver.find_element('id', 'report').text
     assert 'Terms' in text and 'Verdicts' in text
     assert driver.find_element('id', 'stagebox').is_displayed()
+    # An intervention's link scrolls to it and leaves the step alone.
+    shown = _step_shown(driver)
+    links = driver.find_elements('css selector', '#report a[href^="#iv-"]')
+    assert links, 'no intervention was kept'
+    links[0].click()
+    assert _step_shown(driver) == shown
+    assert driver.find_elements('css selector', '#iv-0 img')
 
 
 def test_a_page_shown_inline_in_a_notebook_draws(tmp_path, driver):

@@ -437,8 +437,12 @@ def page_html(report, verdicts, interventions=None, limit=40):
         records, maps, kl = interventions
         out.append('<h2>Interventions</h2><p>{} kept; the first {} shown: '
                    'before, after, actor before, actor after, critic '
-                   'before, critic after.</p>'.format(
+                   'before, critic after.</p><p>'.format(
                        len(records), min(limit, len(records))))
+        # A link to each: the interventions' own bookmarks.
+        out.append(' '.join('<a href="#iv-{0}">{0}: {1}</a>'.format(
+            i, escape(r['object'])) for i, r in enumerate(records[:limit])))
+        out.append('</p>')
         for i, record in enumerate(records[:limit]):
             kind = 'removal' if record['new'] is None else 'move'
             out.append('<div class="iv" id="iv-{}"><p>{} {} {}, KL {}</p>'
