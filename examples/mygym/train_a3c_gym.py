@@ -518,24 +518,19 @@ def _finish_demo_outputs(args, env, recorder, rollout, video_dir,
         env.close()             # finishes the --monitor video
     except OutputError as e:
         failures.append(str(e))
-    if recorder is not None:
+    for observer, heading in (
+            (recorder, 'saliency files ({} saliency) in {}:'.format(
+                args.method, video_dir)),
+            (pages, 'pages to browse (open in a browser):')):
+        if observer is None:
+            continue
         try:
-            recorder.close()
+            observer.close()
         except OutputError as e:
             failures.append(str(e))
-        if recorder.files:
-            print('saliency files ({} saliency) in {}:'.format(
-                args.method, video_dir), flush=True)
-            for path in recorder.files:
-                print('  ' + path, flush=True)
-    if pages is not None:
-        try:
-            pages.close()
-        except OutputError as e:
-            failures.append(str(e))
-        if pages.files:
-            print('pages to browse (open in a browser):', flush=True)
-            for path in pages.files:
+        if observer.files:
+            print(heading, flush=True)
+            for path in observer.files:
                 print('  ' + path, flush=True)
     if rollout is not None:
         try:
