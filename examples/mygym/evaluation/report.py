@@ -169,34 +169,57 @@ def _circle(centre, radius, colour):
                   linewidth=0.8)
 
 
-def markdown(report, stages, verdicts, seconds):
-    lines = ['# Faithfulness report', '',
-             '{} on {}: {} frames (every {}th step), seed {}; {:.0f} s.'
-             .format(report['checkpoint'], report['env'], report['frames'],
-                     report['stride'], report['seed'], seconds), '']
-    called = all(v[m]['called'] for v in verdicts.values() for m in MAPS)
-    lines += ['## Verdicts', '',
-              'On {} frames{}. Each term is defined under "Terms" at the '
-              'end; how the verdicts and their sample sizes were chosen: '
-              '`docs/methods.md`.'.format(
-                  report['frames'], '' if called else
-                  ' - {}: at least {} are needed to call a verdict, so '
-                  'none is called'.format(TOO_FEW_FRAMES, MIN_FRAMES)), '',
-              '| method | map | randomisation check | points at objects | '
-              'deletion beats random | insertion beats random |',
-              '|---|---|---|---|---|---|']
-    for name, entry in report['methods'].items():
+VERDICT_COLUMNS = ['method', 'map', 'randomisation check',
+                   'points at objects', 'deletion beats random',
+                   'insertion beats random']
+
+
+def verdict_rows(report, verdicts):
+    """The verdict table's rows (cells as text, :data:`VERDICT_COLUMNS`):
+    pass or fail, or "too few frames" where the sample is too small to
+    call; report.md and report.html both show them."""
+    rows = []
+    for name in report['methods']:
         for map_name in MAPS:
             v = verdicts[name][map_name]
 
             def say(flag, yes, no):
                 return _yes(flag, yes, no) if v['called'] or flag is None \
                     else TOO_FEW_FRAMES
-            lines.append('| {} | {} | {} | {} | {} | {} |'.format(
-                name, map_name, say(v['randomization'], 'passes', 'fails'),
-                say(v['pointing'], 'yes', 'no'),
-                say(v['deletion'], 'yes', 'no'),
-                say(v['insertion'], 'yes', 'no')))
+            rows.append([name, map_name,
+                         say(v['randomization'], 'passes', 'fails'),
+                         say(v['pointing'], 'yes', 'no'),
+                         say(v['deletion'], 'yes', 'no'),
+                         say(v['insertion'], 'yes', 'no')])
+    return rows
+
+
+def sample_words(report, verdicts, markdown=True):
+    """'' when every verdict is called, else the words saying why none
+    is."""
+    if all(v[m]['called'] for v in verdicts.values() for m in MAPS):
+        return ''
+    if markdown:
+        return (' - {}: at least {} are needed to call a verdict, so none '
+                'is called'.format(TOO_FEW_FRAMES, MIN_FRAMES))
+    return ': {}, at least {} are needed to call a verdict'.format(
+        TOO_FEW_FRAMES, MIN_FRAMES)
+
+
+def markdown(report, stages, verdicts, seconds):
+    lines = ['# Faithfulness report', '',
+             '{} on {}: {} frames (every {}th step), seed {}; {:.0f} s.'
+             .format(report['checkpoint'], report['env'], report['frames'],
+                     report['stride'], report['seed'], seconds), '']
+    lines += ['## Verdicts', '',
+              'On {} frames{}. Each term is defined under "Terms" at the '
+              'end; how the verdicts and their sample sizes were chosen: '
+              '`docs/methods.md`.'.format(report['frames'],
+                                          sample_words(report, verdicts)),
+              '', '| ' + ' | '.join(VERDICT_COLUMNS) + ' |',
+              '|---' * len(VERDICT_COLUMNS) + '|']
+    lines += ['| ' + ' | '.join(row) + ' |'
+              for row in verdict_rows(report, verdicts)]
     lines.append('')
     lines += ['## 1. Model randomisation (cascading)', '',
               'Spearman rank correlation between the trained and the '
@@ -407,29 +430,14 @@ def page_html(report, verdicts, interventions=None, limit=40):
     both maps (``interventions``: ``(records, maps, kl)`` of the run, at
     most ``limit`` shown)."""
     from html import escape
-    called = all(v[m]['called'] for v in verdicts.values() for m in MAPS)
     out = ['<h2>Verdicts</h2>',
            '<p>On {} frames{} (<a href="report.md">report.md</a> has the '
            'tables and plots).</p>'.format(
-               report['frames'], '' if called else ': {}, at least {} are '
-               'needed to call a verdict'.format(TOO_FEW_FRAMES, MIN_FRAMES)),
-           '<table><tr><th>method</th><th>map</th><th>randomisation check'
-           '</th><th>points at objects</th><th>deletion beats random</th>'
-           '<th>insertion beats random</th></tr>']
-    for name in report['methods']:
-        for map_name in MAPS:
-            v = verdicts[name][map_name]
-
-            def say(flag, yes, no):
-                return _yes(flag, yes, no) if v['called'] or flag is None \
-                    else TOO_FEW_FRAMES
-            cells = [name, map_name, say(v['randomization'], 'passes',
-                                         'fails'),
-                     say(v['pointing'], 'yes', 'no'),
-                     say(v['deletion'], 'yes', 'no'),
-                     say(v['insertion'], 'yes', 'no')]
-            out.append('<tr>' + ''.join('<td>{}</td>'.format(escape(c))
-                                        for c in cells) + '</tr>')
+               report['frames'], sample_words(report, verdicts, False)),
+           '<table><tr>' + ''.join('<th>{}</th>'.format(escape(c))
+                                   for c in VERDICT_COLUMNS) + '</tr>']
+    out += ['<tr>' + ''.join('<td>{}</td>'.format(escape(c)) for c in row)
+            + '</tr>' for row in verdict_rows(report, verdicts)]
     out.append('</table><h2>Terms</h2>')
     out += ['<details><summary>{}</summary>{}.</details>'.format(
         escape(term), escape(text)) for term, text in TERMS.items()]
