@@ -7,7 +7,7 @@ import numpy as np
 import saliency_app
 from evaluation.rollout import load_rollout
 from media.video import read_mp4
-from media.render import luma_of
+from kernels.colour import luma8
 
 
 def test_app_writes_videos_of_the_frame_range(rollout_path, tmp_path,
@@ -27,7 +27,7 @@ def test_app_writes_videos_of_the_frame_range(rollout_path, tmp_path,
     # Red and blue are the real frame's luminance; green carries the
     # actor's saliency (the critic's: red).
     arrays, _ = load_rollout(rollout_path)
-    luma = np.stack([luma_of(f) for f in arrays['frames'][10:15]]).astype(int)
+    luma = luma8(arrays['frames'][10:15]).astype(int)
     luma = np.repeat(np.repeat(luma, 2, axis=1), 2, axis=2)
     game_actor = actor[:, :420].astype(int)
     game_critic = critic[:, :420].astype(int)

@@ -50,7 +50,8 @@ from common.cli import (SCALE_HELP, OneLineParser, UsageError, add_flag,
                         prepare_output_folder, run_main, scale_name)
 from common.outputs import save_npz
 from media.page import page_data, write_page
-from media.render import background_of, captioned_pair, luma_of
+from kernels.colour import luma8
+from media.render import background_of, captioned_pair
 from evaluation.cluster import ClusterError, ClusterMaps
 from evaluation.cluster import from_flags as cluster_from_flags
 from evaluation.rollout import check_fits, load_rollout
@@ -275,7 +276,7 @@ def app_page(args, arrays, meta, frames, maps):
     return page_data(
         '{}: frames {}..{}'.format(meta.get('env') or 'rollout', frames[0],
                                    frames[-1]),
-        np.stack([luma_of(f) for f in arrays['frames'][index]]), maps,
+        luma8(arrays['frames'][index]), maps,
         labels=frames, unit='frame',
         subtitle='{} of {}; methods: {}'.format(
             os.path.basename(args.rollout), meta.get('checkpoint') or

@@ -7,7 +7,7 @@ import pytest
 from evaluation.episodes import DemoStep
 from media.render import (ACTOR_CHANNEL, CAPTION_ROWS, CRITIC_CHANNEL,
                           SaliencyRecorder, caption, captioned_pair, compose,
-                          luma_of, to_unit)
+                          to_unit)
 from media.video import read_mp4
 
 
@@ -192,12 +192,6 @@ def test_colour_background_adds_the_map_to_its_channel_and_clips():
     # The other channels keep the frame's colours.
     np.testing.assert_array_equal(critic[..., 1:], rgb[..., 1:])
     np.testing.assert_array_equal(actor[..., [0, 2]], rgb[..., [0, 2]])
-
-
-def test_luma_of_uses_the_bt709_weights():
-    rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)
-    # 0.2126, 0.7152, 0.0722 of 255, rounded.
-    np.testing.assert_array_equal(luma_of(rgb), [[54, 182, 18]])
 
 
 def test_caption_is_a_band_under_the_untouched_picture():

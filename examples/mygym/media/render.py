@@ -27,7 +27,6 @@ from media.video import Mp4Writer
 
 CRITIC_CHANNEL = 0  # red
 ACTOR_CHANNEL = 1   # green
-CHANNELS = {'actor': ACTOR_CHANNEL, 'critic': CRITIC_CHANNEL}
 BACKGROUNDS = ('luma', 'colour')
 # Height of the caption band at magnification 1 (even: H.264 wants even
 # sides).
@@ -43,19 +42,19 @@ def to_unit(saliency_map, peak):
     return np.clip(saliency_map / peak, 0.0, 1.0).astype(np.float32)
 
 
-def luma_of(rgb):
-    """BT.709 luminance of ``(h, w, 3)`` uint8 RGB as ``(h, w)`` uint8, as
-    the environment gives it to the demo."""
-    return luma8(rgb)
-
-
-def background_of(step_or_rgb, background):
-    """The picture a map is drawn over: the luminance or the colours."""
+def check_background(background):
     if background not in BACKGROUNDS:
         raise ValueError('background must be luma or colour, got %r'
                          % (background,))
+
+
+def background_of(step_or_rgb, background):
+    """The picture a map is drawn over: the luminance
+    (:func:`kernels.colour.luma8` of an RGB frame, a demo step's own) or
+    the colours."""
+    check_background(background)
     if isinstance(step_or_rgb, np.ndarray):
-        return luma_of(step_or_rgb) if background == 'luma' else step_or_rgb
+        return luma8(step_or_rgb) if background == 'luma' else step_or_rgb
     return step_or_rgb.luma if background == 'luma' else step_or_rgb.rgb
 
 
@@ -193,7 +192,7 @@ class SaliencyRecorder:
                  action_names=None, method='', background='luma'):
         if scale not in ('frame', 'episode'):
             raise ValueError('scale must be frame or episode, got %r' % scale)
-        background_of(np.zeros((1, 1, 3), np.uint8), background)
+        check_background(background)
         self.method = method
         self.background = background
         os.makedirs(video_dir, exist_ok=True)
