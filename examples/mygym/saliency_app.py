@@ -350,11 +350,9 @@ def _run(args, arrays, meta, cluster):
                     model, phi, arrays['observations'], frames, method,
                     min(args.workers, len(frames)), recurrent_states)
         except Interrupted as stop:
-            if not stop.frames:
-                if not maps:
-                    raise
-                stop.frames = frames    # keep the methods already done
-            else:
+            if not stop.frames and not maps:
+                raise
+            if stop.frames:     # else: the methods already done, whole
                 frames = stop.frames
                 maps[name] = (stop.actor, stop.critic)
                 maps = {m: (a[:len(frames)], c[:len(frames)])
