@@ -126,26 +126,24 @@ def page_data(title, frames, methods, labels=None, subtitle='',
             'blobs': {'frames': _blob(frames, delta=True)}, 'peaks': {},
             'bookmarks': marks if marks is not None else bookmarks(
                 values, probs, rewards)}
+
+    def store(prefix, pair):
+        """The blobs of an (actor, critic) pair; returns their peaks."""
+        peaks = {}
+        for which, array in zip(('actor', 'critic'), pair):
+            levels, peaks[which] = (array if isinstance(array, Quantised)
+                                    else quantise(array))
+            data['blobs']['{}/{}'.format(prefix, which)] = _blob(levels)
+        return peaks
+
     for name, maps in methods.items():
-        data['peaks'][name] = {}
-        for which, array in zip(('actor', 'critic'), maps[:2]):
-            levels, peaks = (array if isinstance(array, Quantised)
-                             else quantise(array))
-            data['blobs']['maps/{}/{}'.format(name, which)] = _blob(levels)
-            data['peaks'][name][which] = peaks
+        data['peaks'][name] = store('maps/' + name, maps[:2])
     if stages:
         data['stages'] = list(stages)
-        data['stagePeaks'] = {}
-        for name, maps in methods.items():
-            data['stagePeaks'][name] = []
-            for k, (actor, critic) in enumerate(maps[2], 1):
-                entry = {}
-                for which, array in (('actor', actor), ('critic', critic)):
-                    levels, peaks = quantise(array)
-                    data['blobs']['stage/{}/{}/{}'.format(name, k, which)] = \
-                        _blob(levels)
-                    entry[which] = peaks
-                data['stagePeaks'][name].append(entry)
+        data['stagePeaks'] = {
+            name: [store('stage/{}/{}'.format(name, k), pair)
+                   for k, pair in enumerate(maps[2], 1)]
+            for name, maps in methods.items()}
     series = {}
     if values is not None:
         series['value'] = _finite_list(values)
