@@ -497,17 +497,11 @@ class GymEnvironment(chainerrl.env.Env):
                  episodic_life=False, fire_on_new_life=False,
                  max_pool=True, stack_fill='copies', life_loss='continue'):
         self.stack = FrameStack(frame_buffer_length, stack_fill)
-        if life_loss not in LIFE_LOSSES:
-            raise ValueError('life_loss must be continue or new_stack')
         self.emulator = Emulator(env_id, frame_skip, max_frames_per_episode)
         self.rules = LifeRules(self.emulator, episodic_life,
                                fire_on_new_life, life_loss)
         self.frame_buffer_length = frame_buffer_length
-        self.stack_fill, self.life_loss = stack_fill, life_loss
-        self.episodic_life = episodic_life
-        self.fire_on_new_life = fire_on_new_life
         self.preprocessor = preprocessor or FramePreprocessor(84)
-        self.frame_skip = frame_skip
         self.step_rate = self.emulator.step_rate
         self.max_pool = max_pool
         self.noop_max = noop_max
@@ -523,7 +517,6 @@ class GymEnvironment(chainerrl.env.Env):
         self.rgb_frame = self.emulator.screens[0]
         self._luma = None
         self.windows = LiveWindows(env_id, render_game, render_agent_input)
-        self.monitor_dir = monitor_dir
         self.monitor = Monitor(monitor_dir, self.step_rate)
 
     @property
